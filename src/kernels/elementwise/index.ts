@@ -1,0 +1,66 @@
+/**
+ * Element-wise ops: add, relu and the fused addRelu used at every residual join.
+ * Backward: add passes the gradient to both inputs; relu and addRelu mask it where the output
+ * is not positive (so addRelu saves only its output).
+ */
+import { grid1d } from '../../gpu/device.js';
+import { record } from '../../autograd.js';
+import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
+import { ADD, ADD_INTO, ADD_RELU, COPY, RELU, RELU_BACKWARD } from './wgsl.js';
+import type { Kernel } from '../../gpu/device.js';
+
+function run(kernel: Kernel, inputs: Tensor[], out: Tensor): Tensor {
+  out.device.dispatch(kernel, {
+    params: [out.size],
+    buffers: [...inputs.map((t) => t.buffer), out.buffer],
+    workgroups: grid1d(out.size, 256),
+  });
+  return out;
+}
+
+function checkSame(op: string, a: Tensor, b: Tensor): void {
+  if (!sameShape(a.shape, b.shape)) {
+    throw new Error(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
+  }
+  if (a.device !== b.device) throw new Error(`${op}: tensors live on different devices`);
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`${op}: tensors must be f32`);
+}
+
+/** a + b (same shapes). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  checkSame('add', a, b);
+  const y = run(ADD, [a, b], a.device.empty(a.shape));
+  return record(y, 'add', [a, b], (g) => [g, g]);
+}
+
+/** max(x, 0). */
+export function relu(x: Tensor): Tensor {
+  const y = run(RELU, [x], x.device.empty(x.shape));
+  return record(y, 'relu', [x], (g) => [reluBackward(g, y)]);
+}
+
+/** max(a + b, 0), fused: the residual join of a ResNet BasicBlock. */
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  checkSame('addRelu', a, b);
+  const y = run(ADD_RELU, [a, b], a.device.empty(a.shape));
+  return record(y, 'addRelu', [a, b], (g) => {
+    const gx = reluBackward(g, y);
+    return [gx, gx];
+  });
+}
+
+/** Gradient of relu given its output: g where y > 0. */
+export function reluBackward(g: Tensor, y: Tensor): Tensor {
+  return run(RELU_BACKWARD, [g, y], g.device.empty(g.shape));
+}
+
+/** @internal a copy of t (no autograd). */
+export function copyTensor(t: Tensor): Tensor {
+  return run(COPY, [t], t.device.empty(t.shape, { dtype: t.dtype }));
+}
+
+/** @internal acc += x in place (no autograd), for gradient accumulation. */
+export function addInto(acc: Tensor, x: Tensor): void {
+  checkSame('addInto', acc, x);
+  run(ADD_INTO, [x], acc);
+}
