@@ -72,6 +72,25 @@ export function readCache(paths: string[], fp: string, source: string): { ds: Fe
 }
 
 /**
+ * Whether we may write into `dir` (or create it inside its parent). A folder without any write bit
+ * counts as read-only even for root, who could write there anyway: shared data must stay untouched.
+ */
+function mayWrite(dir: string): boolean {
+  let d = dir;
+  while (!fs.existsSync(d)) {
+    const parent = path.dirname(d);
+    if (parent === d) return false;
+    d = parent;
+  }
+  try {
+    fs.accessSync(d, fs.constants.W_OK);
+    return (fs.statSync(d).mode & 0o222) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Writes the cache atomically (temp file + rename) to the first writable path.
  * Returns the path written, or null when none was writable.
  */
@@ -80,6 +99,7 @@ export function writeCache(paths: string[], fp: string, ds: FerDataset): string 
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
   for (const p of paths) {
+    if (!mayWrite(path.dirname(p))) continue;
     const tmp = `${p}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {
       fs.mkdirSync(path.dirname(p), { recursive: true });

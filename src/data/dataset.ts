@@ -25,7 +25,7 @@ export interface LoadIssue {
 export class FerDataError extends Error {
   constructor(
     readonly location: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${location}: ${detail}`);
     this.name = 'FerDataError';

@@ -7,6 +7,7 @@ import { BufferPool } from './pool.js';
 import { BufferUsage, MapMode } from './constants.js';
 import { Tensor, type TensorOptions, type DType } from '../tensor.js';
 import { GradMode } from '../autograd.js';
+import { InputError } from '../errors.js';
 
 /** Backends dawn.node can be forced to. */
 export type Backend = 'vulkan' | 'metal' | 'd3d12' | 'opengl' | 'opengles';
@@ -80,7 +81,7 @@ async function findAdapter(options: DeviceOptions): Promise<{
   installGlobals();
   const forced = options.backend ?? (process.env.FER_GPU_BACKEND as Backend | undefined);
   if (forced !== undefined && !BACKENDS.includes(forced)) {
-    throw new Error(`fer-gpu: unknown backend '${forced}'; expected one of ${BACKENDS.join(', ')}`);
+    throw new InputError(`fer-gpu: unknown backend '${forced}'; expected one of ${BACKENDS.join(', ')}`);
   }
   const attempts: Array<{ backend: Backend | 'default'; featureLevel: 'core' | 'compatibility' }> = [];
   if (forced) {
@@ -134,7 +135,8 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
   const requiredLimits: Record<string, number> = {};
   for (const key in adapter.limits) {
     const v = (adapter.limits as unknown as Record<string, number>)[key];
-    if (typeof v === 'number') requiredLimits[key] = v;
+    // Dawn clamps the dynamic-offset limits itself (and warns when asked for more).
+    if (typeof v === 'number' && !key.startsWith('maxDynamic')) requiredLimits[key] = v;
   }
   const wanted = ['shader-f16', 'timestamp-query', 'subgroups', 'core-features-and-limits'];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];

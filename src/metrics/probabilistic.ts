@@ -161,7 +161,7 @@ export interface EceOptions extends ProbabilityOptions {
  * Expected calibration error (Guo et al. 2017; sklearn has none): samples are binned by
  * confidence (the top probability) into `nBins` equal-width bins (lower, upper], and
  * ECE = Σ_b (n_b / N) · |accuracy_b − mean confidence_b|. The prediction is the first column with
- * the top probability (numpy's argmax). Column classes default to `[0, 1, …, K-1]`... unless
+ * the top probability (numpy's argmax). Column classes default to `[0, 1, …, K-1]` unless
  * `labels` is given. Rows must sum to 1 (within 1e-5).
  */
 export function expectedCalibrationError(yTrue: LabelArray, probabilities: ProbabilityInput, options: EceOptions = {}): number {

@@ -1,0 +1,59 @@
+/**
+ * The `fer-gpu` command line. Exit codes: 0 ok, 1 bad input, 2 runtime failure.
+ */
+import { Command, CommanderError } from 'commander';
+import { createDevice, type Backend } from '../gpu/device.js';
+import { VERSION } from '../version.js';
+import { InputError } from '../errors.js';
+
+
+const program = new Command();
+program
+  .name('fer-gpu')
+  .description('Facial-expression recognition on WebGPU: train, evaluate, predict, check data, benchmark.')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('info')
+  .description('print the WebGPU adapter fer-gpu would use')
+  .option('--backend <name>', 'force a backend: vulkan, metal, d3d12, opengl, opengles')
+  .option('--json', 'print JSON')
+  .action(async (opts: { backend?: Backend; json?: boolean }) => {
+    const device = await createDevice({ backend: opts.backend });
+    try {
+      const i = device.info;
+      if (opts.json) {
+        console.log(JSON.stringify({ version: VERSION, ...i }, null, 2));
+      } else {
+        console.log(`fer-gpu ${VERSION}`);
+        console.log(`adapter:       ${i.description || i.device || '(unnamed)'}`);
+        console.log(`vendor:        ${i.vendor || '-'}   architecture: ${i.architecture || '-'}`);
+        console.log(`backend:       ${i.backend}   feature level: ${i.featureLevel}`);
+        console.log(`features:      ${i.features.join(', ') || '-'}`);
+        const l = i.limits;
+        console.log(
+          `limits:        maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
+            `maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}, ` +
+            `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}`,
+        );
+      }
+    } finally {
+      device.destroy();
+    }
+  });
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    const message = (e as Error).message.replace(/^fer-gpu: /, '');
+    console.error(`fer-gpu: ${message}`);
+    return e instanceof InputError ? 1 : 2;
+  }
+}
+
+process.exitCode = await main(process.argv);
