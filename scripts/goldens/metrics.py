@@ -5,7 +5,7 @@ Run with Debian's Python (scikit-learn 1.2.1 on Debian 12):
     /usr/bin/python3 scripts/goldens/metrics.py > test/goldens/metrics.json
 
 Every random choice comes from numpy's Generator seeded below, so the output is reproducible.
-NaN is written as the string "NaN" (JSON has no NaN); an sklearn ValueError as {"error": message}.
+NaN and ±inf are written as strings "NaN", "Infinity", "-Infinity" (JSON has none); an sklearn ValueError as {"error": message}.
 ECE has no sklearn function; it is computed here with the textbook numpy formula (Guo et al. 2017).
 """
 import json
@@ -30,7 +30,9 @@ def clean(x):
         return int(x)
     if isinstance(x, (float, np.floating)):
         x = float(x)
-        return "NaN" if np.isnan(x) else x
+        if np.isnan(x):
+            return "NaN"
+        return x if np.isfinite(x) else ("Infinity" if x > 0 else "-Infinity")
     return x
 
 
@@ -99,7 +101,7 @@ def prob_metrics(y_true, probs, classes, pass_labels):
 
 def random_case(rng, idx):
     k = int(rng.integers(2, 9))
-    n = int(rng.integers(1, 120)) if idx % 4 else int(rng.integers(120, 600))
+    n = int(rng.integers(1, 120)) if idx % 4 else int(rng.integers(120, 300))
     classes = np.arange(k)
     if idx % 5 == 3:  # non-contiguous / negative class ids
         classes = np.sort(rng.choice(np.arange(-3, 20), size=k, replace=False))

@@ -40,3 +40,12 @@ export {
 } from './report.js';
 export { ROW_SUM_TOLERANCE, type LabelArray, type ProbabilityInput } from './validate.js';
 export { FER_CLASSES } from '../classes.js';
+export {
+  renderConfusionMatrix,
+  renderPerClassBars,
+  writePlot,
+  type BarsPlotOptions,
+  type ConfusionPlotOptions,
+  type PlotFormat,
+  type PlotSpec,
+} from './plot.js';

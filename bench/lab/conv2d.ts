@@ -1,0 +1,44 @@
+/**
+ * GFLOP/s of the conv2d kernels and matmul on the benchmark workloads:
+ * conv3x3 N=64, C=K=64, 24x24, pad 1 (forward, backward-input, backward-weight) and matmul 1024³.
+ * Run: XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/conv2d.ts [repeats]
+ */
+import { createDevice, type Device } from '../../src/gpu/device.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
+import { matmul } from '../../src/kernels/matmul/index.js';
+import type { Tensor } from '../../src/tensor.js';
+import { Rng } from '../../src/random.js';
+
+function rand(device: Device, shape: number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return device.tensor(Float32Array.from(new Rng(seed).normals(n, 0, 1)), shape);
+}
+
+async function time(device: Device, name: string, flops: number, fn: () => Tensor, runs: number): Promise<void> {
+  for (let i = 0; i < 3; i++) fn().dispose();
+  await device.sync();
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) {
+    fn().dispose();
+    await device.sync();
+  }
+  const ms = (performance.now() - t0) / runs;
+  console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  ${(flops / ms / 1e6).toFixed(2).padStart(7)} GFLOP/s`);
+}
+
+const runs = Number(process.argv[2] ?? 10);
+const device = await createDevice();
+console.log(`adapter: ${device.info.description || device.info.device} (${device.info.backend})`);
+const [N, C, K, H, W, R] = [64, 64, 64, 24, 24, 3];
+const x = rand(device, [N, C, H, W], 1);
+const w = rand(device, [K, C, R, R], 2);
+const gy = rand(device, [N, K, H, W], 3);
+const opts = { stride: 1, padding: 1 };
+const convFlops = 2 * N * K * H * W * C * R * R;
+await time(device, 'conv3x3 forward', convFlops, () => conv2d(x, w, opts), runs);
+await time(device, 'conv3x3 backward input', convFlops, () => conv2dBackwardInput(gy, w, x.shape, opts), runs);
+await time(device, 'conv3x3 backward weight', convFlops, () => conv2dBackwardWeight(gy, x, w.shape, opts), runs);
+const a = rand(device, [1024, 1024], 4);
+const b = rand(device, [1024, 1024], 5);
+await time(device, 'matmul 1024^3', 2 * 1024 ** 3, () => matmul(a, b), runs);
+device.destroy();

@@ -1,0 +1,20 @@
+export {
+  FER_PIXELS,
+  FER_SPLITS,
+  FerDataError,
+  datasetMeanStd,
+  holdout,
+  splitIndices,
+  subset,
+  type FerDataset,
+  type FerSplit,
+  type HoldoutOptions,
+  type LoadInfo,
+  type LoadIssue,
+  type OnError,
+} from './dataset.js';
+export { loadFer2013Csv, type FerUsage, type LoadCsvOptions } from './csv.js';
+export { loadImageFolder, type LoadFolderOptions } from './folder.js';
+export { decodeImage, resizeBilinear, toLuma } from './image.js';
+export { checkDataset, formatCheckReport, type CheckOptions, type CrossSplitDuplicates, type DataCheckReport } from './check.js';
+export type { CacheOption } from './cache.js';

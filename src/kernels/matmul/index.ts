@@ -1,0 +1,123 @@
+/**
+ * matmul and linear on the GPU with autograd (PyTorch semantics). Both run one register-blocked
+ * GEMM kernel (wgsl.ts) whose tiling comes from chooseTiling (tiling.ts).
+ */
+import { record } from '../../autograd.js';
+import { fmtShape, type Tensor } from '../../tensor.js';
+import { linearDims, matmulDims } from './shape.js';
+import { chooseTiling } from './tiling.js';
+import { CHANNEL_SUM, gemmKernel } from './wgsl.js';
+
+/** @internal throws unless every tensor is f32 and on the device of the first. */
+export function checkTensors(op: string, tensors: Array<[string, Tensor]>): void {
+  const device = tensors[0]![1].device;
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'f32') throw new Error(`${op}: ${name} ${fmtShape(t.shape)} must be f32, got ${t.dtype}`);
+    if (t.device !== device) throw new Error(`${op}: ${name} lives on a different device`);
+  }
+}
+
+/**
+ * @internal C [M, N] = op(a) op(b) (+ bias per column), no autograd: op(a) is [M, K] (a stored
+ * [K, M] when transA), op(b) is [K, N] (b stored [N, K] when transB).
+ */
+export function gemm(
+  a: Tensor,
+  b: Tensor,
+  dims: { M: number; K: number; N: number },
+  transA: boolean,
+  transB: boolean,
+  bias?: Tensor | null,
+): Tensor {
+  const { M, K, N } = dims;
+  const device = a.device;
+  const out = device.empty([M, N]);
+  const t = chooseTiling(device, 'matmul', { rows: M, cols: N, depth: K });
+  device.dispatch(gemmKernel(t, transA, transB, !!bias), {
+    params: [M, N, K],
+    buffers: bias ? [a.buffer, b.buffer, bias.buffer, out.buffer] : [a.buffer, b.buffer, out.buffer],
+    workgroups: [Math.ceil(N / (t.wg * t.bn)), Math.ceil(M / t.bm)],
+  });
+  return out;
+}
+
+/**
+ * @internal out[c] = sum of g viewed as [outer, C, inner] over its first and last axes (the
+ * bias gradient of linear and conv2d), no autograd.
+ */
+export function channelSum(g: Tensor, outer: number, C: number, inner: number): Tensor {
+  const out = g.device.empty([C]);
+  g.device.dispatch(CHANNEL_SUM, { params: [outer, C, inner], buffers: [g.buffer, out.buffer], workgroups: [C] });
+  return out;
+}
+
+/**
+ * Matrix product a [M, K] x b [K, N] -> [M, N] (`torch.matmul` for 2-D operands).
+ * @example const y = ops.matmul(a, b); y.backward(g); // a.grad, b.grad
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const dims = matmulDims('matmul', a.shape, b.shape);
+  checkTensors('matmul', [['a', a], ['b', b]]);
+  const y = gemm(a, b, dims, false, false);
+  return record(y, 'matmul', [a, b], (g) => {
+    const { ga, gb } = matmulBackward(g, a, b, [a.requiresGrad, b.requiresGrad]);
+    return [ga, gb];
+  });
+}
+
+/**
+ * Gradients of matmul (no autograd): ga = gy bᵀ and gb = aᵀ gy; `need` skips either.
+ */
+export function matmulBackward(
+  gy: Tensor,
+  a: Tensor,
+  b: Tensor,
+  need: [boolean, boolean] = [true, true],
+): { ga: Tensor | null; gb: Tensor | null } {
+  const { M, K, N } = matmulDims('matmulBackward', a.shape, b.shape);
+  checkTensors('matmulBackward', [['gy', gy], ['a', a], ['b', b]]);
+  if (gy.shape.length !== 2 || gy.shape[0] !== M || gy.shape[1] !== N) {
+    throw new Error(`matmulBackward: output gradient must have shape [${M}, ${N}], got ${fmtShape(gy.shape)}`);
+  }
+  return {
+    ga: need[0] ? gemm(gy, b, { M, K: N, N: K }, false, true) : null,
+    gb: need[1] ? gemm(a, gy, { M: K, K: M, N }, true, false) : null,
+  };
+}
+
+/**
+ * Fully connected layer y = x weightᵀ + bias (`torch.nn.functional.linear`): x [N, in],
+ * weight [out, in] (PyTorch layout), bias [out] or none.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const { N, inF, outF } = linearDims('linear', x.shape, weight.shape, bias?.shape);
+  checkTensors('linear', bias ? [['x', x], ['weight', weight], ['bias', bias]] : [['x', x], ['weight', weight]]);
+  const y = gemm(x, weight, { M: N, K: inF, N: outF }, false, true, bias);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(y, 'linear', inputs, (g) => {
+    const r = linearBackward(g, x, weight, [x.requiresGrad, weight.requiresGrad, !!bias?.requiresGrad]);
+    return [r.gx, r.gweight, r.gbias];
+  });
+}
+
+/**
+ * Gradients of linear (no autograd): gx = gy weight, gweight = gyᵀ x, gbias = gy summed over
+ * rows; `need` skips any of them.
+ */
+export function linearBackward(
+  gy: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  need: [boolean, boolean, boolean] = [true, true, true],
+): { gx: Tensor | null; gweight: Tensor | null; gbias: Tensor | null } {
+  const { N, inF, outF } = linearDims('linearBackward', x.shape, weight.shape);
+  checkTensors('linearBackward', [['gy', gy], ['x', x], ['weight', weight]]);
+  if (gy.shape.length !== 2 || gy.shape[0] !== N || gy.shape[1] !== outF) {
+    throw new Error(`linearBackward: output gradient must have shape [${N}, ${outF}], got ${fmtShape(gy.shape)}`);
+  }
+  return {
+    gx: need[0] ? gemm(gy, weight, { M: N, K: outF, N: inF }, false, false) : null,
+    gweight: need[1] ? gemm(gy, x, { M: outF, K: N, N: inF }, true, false) : null,
+    gbias: need[2] ? channelSum(gy, N, outF, 1) : null,
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * Confusion-matrix and per-class precision/recall/F1 pictures as PNG (pngjs, text drawn with the
+ * embedded 5x7 bitmap font at 2x, so no native dependency) or SVG. Both formats are drawn from one
+ * list of rectangles and text labels, so they show the same layout.
+ */
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import pngjs from 'pngjs';
+import { normalizeConfusion } from './classification.js';
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from './font5x7.js';
+import type { ReportData } from './report.js';
+
+/** Output format of the render functions. */
+export type PlotFormat = 'png' | 'svg';
+
+/** Pixel scale of the bitmap font: 5x7 glyphs drawn as 10x14. */
+const SCALE = 2;
+const CHAR_ADVANCE = (GLYPH_WIDTH + 1) * SCALE;
+const TEXT_HEIGHT = GLYPH_HEIGHT * SCALE;
+const INK = '#222222';
+
+interface RectItem {
+  kind: 'rect';
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  fill: string;
+}
+
+/**
+ * A text label. (x, y) is the anchor point, vertically centred on the text; `vertical` text reads
+ * bottom to top, with `anchor` measured along that direction and x its centre line.
+ */
+interface TextItem {
+  kind: 'text';
+  x: number;
+  y: number;
+  text: string;
+  anchor: 'start' | 'middle' | 'end';
+  color: string;
+  vertical?: boolean;
+}
+
+interface Scene {
+  width: number;
+  height: number;
+  items: (RectItem | TextItem)[];
+}
+
+/** Options of {@link renderConfusionMatrix}. */
+export interface ConfusionPlotOptions<F extends PlotFormat = PlotFormat> {
+  format: F;
+  /** Names of the classes, in row order; default the row indices. */
+  classNames?: readonly string[];
+  /** Normalise the counts before drawing (`'true'` = row-normalised); cells then show 2 decimals. */
+  normalize?: 'true' | 'pred' | 'all';
+  /** Title above the matrix; a default names the normalisation. */
+  title?: string;
+}
+
+/**
+ * Draws a confusion matrix (rows = true class, columns = predicted class) with class names on
+ * both axes and the value in each cell, shaded from white to dark blue.
+ * @returns a PNG `Buffer` for `format: 'png'`, an SVG string for `format: 'svg'`.
+ */
+export function renderConfusionMatrix(cm: readonly (readonly number[])[], options: ConfusionPlotOptions<'png'>): Buffer;
+export function renderConfusionMatrix(cm: readonly (readonly number[])[], options: ConfusionPlotOptions<'svg'>): string;
+export function renderConfusionMatrix(cm: readonly (readonly number[])[], options: ConfusionPlotOptions): Buffer | string;
+export function renderConfusionMatrix(cm: readonly (readonly number[])[], options: ConfusionPlotOptions): Buffer | string {
+  return renderScene(confusionScene(cm, options), options.format);
+}
+
+/** Options of {@link renderPerClassBars}. */
+export interface BarsPlotOptions<F extends PlotFormat = PlotFormat> {
+  format: F;
+  title?: string;
+}
+
+/**
+ * Draws grouped bars of precision, recall and F1 for each class of a classification report, with
+ * the class name and support under each group. NaN scores are drawn as empty bars.
+ * @returns a PNG `Buffer` for `format: 'png'`, an SVG string for `format: 'svg'`.
+ */
+export function renderPerClassBars(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions<'png'>): Buffer;
+export function renderPerClassBars(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions<'svg'>): string;
+export function renderPerClassBars(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions): Buffer | string;
+export function renderPerClassBars(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions): Buffer | string {
+  return renderScene(barsScene(report, options), options.format);
+}
+
+/** What {@link writePlot} draws. */
+export type PlotSpec =
+  | ({ type: 'confusionMatrix'; cm: readonly (readonly number[])[] } & Omit<ConfusionPlotOptions, 'format'>)
+  | ({ type: 'perClassBars'; report: Pick<ReportData, 'classes'> } & Omit<BarsPlotOptions, 'format'>);
+
+/**
+ * Renders a plot and writes it to `path`, choosing PNG or SVG from the extension (.png / .svg).
+ * @throws Error for any other extension.
+ */
+export async function writePlot(path: string, plot: PlotSpec): Promise<void> {
+  const ext = extname(path).toLowerCase();
+  if (ext !== '.png' && ext !== '.svg') throw new Error(`writePlot: ${path} must end in .png or .svg`);
+  const format: PlotFormat = ext === '.png' ? 'png' : 'svg';
+  const out =
+    plot.type === 'confusionMatrix'
+      ? renderConfusionMatrix(plot.cm, { ...plot, format })
+      : renderPerClassBars(plot.report, { ...plot, format });
+  await writeFile(path, out);
+}
+
+function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPlotOptions): Scene {
+  const k = cm.length;
+  if (k === 0 || cm.some((row) => row.length !== k)) {
+    throw new RangeError(`renderConfusionMatrix: matrix must be square and non-empty, got ${k}x${cm[0]?.length ?? 0}`);
+  }
+  const names = options.classNames ? [...options.classNames] : cm.map((_, i) => String(i));
+  if (names.length !== k) throw new RangeError(`renderConfusionMatrix: ${names.length} classNames for a ${k}x${k} matrix`);
+  const values = options.normalize ? normalizeConfusion(cm, options.normalize) : cm.map((r) => [...r]);
+  const label = (v: number) => (options.normalize ? v.toFixed(2) : String(v));
+  const max = Math.max(...values.flat(), options.normalize ? 1 : 0) || 1;
+  const title =
+    options.title ??
+    (options.normalize === undefined ? 'Confusion matrix (counts)' : `Confusion matrix (normalized over ${options.normalize})`);
+
+  const cell = Math.max(56, ...values.flat().map((v) => textWidth(label(v)) + 14));
+  const nameWidth = Math.max(...names.map(textWidth));
+  const left = 16 + TEXT_HEIGHT + 12 + nameWidth + 10;
+  const top = 16 + TEXT_HEIGHT + 20;
+  const width = Math.max(left + k * cell + 20, textWidth(title) + 32);
+  const height = top + k * cell + 10 + nameWidth + 12 + TEXT_HEIGHT + 16;
+  const items: Scene['items'] = [];
+  items.push({ kind: 'text', x: width / 2, y: 16 + TEXT_HEIGHT / 2, text: title, anchor: 'middle', color: INK });
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const t = values[i][j] / max;
+      items.push({ kind: 'rect', x: left + j * cell, y: top + i * cell, w: cell - 1, h: cell - 1, fill: blues(t) });
+      items.push({
+        kind: 'text',
+        x: left + j * cell + cell / 2,
+        y: top + i * cell + cell / 2,
+        text: label(values[i][j]),
+        anchor: 'middle',
+        color: t > 0.55 ? '#ffffff' : INK,
+      });
+    }
+    // Row (true) names on the left, column (predicted) names below, reading upwards.
+    items.push({ kind: 'text', x: left - 10, y: top + i * cell + cell / 2, text: names[i], anchor: 'end', color: INK });
+    items.push({ kind: 'text', x: left + i * cell + cell / 2, y: top + k * cell + 10, text: names[i], anchor: 'end', color: INK, vertical: true });
+  }
+  items.push({ kind: 'text', x: 16 + TEXT_HEIGHT / 2, y: top + (k * cell) / 2, text: 'true', anchor: 'middle', color: INK, vertical: true });
+  items.push({ kind: 'text', x: left + (k * cell) / 2, y: height - 16 - TEXT_HEIGHT / 2, text: 'predicted', anchor: 'middle', color: INK });
+  return { width, height, items };
+}
+
+function barsScene(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions): Scene {
+  const classes = report.classes;
+  if (classes.length === 0) throw new RangeError('renderPerClassBars: the report has no classes');
+  const series = [
+    { name: 'precision', color: '#4c72b0', value: (c: (typeof classes)[number]) => c.precision },
+    { name: 'recall', color: '#dd8452', value: (c: (typeof classes)[number]) => c.recall },
+    { name: 'F1', color: '#55a868', value: (c: (typeof classes)[number]) => c.f1 },
+  ];
+  const title = options.title ?? 'Per-class precision / recall / F1';
+  const bar = 18;
+  const supportText = (n: number) => `n=${n}`;
+  const group = Math.max(series.length * bar + 24, ...classes.map((c) => Math.max(textWidth(c.name), textWidth(supportText(c.support))) + 16));
+  const left = 16 + textWidth('1.00') + 10;
+  const top = 16 + TEXT_HEIGHT + 16 + TEXT_HEIGHT + 16;
+  const plotH = 280;
+  const plotW = classes.length * group;
+  const legendW = series.reduce((a, s) => a + TEXT_HEIGHT + 6 + textWidth(s.name) + 18, 0);
+  const width = Math.max(left + plotW + 20, textWidth(title) + 32, legendW + left + 20);
+  const height = top + plotH + 8 + TEXT_HEIGHT + 6 + TEXT_HEIGHT + 24;
+  const items: Scene['items'] = [];
+  items.push({ kind: 'text', x: width / 2, y: 16 + TEXT_HEIGHT / 2, text: title, anchor: 'middle', color: INK });
+  // Legend.
+  let lx = left;
+  const ly = 16 + TEXT_HEIGHT + 16;
+  for (const s of series) {
+    items.push({ kind: 'rect', x: lx, y: ly, w: TEXT_HEIGHT, h: TEXT_HEIGHT, fill: s.color });
+    items.push({ kind: 'text', x: lx + TEXT_HEIGHT + 6, y: ly + TEXT_HEIGHT / 2, text: s.name, anchor: 'start', color: INK });
+    lx += TEXT_HEIGHT + 6 + textWidth(s.name) + 18;
+  }
+  // Grid and y ticks.
+  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+    const y = Math.round(top + plotH - tick * plotH);
+    items.push({ kind: 'rect', x: left, y, w: plotW, h: 1, fill: tick === 0 ? INK : '#dddddd' });
+    items.push({ kind: 'text', x: left - 8, y, text: tick.toFixed(2), anchor: 'end', color: INK });
+  }
+  classes.forEach((c, i) => {
+    const gx = left + i * group + (group - series.length * bar) / 2;
+    series.forEach((s, j) => {
+      const v = s.value(c);
+      const h = Number.isFinite(v) ? Math.round(Math.max(0, Math.min(1, v)) * plotH) : 0;
+      if (h > 0) items.push({ kind: 'rect', x: gx + j * bar, y: top + plotH - h, w: bar - 2, h, fill: s.color });
+    });
+    const cx = left + i * group + group / 2;
+    items.push({ kind: 'text', x: cx, y: top + plotH + 8 + TEXT_HEIGHT / 2, text: c.name, anchor: 'middle', color: INK });
+    items.push({ kind: 'text', x: cx, y: top + plotH + 14 + (3 * TEXT_HEIGHT) / 2, text: supportText(c.support), anchor: 'middle', color: '#666666' });
+  });
+  return { width: Math.ceil(width), height: Math.ceil(height), items };
+}
+
+function renderScene(scene: Scene, format: PlotFormat): Buffer | string {
+  if (format === 'svg') return toSvg(scene);
+  if (format === 'png') return toPng(scene);
+  throw new RangeError(`format must be 'png' or 'svg', got ${String(format)}`);
+}
+
+function toSvg(scene: Scene): string {
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${scene.width}" height="${scene.height}" viewBox="0 0 ${scene.width} ${scene.height}">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+  ];
+  for (const it of scene.items) {
+    if (it.kind === 'rect') {
+      parts.push(`<rect x="${it.x}" y="${it.y}" width="${it.w}" height="${it.h}" fill="${it.fill}"/>`);
+    } else {
+      const rotate = it.vertical ? ` transform="rotate(-90 ${it.x} ${it.y})"` : '';
+      parts.push(
+        `<text x="${it.x}" y="${it.y}" text-anchor="${it.anchor}" dominant-baseline="central" font-family="monospace" font-size="15" fill="${it.color}"${rotate}>${escapeXml(it.text)}</text>`,
+      );
+    }
+  }
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+function toPng(scene: Scene): Buffer {
+  const png = new pngjs.PNG({ width: Math.ceil(scene.width), height: Math.ceil(scene.height) });
+  const fill = (x: number, y: number, w: number, h: number, color: string) => {
+    const [r, g, b] = parseHex(color);
+    const x0 = Math.max(0, Math.round(x));
+    const y0 = Math.max(0, Math.round(y));
+    const x1 = Math.min(png.width, Math.round(x + w));
+    const y1 = Math.min(png.height, Math.round(y + h));
+    for (let yy = y0; yy < y1; yy++) {
+      for (let xx = x0; xx < x1; xx++) {
+        const o = (yy * png.width + xx) * 4;
+        png.data[o] = r;
+        png.data[o + 1] = g;
+        png.data[o + 2] = b;
+        png.data[o + 3] = 255;
+      }
+    }
+  };
+  fill(0, 0, png.width, png.height, '#ffffff');
+  for (const it of scene.items) {
+    if (it.kind === 'rect') {
+      fill(it.x, it.y, it.w, it.h, it.fill);
+      continue;
+    }
+    const w = textWidth(it.text);
+    const shift = it.anchor === 'start' ? 0 : it.anchor === 'middle' ? w / 2 : w;
+    [...it.text].forEach((ch, n) => {
+      glyph(ch).forEach((row, gy) => {
+        for (let gx = 0; gx < GLYPH_WIDTH; gx++) {
+          if (row[gx] !== '#') continue;
+          const u = n * CHAR_ADVANCE + gx * SCALE; // along the text
+          const v = gy * SCALE; // down the glyph
+          if (it.vertical) fill(it.x - TEXT_HEIGHT / 2 + v, it.y + shift - u - SCALE, SCALE, SCALE, it.color);
+          else fill(it.x - shift + u, it.y - TEXT_HEIGHT / 2 + v, SCALE, SCALE, it.color);
+        }
+      });
+    });
+  }
+  return pngjs.PNG.sync.write(png);
+}
+
+/** Width in pixels of a text drawn with the bitmap font. */
+function textWidth(text: string): number {
+  const n = [...text].length;
+  return n === 0 ? 0 : n * CHAR_ADVANCE - SCALE;
+}
+
+/** White → dark blue ramp (the colours of matplotlib's "Blues"), t in [0, 1]. */
+function blues(t: number): string {
+  const stops = [
+    [247, 251, 255],
+    [198, 219, 239],
+    [107, 174, 214],
+    [33, 113, 181],
+    [8, 48, 107],
+  ];
+  const x = Math.max(0, Math.min(1, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  const c = stops[i].map((a, n) => Math.round(a + (stops[i + 1][n] - a) * f));
+  return '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+}
+
+function parseHex(color: string): [number, number, number] {
+  const n = parseInt(color.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pngjs from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { FER_CLASSES } from '../../src/classes.js';
+import { FER_SPLITS, FerDataError } from '../../src/data/dataset.js';
+import { loadImageFolder } from '../../src/data/folder.js';
+import { decodeImage } from '../../src/data/image.js';
+import { FER_DIR, HAVE_FOLDER, tmpDir } from './helpers.js';
+
+function png(width: number, height: number, rgba: (i: number) => [number, number, number, number]): Buffer {
+  const im = new pngjs.PNG({ width, height });
+  for (let i = 0; i < width * height; i++) im.data.set(rgba(i), i * 4);
+  return pngjs.PNG.sync.write(im);
+}
+
+function put(root: string, rel: string, bytes: Buffer | string): string {
+  const p = path.join(root, rel);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+/** A synthetic PNG folder: train/happy (48x48 gray), train/sad (64x40 RGB), test/happy (no Kaggle prefix). */
+function pngFolder(): string {
+  const root = tmpDir();
+  put(root, 'train/happy/a.png', png(48, 48, (i) => [i % 256, i % 256, i % 256, 255]));
+  put(root, 'train/Sad/b.png', png(64, 40, () => [200, 100, 50, 255]));
+  put(root, 'test/happy/c.png', png(48, 48, () => [9, 9, 9, 255]));
+  put(root, 'README.md', 'not data');
+  put(root, 'train/happy/.DS_Store', 'junk');
+  return root;
+}
+
+describe('loadImageFolder on synthetic PNG folders', () => {
+  it('maps folders to classes and splits, converts and resizes', async () => {
+    const root = pngFolder();
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.length).toBe(3);
+    const byName = Object.fromEntries(ds.keys.map((k, i) => [path.relative(root, k), i]));
+    const a = byName['train/happy/a.png']!;
+    const b = byName['train/Sad/b.png']!;
+    const c = byName['test/happy/c.png']!;
+    expect([FER_CLASSES[ds.labels[a]!], FER_CLASSES[ds.labels[b]!], FER_CLASSES[ds.labels[c]!]]).toEqual(['happy', 'sad', 'happy']);
+    expect([FER_SPLITS[ds.splits[a]!], FER_SPLITS[ds.splits[c]!]]).toEqual(['Training', 'Test']);
+    expect(ds.pixels[a * 2304 + 300]).toBe(300 % 256);
+    // (200, 100, 50) -> luma (200*19595 + 100*38470 + 50*7471 + 32768) >> 16 = 124; constant stays constant when resized
+    expect(ds.pixels.subarray(b * 2304, (b + 1) * 2304).every((v) => v === 124)).toBe(true);
+    expect(ds.issues).toEqual([]);
+  });
+
+  it('keys are full paths: the same filename in two class folders stays two images', async () => {
+    const root = tmpDir();
+    put(root, 'train/angry/Training_1.png', png(48, 48, () => [1, 1, 1, 255]));
+    put(root, 'train/surprise/Training_1.png', png(48, 48, () => [2, 2, 2, 255]));
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.length).toBe(2);
+    expect(new Set(ds.keys).size).toBe(2);
+  });
+
+  const bad: [string, (root: string) => string, RegExp][] = [
+    ['unknown class folder', (r) => put(r, 'train/smug/x.png', png(48, 48, () => [0, 0, 0, 255])), /smug: unknown class folder 'smug'/],
+    ['truncated image', (r) => put(r, 'train/fear/t.png', png(48, 48, () => [5, 5, 5, 255]).subarray(0, 60)), /t\.png: cannot decode PNG/],
+    ['unreadable image (not an image)', (r) => put(r, 'test/fear/u.jpg', 'hello'), /u\.jpg: not a JPEG or PNG/],
+    ['non-image file', (r) => put(r, 'test/fear/notes.txt', 'x'), /notes\.txt: not a \.jpg\/\.jpeg\/\.png file/],
+    ['unknown split folder', (r) => put(r, 'validation/fear/v.png', png(48, 48, () => [0, 0, 0, 255])), /validation: unknown split folder/],
+  ];
+  for (const [name, make, message] of bad) {
+    it(`${name}: throws naming the path, or skips and reports it`, async () => {
+      const root = pngFolder();
+      const badPath = make(root);
+      const err = await loadImageFolder(root, { cache: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FerDataError);
+      expect((err as Error).message).toMatch(message);
+      const ds = await loadImageFolder(root, { onError: 'skip', cache: false });
+      expect(ds.length).toBe(3);
+      expect(ds.issues).toHaveLength(1);
+      expect(badPath.startsWith(ds.issues[0]!.location)).toBe(true);
+    });
+  }
+
+  it('a folder without train/ or test/ is an error', async () => {
+    await expect(loadImageFolder(tmpDir())).rejects.toThrow(/no train\/ or test\/ folder/);
+    await expect(loadImageFolder(path.join(tmpDir(), 'missing'))).rejects.toThrow(/missing: cannot read folder/);
+  });
+
+  it('cache: hit on the second load, invalidated by a changed file, written to os.tmpdir() for read-only folders', async () => {
+    const root = pngFolder();
+    const first = await loadImageFolder(root);
+    expect(first.info?.cache).toBe('written');
+    expect(first.info?.cachePath?.startsWith(path.join(root, '.fer-gpu-cache'))).toBe(true);
+    const second = await loadImageFolder(root);
+    expect(second.info?.cache).toBe('hit');
+    expect(Buffer.compare(second.pixels, first.pixels)).toBe(0);
+    expect(second.keys).toEqual(first.keys);
+    // Same size, new content and mtime: must not be served from the cache.
+    const f = path.join(root, 'test/happy/c.png');
+    fs.writeFileSync(f, png(48, 48, () => [77, 77, 77, 255]));
+    fs.utimesSync(f, new Date(), new Date(Date.now() + 5000));
+    const third = await loadImageFolder(root);
+    expect(third.info?.cache).toBe('written');
+    expect(third.pixels[third.keys.indexOf(f) * 2304]).toBe(77);
+
+    const ro = pngFolder();
+    fs.chmodSync(ro, 0o555);
+    try {
+      const d = await loadImageFolder(ro);
+      expect(d.info?.cache).toBe('written');
+      expect(d.info?.cachePath?.startsWith(path.join(os.tmpdir(), 'fer-gpu-cache'))).toBe(true);
+      expect(fs.existsSync(path.join(ro, '.fer-gpu-cache'))).toBe(false);
+      expect((await loadImageFolder(ro)).info?.cache).toBe('hit');
+      fs.rmSync(d.info!.cachePath!);
+    } finally {
+      fs.chmodSync(ro, 0o755);
+    }
+  });
+});
+
+describe.skipIf(!HAVE_FOLDER)('real FER2013 folder subset (Kaggle layout)', () => {
+  it('reads classes from folders, PublicTest/PrivateTest from filename prefixes, pixels as decodeImage', async () => {
+    const root = tmpDir();
+    const copied: { rel: string; cls: string; split: string }[] = [];
+    for (const split of ['train', 'test']) {
+      for (const cls of FER_CLASSES) {
+        const names = fs.readdirSync(path.join(FER_DIR, split, cls)).sort();
+        const pick = split === 'train' ? names.slice(0, 5) : [...names.filter((n) => n.startsWith('PublicTest_')).slice(0, 3), ...names.filter((n) => n.startsWith('PrivateTest_')).slice(0, 3)];
+        for (const n of pick) {
+          const rel = path.join(split, cls, n);
+          fs.mkdirSync(path.join(root, split, cls), { recursive: true });
+          fs.copyFileSync(path.join(FER_DIR, rel), path.join(root, rel));
+          copied.push({ rel, cls, split: split === 'train' ? 'Training' : n.split('_')[0]! });
+        }
+      }
+    }
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.length).toBe(copied.length);
+    for (const c of copied) {
+      const i = ds.keys.indexOf(path.join(root, c.rel));
+      expect(i).toBeGreaterThanOrEqual(0);
+      expect(FER_CLASSES[ds.labels[i]!]).toBe(c.cls);
+      expect(FER_SPLITS[ds.splits[i]!]).toBe(c.split);
+      expect(Buffer.compare(ds.pixels.subarray(i * 2304, (i + 1) * 2304), decodeImage(fs.readFileSync(path.join(FER_DIR, c.rel)), c.rel))).toBe(0);
+    }
+  });
+});
