@@ -7,3 +7,4 @@ export { Tensor, type TensorOptions, type DType } from './tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from './classes.js';
 export * as ops from './ops.js';
 export * as reference from './reference/index.js';
+export * as optim from './optim/index.js';

@@ -120,8 +120,13 @@ function hash32(x: number): number {
 
 const S = FER_IMAGE_SIZE;
 
-/** Signed distance (negative inside) at face point (u, v). */
-type Sdf = (u: number, v: number) => number;
+/** A signed distance (negative inside) at face point (u, v), and a box [u0, v0, u1, v1] that holds the shape. */
+interface Shape {
+  d: (u: number, v: number) => number;
+  box: readonly [number, number, number, number];
+}
+
+const EVERYWHERE = [-Infinity, -Infinity, Infinity, Infinity] as const;
 
 /** The canvas of one image: gray values in [0, 255] and each pixel's face coordinates. */
 interface Canvas {
@@ -133,77 +138,112 @@ interface Canvas {
 }
 
 /** Blends `color` over every pixel, weighted by the pixel's coverage of the shape (times `opacity`). */
-function paint(c: Canvas, sdf: Sdf, color: number, opacity = 1): void {
+function paint(c: Canvas, shape: Shape, color: number, opacity = 1): void {
+  const m = 1 / c.scale; // coverage is 0 half a pixel outside the edge
+  const [u0, v0, u1, v1] = shape.box;
   for (let p = 0; p < FER_PIXELS; p++) {
-    const a = Math.min(1, Math.max(0, 0.5 - sdf(c.u[p]!, c.v[p]!) * c.scale)) * opacity;
+    const u = c.u[p]!;
+    const v = c.v[p]!;
+    if (u < u0 - m || u > u1 + m || v < v0 - m || v > v1 + m) continue;
+    const a = Math.min(1, Math.max(0, 0.5 - shape.d(u, v) * c.scale)) * opacity;
     if (a > 0) c.gray[p] = c.gray[p]! + (color - c.gray[p]!) * a;
   }
 }
 
 /** Ellipse centred at (cx, cy) with half-axes (a, b). First-order distance: exact on the boundary. */
-function ellipse(cx: number, cy: number, a: number, b: number): Sdf {
-  return (u, v) => {
-    const x = (u - cx) / a;
-    const y = (v - cy) / b;
-    const grad = 2 * Math.hypot(x / a, y / b);
-    return (x * x + y * y - 1) / Math.max(grad, 1e-9);
+function ellipse(cx: number, cy: number, a: number, b: number): Shape {
+  return {
+    d: (u, v) => {
+      const x = (u - cx) / a;
+      const y = (v - cy) / b;
+      const grad = 2 * Math.hypot(x / a, y / b);
+      return (x * x + y * y - 1) / Math.max(grad, 1e-9);
+    },
+    box: [cx - a, cy - b, cx + a, cy + b],
   };
 }
 
 /**
  * A quadratic curve (parabola) from (x0, y0) to (x1, y1), x0 < x1, whose middle is raised by
- * `bulge` above the chord (negative: sags, as in a smile). Returns its height at u and its slope.
+ * `bulge` above the chord (negative: sags, as in a smile). With t = -1 at x0 and t = 1 at x1,
+ * y(t) = (y0 + y1)/2 + (y1 - y0)/2 t + bulge (t² - 1).
  */
-function curve(x0: number, y0: number, x1: number, y1: number, bulge: number) {
-  const xm = (x0 + x1) / 2;
-  const w = (x1 - x0) / 2;
-  return {
-    x0,
-    x1,
-    y0,
-    y1,
-    /** t in [-1, 1] along the chord; y(t) = mid + (y1 - y0)/2 t + bulge (t² - 1). */
-    at(u: number): { y: number; slope: number; t: number } {
-      const t = (u - xm) / w;
-      const y = (y0 + y1) / 2 + ((y1 - y0) / 2) * t + bulge * (t * t - 1);
-      const slope = ((y1 - y0) / 2 + 2 * bulge * t) / w;
-      return { y, slope, t };
-    },
-  };
+class Curve {
+  private readonly xm: number;
+  private readonly w: number;
+  /** Lowest and highest y of the curve. */
+  readonly yMin: number;
+  readonly yMax: number;
+
+  constructor(
+    readonly x0: number,
+    readonly y0: number,
+    readonly x1: number,
+    readonly y1: number,
+    private readonly bulge: number,
+  ) {
+    this.xm = (x0 + x1) / 2;
+    this.w = (x1 - x0) / 2;
+    const ys = [y0, y1];
+    const tVertex = bulge === 0 ? NaN : -(y1 - y0) / (4 * bulge);
+    if (Math.abs(tVertex) < 1) ys.push(this.yAtT(tVertex));
+    this.yMin = Math.min(...ys);
+    this.yMax = Math.max(...ys);
+  }
+
+  /** Position along the chord: -1 at x0, 1 at x1. */
+  t(u: number): number {
+    return (u - this.xm) / this.w;
+  }
+
+  yAtT(t: number): number {
+    return (this.y0 + this.y1) / 2 + ((this.y1 - this.y0) / 2) * t + this.bulge * (t * t - 1);
+  }
+
+  /** dy/du at t. */
+  slopeAtT(t: number): number {
+    return ((this.y1 - this.y0) / 2 + 2 * this.bulge * t) / this.w;
+  }
+
+  /** Signed vertical distance v - y(u), divided by the curve's stretch so it is about the true distance. */
+  below(u: number, v: number): number {
+    const t = this.t(u);
+    const s = this.slopeAtT(t);
+    return (v - this.yAtT(t)) / Math.sqrt(1 + s * s);
+  }
 }
-type Curve = ReturnType<typeof curve>;
+
+const curve = (x0: number, y0: number, x1: number, y1: number, bulge: number) => new Curve(x0, y0, x1, y1, bulge);
 
 /** A stroke of half-thickness `r` along a curve, with round caps. */
-function stroke(k: Curve, r: number): Sdf {
-  return (u, v) => {
-    const { y, slope, t } = k.at(u);
-    if (t < -1) return Math.hypot(u - k.x0, v - k.y0) - r;
-    if (t > 1) return Math.hypot(u - k.x1, v - k.y1) - r;
-    return Math.abs(v - y) / Math.sqrt(1 + slope * slope) - r;
+function stroke(k: Curve, r: number): Shape {
+  return {
+    d: (u, v) => {
+      const t = k.t(u);
+      if (t < -1) return Math.hypot(u - k.x0, v - k.y0) - r;
+      if (t > 1) return Math.hypot(u - k.x1, v - k.y1) - r;
+      return Math.abs(k.below(u, v)) - r;
+    },
+    box: [k.x0 - r, k.yMin - r, k.x1 + r, k.yMax + r],
   };
 }
 
-/** The region between an upper and a lower curve over the same x range (an open mouth, a lip). */
-function between(top: Curve, bottom: Curve): Sdf {
-  return (u, v) => {
-    const a = top.at(u);
-    const b = bottom.at(u);
-    const w = (top.x1 - top.x0) / 2;
-    return Math.max(
-      (a.y - v) / Math.sqrt(1 + a.slope * a.slope),
-      (v - b.y) / Math.sqrt(1 + b.slope * b.slope),
-      (Math.abs(a.t) - 1) * w,
-    );
+/** The region between an upper and a lower curve over the same x range (an open mouth, teeth). */
+function between(top: Curve, bottom: Curve): Shape {
+  const halfWidth = (top.x1 - top.x0) / 2;
+  return {
+    d: (u, v) => Math.max(-top.below(u, v), bottom.below(u, v), (Math.abs(top.t(u)) - 1) * halfWidth),
+    box: [top.x0, Math.min(top.yMin, bottom.yMin), top.x1, Math.max(top.yMax, bottom.yMax)],
   };
 }
 
-const intersect =
-  (...shapes: Sdf[]): Sdf =>
-  (u, v) => {
-    let d = -Infinity;
-    for (const s of shapes) d = Math.max(d, s(u, v));
-    return d;
+/** Where both shapes are. */
+function intersect(a: Shape, b: Shape): Shape {
+  return {
+    d: (u, v) => Math.max(a.d(u, v), b.d(u, v)),
+    box: [Math.max(a.box[0], b.box[0]), Math.max(a.box[1], b.box[1]), Math.min(a.box[2], b.box[2]), Math.min(a.box[3], b.box[3])],
   };
+}
 
 /** Eye opening (half-height of the eye), brow inner/outer height and arch, per class; face units. */
 interface Expression {
@@ -254,14 +294,14 @@ function drawFace(label: number, rng: Rng, out: Uint8Array): void {
   c.gray.fill(bg);
 
   // Neck, hair behind the head, the face, a fringe.
-  paint(c, (u, v) => Math.max(Math.abs(u) - 0.55, 0.8 - v), skin * 0.85);
+  paint(c, { d: (u, v) => Math.max(Math.abs(u) - 0.55, 0.8 - v), box: EVERYWHERE }, skin * 0.85);
   const hasHair = rng.next() < 0.85;
   if (hasHair) paint(c, ellipse(0, -0.2 * aspect, rng.uniform(1.08, 1.2), aspect * rng.uniform(0.95, 1.05)), hair);
   const face = ellipse(0, 0, 1, aspect);
   paint(c, face, skin);
   if (hasHair) {
     const line = -aspect * rng.uniform(0.62, 0.78);
-    paint(c, intersect(face, (u, v) => v - (line + 0.35 * u * u)), hair);
+    paint(c, intersect(face, { d: (u, v) => v - (line + 0.35 * u * u), box: EVERYWHERE }), hair);
   }
 
   // Expression strength: blend each class's brow and eye numbers with neutral, plus jitter.

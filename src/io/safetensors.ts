@@ -52,11 +52,11 @@ type TypedArrayClass =
  * out tensors by decreasing rank (so every tensor is aligned to its element size), then by name.
  */
 const DTYPES: Record<SafetensorsDtype, { bytes: number; array: TypedArrayClass; rank: number }> = {
-  U8: { bytes: 1, array: Uint8Array, rank: 0 },
-  I32: { bytes: 4, array: Int32Array, rank: 1 },
   F32: { bytes: 4, array: Float32Array, rank: 2 },
   F64: { bytes: 8, array: Float64Array, rank: 3 },
+  I32: { bytes: 4, array: Int32Array, rank: 1 },
   I64: { bytes: 8, array: BigInt64Array, rank: 4 },
+  U8: { bytes: 1, array: Uint8Array, rank: 0 },
 };
 
 /** Dtypes that are valid safetensors but that fer-gpu does not read. */

@@ -39,7 +39,6 @@ export {
   type ReportRow,
 } from './report.js';
 export { ROW_SUM_TOLERANCE, type LabelArray, type ProbabilityInput } from './validate.js';
-export { FER_CLASSES } from '../classes.js';
 export {
   renderConfusionMatrix,
   renderPerClassBars,

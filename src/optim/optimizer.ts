@@ -33,7 +33,7 @@ export interface OptimizerStateDict<O> {
 export abstract class Optimizer<O extends { lr: number }> {
   /** The parameter groups (one group holding every parameter), as PyTorch's `param_groups`. */
   readonly paramGroups: [ParamGroup<O>];
-  /** @internal per-parameter state, indexed like `params`. */
+  /** @internal per-parameter state, created at a parameter's first step. */
   protected readonly state = new Map<Tensor, ParamState>();
   protected readonly device: Device;
   /** Names of the GPU buffers this optimizer keeps per parameter (for the state dict). */
@@ -125,7 +125,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
     const { params: _unused, ...options } = this.paramGroups[0];
     void _unused;
-    return { state, paramGroups: [{ ...(options as unknown as O), params: params.map((_, i) => i) }] };
+    return { state, paramGroups: [{ ...structuredClone(options as unknown as O), params: params.map((_, i) => i) }] };
   }
 
   /**
@@ -174,7 +174,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     for (const [p, s] of fresh) this.state.set(p, s);
     const { params: _unused, ...options } = group;
     void _unused;
-    Object.assign(this.paramGroups[0], options);
+    Object.assign(this.paramGroups[0], structuredClone(options));
   }
 
   /** Frees the optimizer state on the GPU (the optimizer starts afresh at the next step). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AdamW, clipGradNorm, reference as ref, SGD, type AdamWOptions, type SgdOptions } from '../../src/optim/index.js';
+import { AdamW, clipGradNorm, reference as ref, SGD, type Optimizer, type AdamWOptions, type SgdOptions } from '../../src/optim/index.js';
 import { add, relu } from '../../src/kernels/elementwise/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Device } from '../../src/gpu/device.js';
@@ -221,8 +221,11 @@ describe('optim', () => {
   for (const kind of ['SGD', 'AdamW'] as const) {
     it(`${kind} state dict round trip resumes exactly`, async () => {
       const d = device();
-      const make = (ps: Tensor[]) =>
-        kind === 'SGD' ? new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }) : new AdamW(ps, { lr: 0.01, amsgrad: true });
+      // Typed as the common base so that stateDict/loadStateDict line up for both kinds.
+      const sgdOptions: SgdOptions = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false, maximize: false };
+      const adamwOptions: AdamWOptions = { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: true, maximize: false };
+      const make = (ps: Tensor[]): Optimizer<{ lr: number }> =>
+        kind === 'SGD' ? new SGD(ps, sgdOptions) : new AdamW(ps, adamwOptions);
       const cpu = [randn([7], 1), randn([33], 2)];
       const params = cpu.map((t) => toGpu(d, t, true));
       const opt = make(params);
@@ -237,12 +240,12 @@ describe('optim', () => {
       if (kind === 'SGD') {
         const st = { momentumBuffer: null } as ref.SgdReferenceState;
         const p = CpuTensor.from(cpu[1]!.data, [33]);
-        for (const s of [0, 1]) ref.sgdStep(p, grads[s]![1]!, st, opt.paramGroups[0] as SgdOptions);
+        for (const s of [0, 1]) ref.sgdStep(p, grads[s]![1]!, st, sgdOptions);
         expectClose(dict.state[1]!.momentumBuffer as Float32Array, st.momentumBuffer!, { ...REF_TOL, what: 'momentumBuffer' });
       } else {
         const st = ref.adamwState();
         const p = CpuTensor.from(cpu[1]!.data, [33]);
-        for (const s of [0, 1]) ref.adamwStep(p, grads[s]![1]!, st, opt.paramGroups[0] as AdamWOptions);
+        for (const s of [0, 1]) ref.adamwStep(p, grads[s]![1]!, st, adamwOptions);
         expectClose(dict.state[1]!.expAvgSq as Float32Array, st.expAvgSq!, { ...REF_TOL, what: 'expAvgSq' });
         expectClose(dict.state[1]!.maxExpAvgSq as Float32Array, st.maxExpAvgSq!, { ...REF_TOL, what: 'maxExpAvgSq' });
       }
@@ -250,7 +253,7 @@ describe('optim', () => {
       const copies = await Promise.all(params.map(async (p) => d.tensor(await p.toArray(), p.shape, { requiresGrad: true })));
       const resumed = make(copies);
       resumed.lr = 123; // overwritten by the dict's hyper-parameters
-      resumed.loadStateDict(JSON.parse(JSON.stringify(dict), (_k, v) => v) && dict);
+      resumed.loadStateDict(dict);
       expect(resumed.lr).toBe(opt.lr);
       for (const [o, ps] of [[opt, params], [resumed, copies]] as const) {
         ps.forEach((p, k) => setGrad(d, p, grads[2]![k]!));

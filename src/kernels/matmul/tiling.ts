@@ -27,6 +27,23 @@ export interface Tiling {
   splits: number;
 }
 
+const overrides = new WeakMap<Device, Partial<Record<GemmOp, Partial<Tiling>>>>();
+
+/**
+ * Overrides (part of) the tiling of one op on one device, or restores the default with null:
+ * the hook for a per-adapter autotuner, and for tests that exercise other variants.
+ */
+export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | null): void {
+  const forDevice = overrides.get(device) ?? {};
+  if (tiling) {
+    for (const [k, v] of Object.entries(tiling)) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`setTiling: ${k} must be a positive integer, got ${v}`);
+    }
+    forDevice[op] = tiling;
+  } else delete forDevice[op];
+  overrides.set(device, forDevice);
+}
+
 /**
  * Chooses the tiling of a GEMM-like kernel with an output of `rows` x `cols` and a reduction of
  * length `depth`.
@@ -43,5 +60,5 @@ export function chooseTiling(device: Device, op: GemmOp, dims: { rows: number; c
     const invocations = Math.ceil(dims.rows / bm) * Math.ceil(dims.cols / bn);
     while (invocations * splits < 1 << 15 && dims.depth / (splits * 2) >= 256) splits *= 2;
   }
-  return { bm, bn, wg, splits };
+  return { bm, bn, wg, splits, ...overrides.get(device)?.[op] };
 }

@@ -1,0 +1,186 @@
+/**
+ * Evaluation and prediction: eval-mode forward passes in batches, optional ten-crop
+ * test-time augmentation (softmax averaged over the crops), and the metrics report.
+ */
+import { readFileSync } from 'node:fs';
+import type { Device } from '../gpu/device.js';
+import type { Tensor } from '../tensor.js';
+import type { Module } from '../nn/module.js';
+import { FER_CLASSES } from '../classes.js';
+import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
+import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augment/index.js';
+import { decodeImage } from '../data/image.js';
+import { classificationReport, type ClassificationReport } from '../metrics/index.js';
+import { InputError } from '../errors.js';
+
+export interface EvaluateOptions {
+  split?: FerSplit | readonly FerSplit[];
+  batchSize?: number;
+  mean?: number;
+  std?: number;
+  /** Ten-crop test-time augmentation. */
+  tta?: boolean;
+  classNames?: readonly string[];
+}
+
+/** Softmax of logits rows [n, k] (CPU; k is small). */
+function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]!);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += out[r * k + j] = Math.exp(logits[r * k + j]! - max);
+    for (let j = 0; j < k; j++) out[r * k + j]! /= sum;
+  }
+  return out;
+}
+
+/** Class probabilities [n, k] of normalised images; with tta, images hold 10 crops per input. */
+async function probabilities(model: Module, images: Tensor, k: number, tta: boolean): Promise<Float32Array> {
+  const logits = images.device.noGrad(() => model.forward(images));
+  const p = softmaxRows(await logits.toArray(), k);
+  logits.dispose();
+  if (!tta) return p;
+  const n = p.length / k / 10;
+  const avg = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let v = 0; v < 10; v++) for (let j = 0; j < k; j++) avg[i * k + j]! += p[(i * 10 + v) * k + j]! / 10;
+  return avg;
+}
+
+/** Predicted probabilities for every image of a dataset split, in dataset order of that split. */
+export async function predictDataset(
+  device: Device,
+  model: Module & { numClasses?: number },
+  dataset: FerDataset,
+  options: EvaluateOptions = {},
+): Promise<{ probabilities: Float32Array; labels: Int32Array; indices: Int32Array }> {
+  const k = model.numClasses ?? FER_CLASSES.length;
+  const wasTraining = model.training;
+  model.eval();
+  const loader = new DataLoader(device, dataset, { batchSize: options.tta ? Math.max(1, Math.floor((options.batchSize ?? 256) / 10)) : (options.batchSize ?? 256), split: options.split, mean: options.mean, std: options.std });
+  const probs = new Float32Array(loader.size * k);
+  const labels = new Int32Array(loader.size);
+  const indices = new Int32Array(loader.size);
+  let at = 0;
+  try {
+    for (const batch of loader) {
+      let images = batch.images;
+      if (options.tta) {
+        images.dispose();
+        images = tenCropBatch(device, dataset, batch.indices, options);
+      }
+      const p = await probabilities(model, images, k, options.tta ?? false);
+      images.dispose();
+      probs.set(p, at * k);
+      labels.set(batch.labels, at);
+      indices.set(batch.indices, at);
+      at += batch.labels.length;
+    }
+  } finally {
+    loader.dispose();
+    model.train(wasTraining);
+  }
+  return { probabilities: probs, labels, indices };
+}
+
+function tenCropBatch(device: Device, dataset: FerDataset, indices: Int32Array, o: EvaluateOptions): Tensor {
+  const pixels = new Uint8Array(indices.length * FER_PIXELS);
+  indices.forEach((src, i) => pixels.set(dataset.pixels.subarray(src * FER_PIXELS, (src + 1) * FER_PIXELS), i * FER_PIXELS));
+  const imgs = new GpuImages(device, pixels);
+  const means = Array.from(indices, (_, i) => imageMean(pixels, i * FER_PIXELS));
+  const sources = Int32Array.from({ length: indices.length * 10 }, (_, j) => Math.floor(j / 10));
+  const out = augmentBatch(imgs, sources, tenCropParams(means), { mean: o.mean, std: o.std });
+  imgs.dispose();
+  return out;
+}
+
+/** Argmax of each row. */
+export function argmaxRows(p: Float32Array, k: number): Int32Array {
+  const out = new Int32Array(p.length / k);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (p[r * k + j]! > p[r * k + best]!) best = j;
+    out[r] = best;
+  }
+  return out;
+}
+
+/**
+ * Evaluates a model on a dataset split: scikit-learn's classification report (per-class
+ * precision/recall/F1, accuracy, averages) plus log loss, ROC AUC, top-2 accuracy and ECE.
+ */
+export async function evaluate(
+  device: Device,
+  model: Module & { numClasses?: number },
+  dataset: FerDataset,
+  options: EvaluateOptions = {},
+): Promise<ClassificationReport> {
+  const k = model.numClasses ?? FER_CLASSES.length;
+  const { probabilities: p, labels } = await predictDataset(device, model, dataset, options);
+  const names = options.classNames ?? FER_CLASSES;
+  const classes = Array.from({ length: k }, (_, i) => i);
+  return classificationReport(labels, argmaxRows(p, k), {
+    labels: classes,
+    targetNames: classes.map((i) => names[i] ?? String(i)),
+    probabilities: p,
+  });
+}
+
+/** One prediction: the most likely class and every class's probability. */
+export interface Prediction {
+  file?: string;
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+/**
+ * Predicts the expression of face images: PNG/JPEG files of any size (converted to 48x48 gray
+ * as the data loaders do) or raw 48x48 uint8 images.
+ */
+export async function predict(
+  device: Device,
+  model: Module & { numClasses?: number },
+  inputs: Array<string | Uint8Array>,
+  options: { mean?: number; std?: number; tta?: boolean; classNames?: readonly string[] } = {},
+): Promise<Prediction[]> {
+  const k = model.numClasses ?? FER_CLASSES.length;
+  const names = options.classNames ?? FER_CLASSES;
+  const pixels = new Uint8Array(inputs.length * FER_PIXELS);
+  inputs.forEach((input, i) => {
+    let img: Uint8Array;
+    if (typeof input === 'string') {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(input);
+      } catch (e) {
+        throw new InputError(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      img = decodeImage(bytes, input);
+    } else {
+      if (input.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${input.length} pixels, not 48x48 = ${FER_PIXELS}`);
+      img = input;
+    }
+    pixels.set(img, i * FER_PIXELS);
+  });
+  const dataset: FerDataset = {
+    length: inputs.length,
+    pixels,
+    labels: new Uint8Array(inputs.length),
+    splits: new Uint8Array(inputs.length),
+    keys: inputs.map((x, i) => (typeof x === 'string' ? x : `input:${i}`)),
+    source: 'predict',
+    issues: [],
+  };
+  const { probabilities: p } = await predictDataset(device, model, dataset, { ...options, batchSize: 64 });
+  return inputs.map((input, i) => {
+    const probs: Record<string, number> = {};
+    let best = 0;
+    for (let j = 0; j < k; j++) {
+      probs[names[j] ?? String(j)] = p[i * k + j]!;
+      if (p[i * k + j]! > p[i * k + best]!) best = j;
+    }
+    return { ...(typeof input === 'string' ? { file: input } : {}), label: names[best] ?? String(best), probabilities: probs };
+  });
+}

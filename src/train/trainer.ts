@@ -1,0 +1,282 @@
+/**
+ * The training loop: seeded data order and augmentation, SGD/AdamW with a learning-rate
+ * schedule, label smoothing, class weights, gradient clipping, validation each epoch, best
+ * checkpoint on the validation split, early stopping, a JSONL log, resume, and a NaN guard.
+ * One queue submit per step; the loss is read back only every few steps for the progress line.
+ */
+import { existsSync, mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Device } from '../gpu/device.js';
+import { crossEntropy } from '../kernels/cross-entropy/index.js';
+import { addInto } from '../kernels/elementwise/index.js';
+import { SGD, AdamW, clipGradNorm, type Optimizer } from '../optim/index.js';
+import type { FerResNet18 } from '../nn/resnet.js';
+import type { FerDataset, FerSplit } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
+import type { AugmentOptions } from '../data/augment/index.js';
+import { LrSchedule, type ScheduleSpec } from './schedules.js';
+import { evaluate } from './evaluate.js';
+import { saveModel, saveTrainState, loadTrainState, type TrainState } from './checkpoint.js';
+import { InputError } from '../errors.js';
+
+export interface TrainOptions {
+  device: Device;
+  model: FerResNet18;
+  /** Training images: a dataset and the split(s) to train on (default 'Training'). */
+  trainSet: FerDataset;
+  trainSplit?: FerSplit | readonly FerSplit[];
+  /** Validation images (default: trainSet's 'PublicTest' or 'Holdout' split). Never a test split for selection. */
+  valSet?: FerDataset;
+  valSplit?: FerSplit | readonly FerSplit[];
+  epochs: number;
+  batchSize?: number;
+  optimizer?: 'sgd' | 'adamw';
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  schedule?: ScheduleSpec;
+  labelSmoothing?: number;
+  classWeights?: number[];
+  /** Clip the gradients' total L2 norm to this value. */
+  clipGradNorm?: number;
+  /** Training augmentation (true: defaults; false: none). */
+  augment?: AugmentOptions | boolean;
+  /** Class-balanced sampling. */
+  balanced?: boolean;
+  seed?: number;
+  /** Folder for checkpoints (best.safetensors, last.safetensors, last.state.safetensors) and train-log.jsonl. */
+  outDir?: string;
+  /** Stop after this many epochs without improvement of the selection metric. */
+  earlyStoppingPatience?: number;
+  /** Continue from outDir's last checkpoint. */
+  resume?: boolean;
+  mean?: number;
+  std?: number;
+  /** Where progress lines go (default: a progress bar on a terminal, plain lines otherwise). */
+  log?: Logger;
+  /** Metric that selects the best checkpoint: 'accuracy' (default) or 'macroF1'. */
+  selectOn?: 'accuracy' | 'macroF1';
+  /** Also stop after this many optimizer steps (for quick runs and tests). */
+  maxSteps?: number;
+}
+
+/** One line of train-log.jsonl. */
+export interface EpochLog {
+  epoch: number;
+  steps: number;
+  lr: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valAccuracy: number | null;
+  valMacroF1: number | null;
+  imagesPerSecond: number;
+  seconds: number;
+  best: boolean;
+}
+
+export interface TrainResult {
+  history: EpochLog[];
+  best: { metric: number; epoch: number } | null;
+  stoppedEarly: boolean;
+  outDir?: string;
+}
+
+/** Thrown when the loss becomes NaN or infinite; the last good checkpoint is kept. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+/** Trains a model. See TrainOptions for the knobs; defaults follow PyTorch practice. */
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const { device, model } = o;
+  const seed = o.seed ?? 0;
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`train: epochs must be a positive integer, got ${o.epochs}`);
+  const trainSplit = o.trainSplit ?? 'Training';
+  const valSet = o.valSet ?? o.trainSet;
+  const valSplit = o.valSplit ?? pickValSplit(valSet);
+  if (valSplit && [valSplit].flat().some((s) => s === 'PrivateTest' || s === 'Test')) {
+    throw new InputError(`train: the validation split must not be a test split (got ${String(valSplit)}); use PublicTest or a holdout`);
+  }
+  const loader = new DataLoader(device, o.trainSet, {
+    batchSize: o.batchSize ?? 64,
+    shuffle: true,
+    dropLast: true,
+    seed,
+    split: trainSplit,
+    balanced: o.balanced,
+    augment: o.augment ?? true,
+    mean: o.mean,
+    std: o.std,
+  });
+  if (loader.length === 0) throw new InputError(`train: fewer training images (${loader.size}) than one batch (${loader.batchSize})`);
+  const lr = o.lr ?? (o.optimizer === 'adamw' ? 1e-3 : 0.01);
+  const params = model.parameters();
+  const optimizer: Optimizer<{ lr: number }> =
+    o.optimizer === 'adamw'
+      ? new AdamW(params, { lr, weightDecay: o.weightDecay ?? 1e-2 })
+      : new SGD(params, { lr, momentum: o.momentum ?? 0.9, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 5e-4 });
+  const schedule = new LrSchedule(o.schedule ?? { kind: 'cosine', warmupEpochs: 0 }, lr, loader.length, o.epochs);
+
+  let state: TrainState = { epoch: 0, best: null, staleEpochs: 0, schedule: schedule.state(), seed };
+  const out = o.outDir;
+  if (out) mkdirSync(out, { recursive: true });
+  const file = (name: string) => join(out!, name);
+  if (o.resume) {
+    if (!out) throw new InputError('train: resume needs outDir');
+    if (!existsSync(file('last.safetensors'))) throw new InputError(`train: nothing to resume in ${out} (no last.safetensors)`);
+    const { loadModel } = await import('./checkpoint.js');
+    const loaded = loadModel(device, file('last.safetensors'));
+    model.loadStateDict(await loaded.model.stateDict());
+    loaded.model.dispose();
+    state = loadTrainState(file('last.state.safetensors'), optimizer);
+    if (state.seed !== seed) throw new InputError(`train: resuming a run made with seed ${state.seed} with seed ${seed}`);
+    schedule.loadState(state.schedule);
+  }
+
+  const log = o.log ?? defaultLogger();
+  const history: EpochLog[] = [];
+  const patience = o.earlyStoppingPatience ?? Infinity;
+  let stoppedEarly = false;
+  let globalStep = state.epoch * loader.length;
+  const lossSum = device.zeros([1]);
+  device.untrack(lossSum);
+  try {
+    for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+      model.train();
+      loader.setEpoch(epoch);
+      device.fill(lossSum, 0);
+      const t0 = performance.now();
+      let seen = 0;
+      let correct = 0;
+      let steps = 0;
+      const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
+      for (const batch of loader) {
+        optimizer.lr = schedule.lrAt(globalStep);
+        const logits = device.tidy(() => {
+          const logits = model.forward(batch.images);
+          const loss = crossEntropy(logits, batch.labels, { labelSmoothing: o.labelSmoothing ?? 0, weight: o.classWeights });
+          loss.backward();
+          if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
+          optimizer.step();
+          optimizer.zeroGrad();
+          addInto(lossSum, loss.reshape([1]));
+          return logits.detach();
+        });
+        batch.images.dispose();
+        globalStep++;
+        steps++;
+        seen += batch.labels.length;
+        // Training accuracy costs one small read-back; do it every 10 steps and at the end.
+        if (steps % 10 === 0 || steps === loader.length) {
+          const l = await logits.toArray();
+          correct += countCorrect(l, batch.labels, model.numClasses) * Math.min(10, steps % 10 || 10);
+          const meanLoss = (await lossSum.item()) / steps;
+          if (!Number.isFinite(meanLoss)) {
+            throw new NonFiniteLossError(`train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${steps}; stopping. ` + (out ? `The last good checkpoint is kept in ${out}.` : '') + ' Try a lower learning rate or gradient clipping (--clip-grad-norm).');
+          }
+          bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
+        } else {
+          device.flush();
+        }
+        logits.dispose();
+        if (o.maxSteps && globalStep >= o.maxSteps) break;
+      }
+      bar?.stop();
+      const seconds = (performance.now() - t0) / 1000;
+      const trainLoss = (await lossSum.item()) / Math.max(1, steps);
+      let valAccuracy: number | null = null;
+      let valMacroF1: number | null = null;
+      if (valSplit) {
+        const report = await evaluate(device, model, valSet, { split: valSplit, mean: o.mean, std: o.std });
+        valAccuracy = report.accuracy ?? null;
+        valMacroF1 = report.macroAvg.f1;
+      }
+      const metric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
+      const isBest = state.best === null || metric > state.best.metric;
+      if (isBest) {
+        state.best = { metric, epoch: epoch + 1 };
+        state.staleEpochs = 0;
+      } else state.staleEpochs++;
+      schedule.observe(metric);
+      state = { ...state, epoch: epoch + 1, schedule: schedule.state() };
+      const entry: EpochLog = {
+        epoch: epoch + 1,
+        steps,
+        lr: optimizer.lr,
+        trainLoss,
+        trainAccuracy: correct / Math.max(1, seen),
+        valAccuracy,
+        valMacroF1,
+        imagesPerSecond: seen / seconds,
+        seconds,
+        best: isBest,
+      };
+      history.push(entry);
+      log(
+        `epoch ${entry.epoch}/${o.epochs}  loss ${trainLoss.toFixed(4)}  ` +
+          `val acc ${valAccuracy === null ? '-' : (100 * valAccuracy).toFixed(2) + '%'}  ` +
+          `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
+      );
+      if (out) {
+        const meta = { mean: o.mean, std: o.std };
+        await saveModel(file('last.safetensors'), model, meta);
+        await saveTrainState(file('last.state.safetensors'), optimizer, state);
+        if (isBest) await saveModel(file('best.safetensors'), model, meta);
+        appendFileSync(file('train-log.jsonl'), JSON.stringify(entry) + '\n');
+      }
+      if (state.staleEpochs >= patience) {
+        log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
+        stoppedEarly = true;
+        break;
+      }
+      if (o.maxSteps && globalStep >= o.maxSteps) break;
+    }
+  } finally {
+    lossSum.dispose();
+    loader.dispose();
+    optimizer.dispose();
+  }
+  return { history, best: state.best, stoppedEarly, outDir: out };
+}
+
+function pickValSplit(ds: FerDataset): FerSplit | undefined {
+  const has = (name: number) => ds.splits.includes(name);
+  // FER_SPLITS order: Training 0, PublicTest 1, PrivateTest 2, Test 3, Holdout 4
+  if (has(1)) return 'PublicTest';
+  if (has(4)) return 'Holdout';
+  return undefined;
+}
+
+function countCorrect(logits: Float32Array, labels: Int32Array, k: number): number {
+  let c = 0;
+  for (let r = 0; r < labels.length; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[r * k + j]! > logits[r * k + best]!) best = j;
+    if (best === labels[r]) c++;
+  }
+  return c;
+}
+
+/** Receives progress lines; may offer a per-epoch progress bar. */
+export type Logger = ((line: string) => void) & {
+  bar?: (total: number, epoch: number, epochs: number) => { update(v: number, p: Record<string, string>): void; stop(): void };
+};
+
+/** A progress bar on a terminal, plain lines otherwise. */
+export function defaultLogger(): Logger {
+  const log: Logger = (line: string) => console.log(line);
+  if (process.stdout.isTTY) {
+    log.bar = (total, epoch, epochs) => {
+      const bar = new cliProgress.SingleBar(
+        { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, 0, { loss: '-', ips: '-' });
+      return bar;
+    };
+  }
+  return log;
+}
+

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { FER_CLASSES } from '../../src/classes.js';
+import { InputError } from '../../src/errors.js';
+import { ferMetadata, parseFerMetadata } from '../../src/io/fer-metadata.js';
+
+describe('fer-gpu checkpoint metadata', () => {
+  it('round-trips through ferMetadata and parseFerMetadata', () => {
+    const meta = ferMetadata({ width: 16, mean: 0.507, std: 0.255, classes: ['happy', 'sad', 'other'] });
+    expect(meta).toEqual({
+      format: 'pt',
+      'fer-gpu.arch': 'fer-resnet18',
+      'fer-gpu.width': '16',
+      'fer-gpu.mean': '0.507',
+      'fer-gpu.std': '0.255',
+      'fer-gpu.classes': 'happy,sad,other',
+    });
+    expect(parseFerMetadata(meta)).toEqual({ arch: 'fer-resnet18', width: 16, mean: 0.507, std: 0.255, classes: ['happy', 'sad', 'other'] });
+  });
+
+  it('defaults absent entries (a plain PyTorch state dict)', () => {
+    expect(parseFerMetadata({ format: 'pt' })).toEqual({ arch: 'fer-resnet18', width: undefined, mean: 0.5, std: 0.5, classes: [...FER_CLASSES] });
+    expect(ferMetadata({ width: 8 })['fer-gpu.classes']).toBe(FER_CLASSES.join(','));
+  });
+
+  it.each([
+    [{ 'fer-gpu.arch': 'resnet50' }, /m\.safetensors: metadata "fer-gpu\.arch" must be "fer-resnet18".*got "resnet50"/],
+    [{ 'fer-gpu.width': '4.5' }, /"fer-gpu\.width" must be a positive integer, got "4\.5"/],
+    [{ 'fer-gpu.width': '0' }, /"fer-gpu\.width" must be a positive integer/],
+    [{ 'fer-gpu.width': ' 8' }, /"fer-gpu\.width" must be a positive integer/],
+    [{ 'fer-gpu.mean': '' }, /"fer-gpu\.mean" must be a finite number, got ""/],
+    [{ 'fer-gpu.mean': 'NaN' }, /"fer-gpu\.mean" must be a finite number/],
+    [{ 'fer-gpu.std': '0' }, /"fer-gpu\.std" must be positive, got "0"/],
+    [{ 'fer-gpu.classes': 'happy' }, /"fer-gpu\.classes" must list at least 2 classes/],
+    [{ 'fer-gpu.classes': 'happy,,sad' }, /class names must be non-empty/],
+    [{ 'fer-gpu.classes': 'happy,sad,happy' }, /class "happy" appears twice/],
+  ])('rejects %j', (meta, message) => {
+    expect(() => parseFerMetadata(meta, 'm.safetensors')).toThrow(InputError);
+    expect(() => parseFerMetadata(meta, 'm.safetensors')).toThrow(message);
+  });
+
+  it('refuses to write metadata it could not read back', () => {
+    expect(() => ferMetadata({ width: 0 })).toThrow(/width must be a positive integer/);
+    expect(() => ferMetadata({ width: 4, std: 0 })).toThrow(/std must be a positive number/);
+    expect(() => ferMetadata({ width: 4, mean: NaN })).toThrow(/mean must be a finite number/);
+    expect(() => ferMetadata({ width: 4, classes: ['a,b', 'c'] })).toThrow(/free of commas/);
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import * as ref from '../../src/kernels/conv2d/reference.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
+import { setTiling } from '../../src/kernels/matmul/tiling.js';
+import type { Conv2dOptions } from '../../src/kernels/conv2d/shape.js';
+import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  opts: Conv2dOptions;
+  bias: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'batch 1, 7x5, 3x3 pad 1, C=3 K=5', x: [1, 3, 7, 5], w: [5, 3, 3, 3], opts: { padding: 1 }, bias: true },
+  { name: 'stride 2 pad 0, 3x3, C=5 K=7, 9x7', x: [2, 5, 9, 7], w: [7, 5, 3, 3], opts: { stride: 2 }, bias: false },
+  { name: 'stride 2 pad 1, 3x3, C=7 K=3, 8x8', x: [2, 7, 8, 8], w: [3, 7, 3, 3], opts: { stride: 2, padding: 1 }, bias: true },
+  { name: '1x1, C=5 K=9, 5x5', x: [3, 5, 5, 5], w: [9, 5, 1, 1], opts: {}, bias: true },
+  { name: '3x2 kernel, stride [1, 2], padding [1, 0]', x: [2, 3, 6, 7], w: [4, 3, 3, 2], opts: { stride: [1, 2], padding: [1, 0] }, bias: true },
+  { name: 'ResNet 3x3, N=8 C=K=32 24x24 pad 1', x: [8, 32, 24, 24], w: [32, 32, 3, 3], opts: { padding: 1 }, bias: true },
+  { name: 'ResNet downsample 1x1 stride 2, C=32 K=64 24x24', x: [8, 32, 24, 24], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: false },
+];
+
+/**
+ * Tolerance for f32 GPU sums against the f64 reference with unit-normal data: rounding errors of
+ * a length-L sum grow like eps·L at worst, so atol = 1e-6·L (eps = 6e-8, with margin).
+ */
+const tol = (L: number): { atol: number; rtol: number } => ({ atol: 1e-6 * L + 1e-6, rtol: 1e-5 });
+
+describe('conv2d', () => {
+  const device = useDevice();
+
+  for (const c of CASES) {
+    it(`forward and every backward match the reference: ${c.name}`, async () => {
+      const d = device();
+      const x = randn(c.x, 1);
+      const w = randn(c.w, 2);
+      const b = c.bias ? randn([c.w[0]], 3) : null;
+      const y = ref.conv2d(x, w, { ...c.opts, bias: b });
+      const gy = randn(y.shape, 4);
+      const [N, C] = c.x;
+      const [K, , R, S] = c.w;
+      const P = y.shape[2]!;
+      const Q = y.shape[3]!;
+
+      const gx = toGpu(d, x, true);
+      const gw = toGpu(d, w, true);
+      const gb = b ? toGpu(d, b, true) : null;
+      const out = conv2d(gx, gw, { ...c.opts, bias: gb });
+      expect(out.shape).toEqual(y.shape);
+      expectClose(await out.toArray(), y, { ...tol(C * R * S), what: 'forward' });
+
+      out.backward(toGpu(d, gy));
+      expectClose(await gx.grad!.toArray(), ref.conv2dBackwardInput(gy, w, c.x, c.opts), { ...tol(K * R * S), what: 'x.grad' });
+      expectClose(await gw.grad!.toArray(), ref.conv2dBackwardWeight(gy, x, c.w, c.opts), { ...tol(N * P * Q), what: 'weight.grad' });
+      if (b) expectClose(await gb!.grad!.toArray(), ref.conv2dBackwardBias(gy), { ...tol(N * P * Q), what: 'bias.grad' });
+    });
+  }
+
+  it('other register blocks and a split backward-weight reduction give the same results', async () => {
+    const d = device();
+    const c = CASES[2]!; // stride 2, pad 1, channels not a multiple of 4
+    const x = randn(c.x, 5);
+    const w = randn(c.w, 6);
+    const gy = randn([2, 3, 4, 4], 7);
+    const L = 2 * 4 * 4;
+    try {
+      for (const tiling of [{ bm: 1, bn: 1, wg: 32 }, { bm: 2, bn: 3, wg: 16, splits: 3 }, { bm: 8, bn: 2, splits: 8 }]) {
+        setTiling(d, 'conv2d', tiling);
+        setTiling(d, 'conv2dBackwardInput', tiling);
+        setTiling(d, 'conv2dBackwardWeight', tiling);
+        const what = JSON.stringify(tiling);
+        expectClose(await conv2d(toGpu(d, x), toGpu(d, w), c.opts).toArray(), ref.conv2d(x, w, c.opts), { ...tol(63), what });
+        const gx = conv2dBackwardInput(toGpu(d, gy), toGpu(d, w), c.x, c.opts);
+        expectClose(await gx.toArray(), ref.conv2dBackwardInput(gy, w, c.x, c.opts), { ...tol(27), what });
+        const gw = conv2dBackwardWeight(toGpu(d, gy), toGpu(d, x), c.w, c.opts);
+        expectClose(await gw.toArray(), ref.conv2dBackwardWeight(gy, x, c.w, c.opts), { ...tol(L), what });
+      }
+    } finally {
+      setTiling(d, 'conv2d', null);
+      setTiling(d, 'conv2dBackwardInput', null);
+      setTiling(d, 'conv2dBackwardWeight', null);
+    }
+  });
+
+  it('backward references agree with central finite differences', () => {
+    for (const [xs, ws, opts] of [
+      [[2, 3, 5, 4], [4, 3, 3, 2], { stride: [2, 1], padding: [1, 1] }],
+      [[1, 2, 6, 6], [3, 2, 3, 3], { stride: 2 }],
+      [[2, 3, 3, 3], [2, 3, 1, 1], { padding: 1 }],
+    ] as Array<[number[], number[], Conv2dOptions]>) {
+      const x = randn(xs, 8);
+      const w = randn(ws, 9);
+      const b = randn([ws[0]!], 10);
+      const gy = randn(ref.conv2d(x, w, opts).shape, 11);
+      const TOL = { atol: 1e-7, rtol: 1e-6 }; // conv is linear in each argument: FD is exact but for rounding
+      expectClose(ref.conv2dBackwardInput(gy, w, xs, opts).data, numericGrad((v) => ref.conv2d(v, w, opts), x, gy), { ...TOL, what: 'gx' });
+      expectClose(ref.conv2dBackwardWeight(gy, x, ws, opts).data, numericGrad((v) => ref.conv2d(x, v, opts), w, gy), { ...TOL, what: 'gw' });
+      expectClose(ref.conv2dBackwardBias(gy).data, numericGrad((v) => ref.conv2d(x, w, { ...opts, bias: v }), b, gy), { ...TOL, what: 'gb' });
+    }
+  });
+
+  it('computes only the gradients that are needed', async () => {
+    const d = device();
+    const x = toGpu(d, randn([1, 2, 4, 4], 12)); // no grad
+    const w = toGpu(d, randn([3, 2, 3, 3], 13), true);
+    const y = conv2d(x, w, { padding: 1 });
+    const before = d.dispatches;
+    y.backward(d.full(y.shape, 1));
+    expect(d.dispatches - before).toBeLessThanOrEqual(2); // the seed copy and backward-weight
+    expect(w.grad).not.toBeNull();
+    expect(x.grad).toBeNull();
+  });
+
+  it('rejects bad input, naming the op and the shapes', () => {
+    const d = device();
+    const x = d.zeros([2, 3, 5, 5]);
+    const w = d.zeros([4, 3, 3, 3]);
+    expect(() => conv2d(d.zeros([3, 5, 5]), w)).toThrow(/conv2d: input must be 4-D \[N, C, H, W\], got \[3, 5, 5\]/);
+    expect(() => conv2d(x, d.zeros([4, 3, 3]))).toThrow(/conv2d: weight must be 4-D \[K, C, R, S\], got \[4, 3, 3\]/);
+    expect(() => conv2d(x, d.zeros([4, 2, 3, 3]))).toThrow(/conv2d: input \[2, 3, 5, 5\] has 3 channels but weight \[4, 2, 3, 3\] expects 2/);
+    expect(() => conv2d(x, d.zeros([4, 3, 7, 3]))).toThrow(/conv2d: kernel 7x3 of weight \[4, 3, 7, 3\] is larger than the padded input 5x5/);
+    expect(() => conv2d(x, d.zeros([4, 3, 7, 3]), { padding: 1 })).not.toThrow();
+    expect(() => conv2d(x, w, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer/);
+    expect(() => conv2d(x, w, { stride: [1, -2] })).toThrow(/conv2d: stride must be a positive integer/);
+    expect(() => conv2d(x, w, { padding: -1 })).toThrow(/conv2d: padding must be a non-negative integer/);
+    expect(() => conv2d(x, w, { bias: d.zeros([3]) })).toThrow(/conv2d: bias must have shape \[4\].*got \[3\]/);
+    expect(() => conv2d(d.zeros([2, 3, 5, 5], { dtype: 'i32' }), w)).toThrow(/conv2d: input \[2, 3, 5, 5\] must be f32, got i32/);
+    expect(() => conv2dBackwardInput(d.zeros([2, 4, 4, 4]), w, x.shape)).toThrow(/conv2dBackwardInput: output gradient must have shape \[2, 4, 3, 3\], got \[2, 4, 4, 4\]/);
+    expect(() => conv2dBackwardWeight(d.zeros([2, 4, 3, 3]), x, [4, 3, 3, 3], { stride: 0 })).toThrow(/conv2dBackwardWeight: stride/);
+    expect(() => conv2dBackwardBias(d.zeros([4, 3]))).toThrow(/conv2dBackwardBias: output gradient must be 4-D/);
+    expect(() => ref.conv2d(randn([1, 2, 3, 3], 1), randn([1, 3, 1, 1], 1))).toThrow(/conv2d: input \[1, 2, 3, 3\] has 2 channels/);
+  });
+});
