@@ -18,7 +18,7 @@ const processIO: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) =
  * `argv` holds the arguments after `data check`. Loads the CSV or image folder with
  * `onError: 'skip'`, prints the check (a table, or JSON with --json) to stdout and every
  * unreadable row/file to stderr. Returns the exit code: 0 when everything could be read,
- * 1 when anything could not (or the input could not be opened at all), 2 for bad arguments.
+ * 1 when anything could not (or the input could not be opened at all) and for bad arguments.
  */
 export async function runDataCheck(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const cmd = new Command('fer-gpu data check')
@@ -32,7 +32,7 @@ export async function runDataCheck(argv: readonly string[], io: CliIO = processI
   try {
     cmd.parse([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     throw e;
   }
   const target = cmd.args[0]!;
@@ -40,7 +40,7 @@ export async function runDataCheck(argv: readonly string[], io: CliIO = processI
   const nearConstantStd = Number(opts.nearConstantStd);
   if (!(nearConstantStd >= 0)) {
     io.stderr(`error: --near-constant-std must be a number >= 0, got '${opts.nearConstantStd}'\n`);
-    return 2;
+    return 1;
   }
 
   let ds: FerDataset;

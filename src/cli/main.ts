@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { createDevice, type Backend } from '../gpu/device.js';
 import { VERSION } from '../version.js';
 import { InputError } from '../errors.js';
+import { registerWorkflow } from './workflow.js';
+import { runDataCheck } from './data.js';
 
 
 const program = new Command();
@@ -44,10 +46,24 @@ program
     }
   });
 
+registerWorkflow(program);
+
+program
+  .command('data')
+  .description('data tools: `fer-gpu data check <csv|dir> [--json]`')
+  .argument('<action>', 'check')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .helpOption(false)
+  .action(async (action: string, _opts, cmd: Command) => {
+    if (action !== 'check') throw new InputError(`unknown data action '${action}' (expected: check)`);
+    process.exitCode = await runDataCheck(cmd.args.slice(1));
+  });
+
 async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     const message = (e as Error).message.replace(/^fer-gpu: /, '');

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import { FER_CLASSES, FER_IMAGE_SIZE } from '../classes.js';
 
 /** Bytes per image: 48 x 48 gray pixels. */
@@ -22,7 +23,7 @@ export interface LoadIssue {
 }
 
 /** Thrown for bad input; `location` names the file and line (CSV) or the path (images). */
-export class FerDataError extends Error {
+export class FerDataError extends InputError {
   constructor(
     readonly location: string,
     readonly detail: string,

@@ -68,6 +68,7 @@ export interface EpochLog {
   steps: number;
   lr: number;
   trainLoss: number;
+  /** Accuracy (training mode, augmented) on the batches read back for progress: every 10th and the last. */
   trainAccuracy: number;
   valAccuracy: number | null;
   valMacroF1: number | null;
@@ -150,6 +151,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       let seen = 0;
       let correct = 0;
+      let sampled = 0;
       let steps = 0;
       const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
       for (const batch of loader) {
@@ -171,7 +173,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         // Training accuracy costs one small read-back; do it every 10 steps and at the end.
         if (steps % 10 === 0 || steps === loader.length) {
           const l = await logits.toArray();
-          correct += countCorrect(l, batch.labels, model.numClasses) * Math.min(10, steps % 10 || 10);
+          correct += countCorrect(l, batch.labels, model.numClasses);
+          sampled += batch.labels.length;
           const meanLoss = (await lossSum.item()) / steps;
           if (!Number.isFinite(meanLoss)) {
             throw new NonFiniteLossError(`train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${steps}; stopping. ` + (out ? `The last good checkpoint is kept in ${out}.` : '') + ' Try a lower learning rate or gradient clipping (--clip-grad-norm).');
@@ -206,7 +209,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         steps,
         lr: optimizer.lr,
         trainLoss,
-        trainAccuracy: correct / Math.max(1, seen),
+        trainAccuracy: correct / Math.max(1, sampled),
         valAccuracy,
         valMacroF1,
         imagesPerSecond: seen / seconds,

@@ -49,10 +49,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     var s = 0.0;
     for (var k = 0u; k < K; k++) { s += exp(logits[row + k] - m); }
     let lse = m + log(s);
-    var smooth = 0.0; // Σ_k w_k·(−log p_k)
-    for (var k = 0u; k < K; k++) { smooth += ${w('k')} * (lse - logits[row + k]); }
+    var smoothed = 0.0; // Σ_k w_k·(−log p_k)
+    for (var k = 0u; k < K; k++) { smoothed += ${w('k')} * (lse - logits[row + k]); }
     let wy = ${w('y')};
-    let l = select(nan, (1.0 - eps) * wy * (lse - logits[row + y]) + eps / f32(K) * smooth, valid);
+    let l = select(nan, (1.0 - eps) * wy * (lse - logits[row + y]) + eps / f32(K) * smoothed, valid);
     if (p.reduction == ${REDUCTION.none}u) { loss[i] = l; }
     sums += vec2f(l, wy);
     for (var k = 0u; k < K; k++) {

@@ -1,0 +1,17 @@
+/** Loads FER data from a path: a fer2013.csv-style file or an image folder. */
+import { statSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { loadFer2013Csv } from './csv.js';
+import { loadImageFolder } from './folder.js';
+import type { FerDataset, OnError } from './dataset.js';
+
+/** Loads `path` as fer2013.csv (a file) or an image folder (a directory). */
+export async function loadFer2013(path: string, options: { onError?: OnError } = {}): Promise<FerDataset> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new InputError(`${path}: no such file or folder`);
+  }
+  return isDir ? loadImageFolder(path, options) : loadFer2013Csv(path, options);
+}
