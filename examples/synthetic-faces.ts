@@ -23,8 +23,9 @@ const out = positionals[0] ?? 'synthetic-faces.png';
 const rows = Number(values.rows);
 const seed = Number(values.seed);
 const zoom = Number(values.zoom);
-for (const [name, v] of [['rows', rows], ['seed', seed], ['zoom', zoom]] as const) {
-  if (!Number.isInteger(v) || (name !== 'seed' && v < 1)) throw new Error(`--${name} must be a ${name === 'seed' ? '' : 'positive '}integer, got '${values[name]}'`);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
+for (const [name, v] of [['rows', rows], ['zoom', zoom]] as const) {
+  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`--${name} must be a positive integer, got '${values[name]}'`);
 }
 
 const nClasses = FER_CLASSES.length;

@@ -263,7 +263,8 @@ const EXPRESSIONS: readonly Expression[] = [
   { eyeOpen: 0.15, browInner: -0.62, browOuter: -0.62, browArch: 0.12 }, // surprise: high arch, wide eyes
   { eyeOpen: 0.085, browInner: -0.4, browOuter: -0.42, browArch: 0.05 }, // neutral
 ];
-const NEUTRAL = EXPRESSIONS[6]!;
+const NEUTRAL_ID = FER_CLASSES.indexOf('neutral');
+const NEUTRAL = EXPRESSIONS[NEUTRAL_ID]!;
 
 /** Draws one face of class `label` into `out` (2304 bytes), every random choice from `rng`. */
 function drawFace(label: number, rng: Rng, out: Uint8Array): void {
@@ -301,12 +302,13 @@ function drawFace(label: number, rng: Rng, out: Uint8Array): void {
   paint(c, face, skin);
   if (hasHair) {
     const line = -aspect * rng.uniform(0.62, 0.78);
-    paint(c, intersect(face, { d: (u, v) => v - (line + 0.35 * u * u), box: EVERYWHERE }), hair);
+    // Clipped to a slightly larger face, so no seam of skin shows at the face's edge (the back hair is there).
+    paint(c, intersect(ellipse(0, 0, 1.06, aspect + 0.06), { d: (u, v) => v - (line + 0.35 * u * u), box: EVERYWHERE }), hair);
   }
 
   // Expression strength: blend each class's brow and eye numbers with neutral, plus jitter.
   const e = EXPRESSIONS[label]!;
-  const strength = label === 6 ? 0 : rng.uniform(0.75, 1.15);
+  const strength = label === NEUTRAL_ID ? 0 : rng.uniform(0.75, 1.15);
   const mix = (key: keyof Expression, jitter: number) => NEUTRAL[key] + (e[key] - NEUTRAL[key]) * strength + rng.uniform(-jitter, jitter);
   const eyeOpen = Math.max(0.025, mix('eyeOpen', 0.012));
   const browInner = mix('browInner', 0.03);
@@ -324,6 +326,7 @@ function drawFace(label: number, rng: Rng, out: Uint8Array): void {
   for (const side of [-1, 1]) {
     const ex = side * eyeX;
     const eye = ellipse(ex, eyeY, eyeW, eyeOpen);
+    paint(c, ellipse(ex, eyeY, eyeW + 0.025, eyeOpen + 0.025), dark, 0.6); // outline
     paint(c, eye, sclera);
     paint(c, intersect(eye, ellipse(ex + gazeX, eyeY, 0.085, 0.085)), iris);
     const lidBulge = eyeOpen * 0.9;
@@ -373,14 +376,12 @@ function drawMouth(c: Canvas, label: number, rng: Rng, strength: number, tone: {
       break;
     }
     case 'fear': {
-      // Wide stretched open mouth, corners pulled back and down, upper teeth showing.
+      // Wide stretched open mouth, corners pulled back and down.
       const w = rng.uniform(0.36, 0.44);
-      const top = curve(-w, y + 0.05, w, y + 0.05, 0.05);
-      const bottom = curve(-w, y + 0.09, w, y + 0.09, -0.12 * s);
+      const top = curve(-w, y + 0.05, w, y + 0.05, 0.04);
+      const bottom = curve(-w, y + 0.1, w, y + 0.1, -0.13 * s);
       paint(c, between(top, bottom), tone.cavity);
-      paint(c, between(top, curve(-w, y + 0.07, w, y + 0.07, 0.02)), tone.teeth, 0.8);
-      paint(c, stroke(top, lip * 0.6), tone.dark);
-      paint(c, stroke(bottom, lip * 0.6), tone.dark);
+      paint(c, stroke(top, lip * 0.5), tone.dark);
       break;
     }
     case 'happy': {

@@ -48,3 +48,4 @@ export {
   type PlotFormat,
   type PlotSpec,
 } from './plot.js';
+export { MetricAccumulator, type MetricAccumulatorOptions } from './accumulator/index.js';

@@ -4,3 +4,13 @@
  */
 export { CpuTensor } from './tensor.js';
 export { add, relu, addRelu, reluBackward } from '../kernels/elementwise/reference.js';
+export { batchNorm2d, batchNorm2dBackward, type BatchNormReferenceOptions } from '../kernels/batchnorm/reference.js';
+export {
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  globalAvgPool2d,
+  globalAvgPool2dBackward,
+} from '../kernels/pool/reference.js';
+export { crossEntropy, crossEntropyBackward, type CrossEntropyReferenceOptions } from '../kernels/cross-entropy/reference.js';

@@ -21,8 +21,8 @@ function downsample(ds: FerDataset, i: number): Float64Array {
 }
 
 /**
- * Multinomial logistic regression on standardized 16x16 pixels, 
- * by SGD with a little L2; returns the accuracy on the test images.
+ * Multinomial logistic regression on standardized 16x16 pixels, trained by SGD with a little L2;
+ * returns the accuracy on the test images.
  */
 function logisticRegressionAccuracy(ds: FerDataset, train: number[], test: number[]): number {
   const D = 256;

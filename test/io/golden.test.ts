@@ -94,8 +94,7 @@ describe.skipIf(!hasTorch)('PyTorch loads a checkpoint written by fer-gpu', () =
       writeSafetensors(file, copy, metadata);
       const script = path.resolve(__dirname, '../../scripts/goldens/safetensors.py');
       const run = spawnSync(python, [script, 'verify', file], { encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(0);
+      expect(run.status, run.stderr).toBe(0);
       const { logits } = JSON.parse(run.stdout) as { logits: number[][] };
       expect(logits).toHaveLength(io.eval.logits.length);
       logits.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(io.eval.logits[i]![j]!, 6)));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/batchnorm/reference.js';
 import { batchNorm2d } from '../../src/kernels/batchnorm/index.js';
@@ -105,9 +106,9 @@ describe('batchNorm2d', () => {
     expectClose(await x.grad!.toArray(), ref.batchNorm2dBackward(gy, xCpu, { training: true }).gx, { ...TOL, what: 'gx' });
   });
 
-  it('matches PyTorch-style identities: normalised channels have mean 0 and variance 1', async () => {
+  it('training output has per-channel mean 0 and variance 1', async () => {
     const d = device();
-    const y = await batchNorm2d(toGpu(d, data([4, 3, 5, 5], 60)), { training: true, eps: 0 + 1e-12 }).toArray();
+    const y = await batchNorm2d(toGpu(d, data([4, 3, 5, 5], 60)), { training: true, eps: 1e-12 }).toArray();
     for (let c = 0; c < 3; c++) {
       let s = 0;
       let q = 0;
@@ -116,6 +117,58 @@ describe('batchNorm2d', () => {
       expect(Math.abs(s / 100)).toBeLessThan(1e-5);
       expect(q / 100).toBeCloseTo(1, 4);
     }
+  });
+
+  it('matches PyTorch (F.batch_norm goldens: 2 training steps, then eval)', async () => {
+    const d = device();
+    const golden = JSON.parse(readFileSync(new URL('../goldens/bn-pool-ce.json', import.meta.url), 'utf8')).batchNorm2d;
+    const shape: number[] = golden.shape;
+    const C = shape[1]!;
+    const cpu = (a: number[], s: number[] = [C]) => CpuTensor.from(a, s);
+    const p = { weight: cpu(golden.weight), bias: cpu(golden.bias), runningMean: cpu(golden.runningMean), runningVar: cpu(golden.runningVar) };
+    const gpu = { weight: toGpu(d, p.weight, true), bias: toGpu(d, p.bias, true), runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar) };
+    const EXACT = { atol: 1e-10, rtol: 1e-10 };
+    const steps = [...golden.steps.map((s: object) => ({ ...s, training: true })), { ...golden.eval, training: false }];
+    for (const [k, step] of steps.entries()) {
+      const opts = { training: step.training, momentum: golden.momentum, eps: golden.eps };
+      const x = cpu(step.x, shape);
+      const gy = cpu(step.gy, shape);
+      const what = `step ${k} (training=${step.training})`;
+      expectClose(ref.batchNorm2d(x, { ...p, ...opts }).data, step.y, { ...EXACT, what: `${what} reference y` });
+      const gRef = ref.batchNorm2dBackward(gy, x, { ...p, ...opts });
+      expectClose(gRef.gx.data, step.gx, { ...EXACT, what: `${what} reference gx` });
+      expectClose(gRef.gWeight.data, step.gWeight, { ...EXACT, what: `${what} reference gWeight` });
+      const xg = toGpu(d, x, true);
+      for (const t of [gpu.weight, gpu.bias]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+      const y = batchNorm2d(xg, { ...gpu, ...opts });
+      expectClose(await y.toArray(), step.y, { ...TOL, what: `${what} y` });
+      y.backward(toGpu(d, gy));
+      expectClose(await xg.grad!.toArray(), step.gx, { ...TOL, what: `${what} gx` });
+      expectClose(await gpu.weight.grad!.toArray(), step.gWeight, { ...TOL, what: `${what} gWeight` });
+      expectClose(await gpu.bias.grad!.toArray(), step.gBias, { ...TOL, what: `${what} gBias` });
+      if (step.training) {
+        expectClose(p.runningVar.data, step.runningVar, { ...EXACT, what: `${what} reference runningVar` });
+        expectClose(await gpu.runningMean.toArray(), step.runningMean, { ...TOL, what: `${what} runningMean` });
+        expectClose(await gpu.runningVar.toArray(), step.runningVar, { ...TOL, what: `${what} runningVar` });
+      }
+    }
+  });
+
+  it('frees its saved statistics after backward, or at once without grad', async () => {
+    const d = device();
+    const x = d.zeros([2, 3, 4, 4], { requiresGrad: true });
+    const [weight, bias] = [d.zeros([3], { requiresGrad: true }), d.zeros([3], { requiresGrad: true })];
+    const before = d.memory().bytesInUse;
+    d.noGrad(() => batchNorm2d(x, { training: true })).dispose();
+    expect(d.memory().bytesInUse).toBe(before);
+    const y = batchNorm2d(x, { weight, bias, training: true });
+    const gy = d.zeros(y.shape);
+    y.backward(gy);
+    for (const t of [y, gy, x.grad!, weight.grad!, bias.grad!]) t.dispose();
+    expect(d.memory().bytesInUse).toBe(before);
   });
 
   it('backward references agree with finite differences', () => {
@@ -147,6 +200,5 @@ describe('batchNorm2d', () => {
     expect(() => batchNorm2d(x)).toThrow(/eval mode .* needs runningMean/);
     expect(() => batchNorm2d(d.zeros([1, 3, 1, 1]), { training: true })).toThrow(/more than 1 value per channel/);
     expect(() => batchNorm2d(x, { training: true, momentum: 2 })).toThrow(/momentum/);
-    void CpuTensor;
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/cross-entropy/reference.js';
 import { crossEntropy, type CrossEntropyOptions } from '../../src/kernels/cross-entropy/index.js';
@@ -8,8 +9,11 @@ import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js
 // f32 GPU against the f64 reference. The loss is O(1) and, for 'mean'/'sum', a sum of up to
 // 4,096 rows added in 256 partial sums: rtol 1e-5. Gradients are softmax probabilities (relative
 // error ~1e-6) minus one-hot targets, divided by N for 'mean': atol 1e-6 scaled by that 1/N.
+/** Options both the GPU op and the reference take (weights as an array). */
+type Opts = Omit<CrossEntropyOptions, 'weight'> & { weight?: number[] | null };
+
 const LOSS_TOL = { atol: 1e-5, rtol: 1e-5 };
-const gradTol = (o: CrossEntropyOptions, n: number) => ({ atol: 1e-6 / ((o.reduction ?? 'mean') === 'mean' ? n : 1), rtol: 1e-4 });
+const gradTol = (o: Opts, n: number) => ({ atol: 1e-6 / ((o.reduction ?? 'mean') === 'mean' ? n : 1), rtol: 1e-4 });
 
 function classIds(n: number, k: number, seed: number): number[] {
   const rng = new Rng(seed);
@@ -17,7 +21,7 @@ function classIds(n: number, k: number, seed: number): number[] {
 }
 
 const WEIGHT7 = [0.5, 2, 1, 3, 0.25, 1.5, 1];
-const OPTIONS: CrossEntropyOptions[] = [];
+const OPTIONS: Opts[] = [];
 for (const reduction of ['mean', 'sum', 'none'] as const) {
   for (const labelSmoothing of [0, 0.1]) {
     for (const weight of [null, WEIGHT7]) OPTIONS.push({ reduction, labelSmoothing, weight });
@@ -83,6 +87,37 @@ describe('crossEntropy', () => {
     expect(Number.isFinite(none[0]!)).toBe(true);
     expect(Number.isNaN(none[1]!) && Number.isNaN(none[2]!)).toBe(true);
     expect(Number.isNaN(await crossEntropy(logits, t).item())).toBe(true);
+  });
+
+  it('matches PyTorch (F.cross_entropy goldens: every reduction, label smoothing, weights)', async () => {
+    const d = device();
+    const golden = JSON.parse(readFileSync(new URL('../goldens/bn-pool-ce.json', import.meta.url), 'utf8')).crossEntropy;
+    const [N] = golden.shape as [number, number];
+    const z = CpuTensor.from(golden.logits, golden.shape);
+    for (const c of golden.cases) {
+      const opts: Opts = { reduction: c.reduction, labelSmoothing: c.labelSmoothing, weight: c.weighted ? golden.weight : null };
+      const what = JSON.stringify(opts);
+      const gy = CpuTensor.from(c.gy, c.reduction === 'none' ? [N] : []);
+      expectClose(ref.crossEntropy(z, golden.targets, opts).data, c.loss, { atol: 1e-12, rtol: 1e-12, what: `${what} reference` });
+      expectClose(ref.crossEntropyBackward(gy, z, golden.targets, opts).data, c.grad, { atol: 1e-12, rtol: 1e-12, what: `${what} reference grad` });
+      const logits = toGpu(d, z, true);
+      const loss = crossEntropy(logits, golden.targets, opts);
+      expectClose(await loss.toArray(), c.loss, { ...LOSS_TOL, what });
+      loss.backward(toGpu(d, gy));
+      expectClose(await logits.grad!.toArray(), c.grad, { ...gradTol(opts, N), what: `${what} grad` });
+    }
+  });
+
+  it('frees its saved gradient after backward, or at once without grad', async () => {
+    const d = device();
+    const logits = d.zeros([5, 7], { requiresGrad: true });
+    const before = d.memory().bytesInUse;
+    d.noGrad(() => crossEntropy(logits, [0, 1, 2, 3, 4])).dispose();
+    expect(d.memory().bytesInUse).toBe(before);
+    const loss = crossEntropy(logits, [0, 1, 2, 3, 4], { weight: WEIGHT7 });
+    loss.backward();
+    for (const t of [loss, logits.grad!]) t.dispose();
+    expect(d.memory().bytesInUse).toBe(before);
   });
 
   it('backward reference agrees with finite differences', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/pool/reference.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d, type Pool2dOptions } from '../../src/kernels/pool/index.js';
@@ -73,6 +74,41 @@ describe('pool', () => {
     const x = d.tensor([1, 2, 3, 4], [1, 1, 2, 2]);
     const y = avgPool2d(x, { kernelSize: 2, stride: 2, padding: 1 });
     expect(Array.from(await y.toArray())).toEqual([0.25, 0.5, 0.75, 1]);
+  });
+
+  it('matches PyTorch (F.max_pool2d / avg_pool2d / adaptive_avg_pool2d goldens, with ties)', async () => {
+    const d = device();
+    const golden = JSON.parse(readFileSync(new URL('../goldens/bn-pool-ce.json', import.meta.url), 'utf8')).pool;
+    const x = CpuTensor.from(golden.x, golden.shape);
+    for (const c of golden.cases) {
+      const what = `${c.op} ${JSON.stringify(c.options)}`;
+      const gy = CpuTensor.from(c.gy, c.outShape);
+      const [cpuOp, cpuBack, gpuOp] = {
+        maxPool2d: [ref.maxPool2d, ref.maxPool2dBackward, maxPool2d],
+        avgPool2d: [ref.avgPool2d, ref.avgPool2dBackward, avgPool2d],
+        globalAvgPool2d: [ref.globalAvgPool2d, ref.globalAvgPool2dBackward, globalAvgPool2d],
+      }[c.op as 'maxPool2d'] as [typeof ref.maxPool2d, typeof ref.maxPool2dBackward, typeof maxPool2d];
+      expectClose(cpuOp(x, c.options).data, c.y, { atol: 1e-12, rtol: 1e-12, what: `${what} reference` });
+      expectClose(cpuBack(gy, x, c.options).data, c.gx, { atol: 1e-12, rtol: 1e-12, what: `${what} reference backward` });
+      const xg = toGpu(d, x, true);
+      const y = gpuOp(xg, c.options);
+      expectClose(await y.toArray(), c.y, { ...TOL, what });
+      y.backward(toGpu(d, gy));
+      expectClose(await xg.grad!.toArray(), c.gx, { ...TOL, what: `${what} backward` });
+    }
+  });
+
+  it('maxPool2d frees its argmax after backward, or at once without grad', async () => {
+    const d = device();
+    const x = d.zeros([2, 3, 6, 6], { requiresGrad: true });
+    const before = d.memory().bytesInUse;
+    d.noGrad(() => maxPool2d(x, { kernelSize: 2 })).dispose();
+    expect(d.memory().bytesInUse).toBe(before);
+    const y = maxPool2d(x, { kernelSize: 2 });
+    const gy = d.zeros(y.shape);
+    y.backward(gy);
+    for (const t of [y, gy, x.grad!]) t.dispose();
+    expect(d.memory().bytesInUse).toBe(before);
   });
 
   it('backward references agree with finite differences', () => {

@@ -67,14 +67,19 @@ fn main(${ENTRY}) {
   let h0${j} = i32(oh${j} * p.sh) - i32(p.ph); let w0${j} = i32((pq${j} - oh${j} * p.Q) * p.sw) - i32(p.pw);
   let xb${j} = n${j} * p.C * HW;`)}
   ${declareAcc(t)}
-  for (var c = 0u; c < p.C; c++) {
-    for (var r = 0u; r < p.R; r++) {
-      let wr = (c * p.R + r) * p.S;
-      ${unroll(t.bn, (j) => `let h${j} = h0${j} + i32(r); let hok${j} = h${j} >= 0 && h${j} < i32(p.H); let xr${j} = xb${j} + c * HW + u32(h${j}) * p.W;`)}
-      for (var s = 0u; s < p.S; s++) {
-        ${unroll(t.bm, (i) => `let u${i} = wt[wb${i} + wr + s];`)}
-        ${unroll(t.bn, (j) => `let w${j} = w0${j} + i32(s); let ok${j} = hok${j} && w${j} >= 0 && w${j} < i32(p.W);
-        let v${j} = select(0.0, x[select(0u, xr${j} + u32(w${j}), ok${j})], ok${j});`)}
+  let RS = p.R * p.S;
+  // (r, s) outside, channels inside: the padding checks run once per kernel tap, not per channel
+  for (var r = 0u; r < p.R; r++) {
+    ${unroll(t.bn, (j) => `let h${j} = h0${j} + i32(r); let hok${j} = h${j} >= 0 && h${j} < i32(p.H); let xr${j} = xb${j} + u32(h${j}) * p.W;`)}
+    for (var s = 0u; s < p.S; s++) {
+      let ws = r * p.S + s;
+      ${unroll(t.bn, (j) => `let w${j} = w0${j} + i32(s); let ok${j} = hok${j} && w${j} >= 0 && w${j} < i32(p.W);
+      let xi${j} = select(0u, xr${j} + u32(w${j}), ok${j});`)}
+      for (var c = 0u; c < p.C; c++) {
+        let wc = c * RS + ws;
+        let xc = c * HW;
+        ${unroll(t.bm, (i) => `let u${i} = wt[wb${i} + wc];`)}
+        ${unroll(t.bn, (j) => `let v${j} = select(0.0, x[xi${j} + xc], ok${j});`)}
         ${fmaBlock(t)}
       }
     }

@@ -9,7 +9,7 @@ import { fmtShape, sameShape, Tensor } from '../../tensor.js';
 import { CROSS_ENTROPY_BACKWARD, REDUCTION, crossEntropyForward } from './wgsl.js';
 
 /** Class ids: an i32 tensor [N] on the logits' device, or an array checked on the CPU. */
-export type Targets = Tensor | Int32Array | readonly number[];
+export type CrossEntropyTargets = Tensor | Int32Array | readonly number[];
 
 export interface CrossEntropyOptions {
   /** 'mean' (default: divides by the sum of the targets' weights, N without weights), 'sum' or 'none'. */
@@ -31,7 +31,7 @@ export interface CrossEntropyOptions {
  * const loss = crossEntropy(logits, labels, { labelSmoothing: 0.1 });
  * loss.backward();
  */
-export function crossEntropy(logits: Tensor, targets: Targets, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, options: CrossEntropyOptions = {}): Tensor {
   const { reduction = 'mean', labelSmoothing = 0, weight = null } = options;
   if (logits.ndim !== 2) throw new Error(`crossEntropy: logits must be 2-D [N, K], got shape ${fmtShape(logits.shape)}`);
   if (logits.dtype !== 'f32') throw new Error(`crossEntropy: logits must be f32, got ${logits.dtype}`);

@@ -36,7 +36,7 @@ export function gemm(
   device.dispatch(gemmKernel(t, transA, transB, !!bias), {
     params: [M, N, K],
     buffers: bias ? [a.buffer, b.buffer, bias.buffer, out.buffer] : [a.buffer, b.buffer, out.buffer],
-    workgroups: [Math.ceil(N / (t.wg * t.bn)), Math.ceil(M / t.bm)],
+    workgroups: [Math.ceil(M / t.bm), Math.ceil(N / (t.wg * t.bn))],
   });
   return out;
 }

@@ -50,7 +50,9 @@ export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | 
  */
 export function chooseTiling(device: Device, op: GemmOp, dims: { rows: number; cols: number; depth: number }): Tiling {
   const software = /llvmpipe|lavapipe|swiftshader/i.test(`${device.info.device} ${device.info.description} ${device.info.architecture}`);
-  const bm = dims.rows >= 8 ? 8 : 4;
+  // 8 rows x 4 columns per invocation, 64 invocations: the best of a sweep on lavapipe (see
+  // bench/lab/tilings.ts); one block for every shape keeps the number of compiled variants low.
+  const bm = 8;
   const bn = 4;
   const wg = 64;
   let splits = 1;

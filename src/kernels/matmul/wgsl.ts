@@ -39,8 +39,8 @@ function tilingKey(t: Tiling): string {
 
 /**
  * C [M, N] = op(A) op(B) (+ bias[n]) where op(A) is [M, K] (A stored [K, M] when transA) and
- * op(B) is [K, N] (B stored [N, K] when transB). Workgroup (x, y) covers columns
- * x·wg·bn .. and rows y·bm ..; params { M, N, K }.
+ * op(B) is [K, N] (B stored [N, K] when transB). Workgroup (x, y) covers rows
+ * x·bm .. and columns y·wg·bn .. (neighbouring workgroups share columns of B, kept in cache); params { M, N, K }.
  */
 export function gemmKernel(t: Tiling, transA: boolean, transB: boolean, bias: boolean): Kernel {
   const key = `gemm:${tilingKey(t)}:${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${bias ? ':bias' : ''}`;
@@ -57,8 +57,8 @@ ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
 
 @compute @workgroup_size(${t.wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row0 = wid.y * ${t.bm}u;
-  let col0 = wid.x * ${t.wg * t.bn}u + lid.x;
+  let row0 = wid.x * ${t.bm}u;
+  let col0 = wid.y * ${t.wg * t.bn}u + lid.x;
   // Clamped indices: out-of-range rows/columns compute a duplicate that is never stored.
   ${unroll(t.bm, (i) => `let m${i} = min(row0 + ${i}u, p.M - 1u);`)}
   ${unroll(t.bn, (j) => `let n${j} = min(col0 + ${j * t.wg}u, p.N - 1u);`)}

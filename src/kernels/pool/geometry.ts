@@ -30,11 +30,11 @@ export interface PoolGeometry {
 }
 
 function pair(op: string, name: string, v: Size2, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!(Array.isArray(v) ? v.length === 2 : true) || p.some((d) => !Number.isInteger(d) || d < min)) {
+  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...v] : [];
+  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
     throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   }
-  return p;
+  return p as [number, number];
 }
 
 /** Checks x's shape [N, C, H, W] and the options, and computes the output size. */

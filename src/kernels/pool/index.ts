@@ -15,7 +15,7 @@ import {
   MAX_POOL,
   MAX_POOL_BACKWARD,
 } from './wgsl.js';
-import type { Kernel } from '../../gpu/device.js';
+import type { Device, Kernel } from '../../gpu/device.js';
 
 export type { Pool2dOptions, Size2 } from './geometry.js';
 
@@ -25,7 +25,7 @@ function checkInput(op: string, x: Tensor, options: Pool2dOptions): PoolGeometry
 }
 
 /** Runs a windowed kernel over n invocations. */
-function runWindowed(kernel: Kernel, g: PoolGeometry, n: number, buffers: GPUBuffer[], device: Tensor['device']): void {
+function runWindowed(kernel: Kernel, g: PoolGeometry, n: number, buffers: GPUBuffer[], device: Device): void {
   device.dispatch(kernel, {
     params: [n, g.H, g.W, g.OH, g.OW, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw],
     buffers,

@@ -3,8 +3,8 @@ import { CpuTensor } from '../../reference/tensor.js';
 import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
 
 /**
- * Calls fn(plane offset of input, plane offset of output, oh, ow, list of in-bounds input
- * indices within the plane, in row-major order) for every output element.
+ * Calls fn(offset of the input plane, index of the output element, in-bounds indices of its
+ * window within the input plane in row-major order) for every output element.
  */
 function forEachWindow(
   g: PoolGeometry,
