@@ -8,3 +8,31 @@ export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from './classes.js';
 export * as ops from './ops.js';
 export * as reference from './reference/index.js';
 export * as optim from './optim/index.js';
+export * as metrics from './metrics/index.js';
+export * as drift from './drift/index.js';
+export * from './data/index.js';
+export { loadFer2013 } from './data/auto.js';
+export { syntheticFaces } from './data/synthetic.js';
+export { DataLoader, type DataLoaderOptions, type Batch } from './data/loader.js';
+export { drawAugmentParams, tenCropParams, augmentBatch, GpuImages, type AugmentOptions } from './data/augment/index.js';
+export {
+  readSafetensors,
+  writeSafetensors,
+  encodeSafetensors,
+  ferMetadata,
+  parseFerMetadata,
+  FER_METADATA_KEYS,
+  type SafetensorsTensor,
+  type SafetensorsDtype,
+  type SafetensorsContent,
+  type FerCheckpointInfo,
+} from './io/index.js';
+export * as nn from './nn/index.js';
+export { ferResNet18, FerResNet18, type FerResNet18Options } from './nn/resnet.js';
+export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog } from './train/trainer.js';
+export { evaluate, predict, predictDataset, type EvaluateOptions, type Prediction } from './train/evaluate.js';
+export { saveModel, loadModel, type LoadedModel } from './train/checkpoint.js';
+export { LrSchedule, type ScheduleSpec } from './train/schedules.js';
+export { InputError } from './errors.js';
+export { Rng } from './random.js';
+export { VERSION } from './version.js';

@@ -3,3 +3,12 @@ export { add, relu, addRelu } from './kernels/elementwise/index.js';
 export { batchNorm2d, type BatchNormOptions } from './kernels/batchnorm/index.js';
 export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions, type Size2 } from './kernels/pool/index.js';
 export { crossEntropy, type CrossEntropyOptions, type CrossEntropyTargets } from './kernels/cross-entropy/index.js';
+export {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dBackwardBias,
+  type Conv2dOpOptions,
+  type Conv2dOptions,
+} from './kernels/conv2d/index.js';
+export { matmul, matmulBackward, linear, linearBackward } from './kernels/matmul/index.js';

@@ -212,3 +212,27 @@ export function datasetDrift(
 }
 
 export { LegacyMT19937 } from './random.js';
+
+// Image features, embedding drift, reports (see each module).
+export { computeImageFeatures, featureColumns, imageFeaturesReference, IMAGE_FEATURE_NAMES, type ImageFeatureName, type ImageFeatureOptions } from './features/index.js';
+export {
+  embeddingDrift,
+  type EmbeddingDistance,
+  type EmbeddingDriftMethod,
+  type EmbeddingDriftOptions,
+  type EmbeddingDriftResult,
+  type EmbeddingInput,
+} from './embeddings.js';
+export {
+  driftReport,
+  runModel,
+  DRIFT_REPORT_SCHEMA_VERSION,
+  type DriftModel,
+  type DriftReport,
+  type DriftReportInput,
+  type DriftReportOptions,
+  type FeatureDrift,
+  type ModelOutputs,
+} from './report.js';
+export { appendHistory, historyEntry, renderDriftHtml, renderTrendHtml, escapeHtml, type DriftHistoryEntry } from './html.js';
+export { blur, randomHalves, resampleClasses, shiftBrightness } from './shifts.js';

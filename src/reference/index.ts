@@ -14,3 +14,11 @@ export {
   globalAvgPool2dBackward,
 } from '../kernels/pool/reference.js';
 export { crossEntropy, crossEntropyBackward, type CrossEntropyReferenceOptions } from '../kernels/cross-entropy/reference.js';
+export {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dBackwardBias,
+  type CpuConv2dOptions,
+} from '../kernels/conv2d/reference.js';
+export { matmul, matmulBackward, linear, linearBackward } from '../kernels/matmul/reference.js';
