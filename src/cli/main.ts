@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { InputError } from '../errors.js';
 import { registerWorkflow } from './workflow.js';
 import { runDataCheck } from './data.js';
+import { runDrift } from './drift.js';
 
 
 const program = new Command();
@@ -48,17 +49,27 @@ program
 
 registerWorkflow(program);
 
-program
-  .command('data')
-  .description('data tools: `fer-gpu data check <csv|dir> [--json]`')
-  .argument('<action>', 'check')
-  .allowUnknownOption()
-  .allowExcessArguments()
-  .helpOption(false)
-  .action(async (action: string, _opts, cmd: Command) => {
-    if (action !== 'check') throw new InputError(`unknown data action '${action}' (expected: check)`);
-    process.exitCode = await runDataCheck(cmd.args.slice(1));
-  });
+/**
+ * Commands that parse their own arguments (they are also usable as functions: runDataCheck,
+ * runDrift, runBench) and return an exit code.
+ */
+function delegate(name: string, description: string, run: (argv: string[]) => Promise<number>): void {
+  program
+    .command(name)
+    .description(description)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(async (_opts, cmd: Command) => {
+      process.exitCode = await run(cmd.args);
+    });
+}
+
+delegate('data', 'check a FER2013 CSV or image folder: `fer-gpu data check <csv|dir> [--json]`', async (argv) => {
+  if (argv[0] !== 'check') throw new InputError(`unknown data action '${argv[0] ?? ''}' (expected: fer-gpu data check <csv|dir>)`);
+  return runDataCheck(argv.slice(1));
+});
+delegate('drift', 'drift report between two datasets; `fer-gpu drift history <file.jsonl>` draws the trend', (argv) => runDrift(argv));
 
 async function main(argv: string[]): Promise<number> {
   try {

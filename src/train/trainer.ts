@@ -187,6 +187,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         if (o.maxSteps && globalStep >= o.maxSteps) break;
       }
       bar?.stop();
+      await device.sync(); // time to GPU completion
       const seconds = (performance.now() - t0) / 1000;
       const trainLoss = (await lossSum.item()) / Math.max(1, steps);
       let valAccuracy: number | null = null;

@@ -1,0 +1,183 @@
+/**
+ * The matmul kernel lab: numbered versions of C [M, N] = A [M, K] x B [K, N], each validated
+ * against a CPU f64 product on sampled entries, then timed on 1024³.
+ * Run: flock /tmp/bench.lock env XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/matmul-lab.ts [versions] [size]
+ * e.g. `... matmul-lab.ts v1,v3 1024`. Rates: wall-clock, and per 2 CPU-seconds of this process
+ * (lavapipe runs in its threads, so that column is steadier on a shared machine).
+ *
+ * Findings on lavapipe (llvmpipe, 2 cores, AVX-512 CPU) are in the header of
+ * src/kernels/matmul/wgsl.ts. Version ideas:
+ * - v1: shipped before: 8 rows (uniform across the workgroup) x 4 scalar columns, wg 64.
+ * - v2: rows uniform, B read as vec4 along N (a vec4 accumulator per row), A scalar.
+ * - v3: v2 + A read as vec4 along K (one uniform 16-byte load per row), K unrolled by 4.
+ * - v4: 4x4 per invocation on a 2-D grid, A and B both per-invocation vec4 loads (no uniform rows).
+ */
+import { createDevice, type Device, type Kernel } from '../../src/gpu/device.js';
+import { Rng } from '../../src/random.js';
+import type { Tensor } from '../../src/tensor.js';
+
+interface Version {
+  /** What changed. */
+  what: string;
+  kernel: Kernel;
+  /** Workgroups for M x N. */
+  grid: (M: number, N: number) => [number, number];
+}
+
+const un = (n: number, f: (i: number) => string, sep = '\n  '): string => Array.from({ length: n }, (_, i) => f(i)).join(sep);
+
+const HEAD = (aType: string, bType: string): string => `
+struct Params { M: u32, N: u32, K: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<${aType}>;
+@group(0) @binding(2) var<storage, read> b: array<${bType}>;
+@group(0) @binding(3) var<storage, read_write> c: array<${bType}>;`;
+
+/** v1: the shipped scalar kernel (bm x bn, columns wg apart). */
+function v1(bm: number, bn: number, wg: number): Version {
+  const code = `${HEAD('f32', 'f32')}
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row0 = wid.x * ${bm}u;
+  let col0 = wid.y * ${wg * bn}u + lid.x;
+  ${un(bm, (i) => `let m${i} = min(row0 + ${i}u, p.M - 1u);`)}
+  ${un(bn, (j) => `let n${j} = min(col0 + ${j * wg}u, p.N - 1u);`)}
+  ${un(bm * bn, (e) => `var acc${e} = 0.0;`)}
+  for (var k = 0u; k < p.K; k++) {
+    ${un(bm, (i) => `let u${i} = a[m${i} * p.K + k];`)}
+    ${un(bn, (j) => `let v${j} = b[k * p.N + n${j}];`)}
+    ${un(bm * bn, (e) => `acc${e} = fma(u${Math.floor(e / bn)}, v${e % bn}, acc${e});`)}
+  }
+  ${un(bm * bn, (e) => `if (row0 + ${Math.floor(e / bn)}u < p.M && col0 + ${(e % bn) * wg}u < p.N) { c[(row0 + ${Math.floor(e / bn)}u) * p.N + col0 + ${(e % bn) * wg}u] = acc${e}; }`)}
+}`;
+  return { what: `scalar ${bm}x${bn}/${wg}`, kernel: { name: 'v1', code }, grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))] };
+}
+
+/**
+ * v2/v3: rows uniform (bm per workgroup), each invocation bq vec4 column groups (wg·4 apart).
+ * ak4: A as vec4 along K with K unrolled by 4. Needs N % 4 == 0 (and K % 4 == 0 with ak4).
+ */
+function vRows(bm: number, bq: number, wg: number, ak4: boolean): Version {
+  const acc = (i: number, j: number): string => `acc${i}_${j}`;
+  const body = ak4
+    ? `for (var k4 = 0u; k4 < K4; k4++) {
+    ${un(bm, (i) => `let u${i} = a[m${i} * K4 + k4];`)}
+    ${un(4, (kk) => `${un(bq, (j) => `let v${kk}_${j} = b[(k4 * 4u + ${kk}u) * N4 + n${j}];`)}
+    ${un(bm, (i) => un(bq, (j) => `${acc(i, j)} = fma(vec4f(u${i}[${kk}]), v${kk}_${j}, ${acc(i, j)});`))}`)}
+  }`
+    : `for (var k = 0u; k < p.K; k++) {
+    ${un(bm, (i) => `let u${i} = a[m${i} * p.K + k];`)}
+    ${un(bq, (j) => `let v${j} = b[k * N4 + n${j}];`)}
+    ${un(bm, (i) => un(bq, (j) => `${acc(i, j)} = fma(vec4f(u${i}), v${j}, ${acc(i, j)});`))}
+  }`;
+  const code = `${HEAD(ak4 ? 'vec4f' : 'f32', 'vec4f')}
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let N4 = p.N / 4u;
+  let K4 = p.K / 4u;
+  let row0 = wid.x * ${bm}u;
+  let col0 = wid.y * ${wg * bq}u + lid.x;
+  ${un(bm, (i) => `let m${i} = min(row0 + ${i}u, p.M - 1u);`)}
+  ${un(bq, (j) => `let n${j} = min(col0 + ${j * wg}u, N4 - 1u);`)}
+  ${un(bm, (i) => un(bq, (j) => `var ${acc(i, j)} = vec4f(0.0);`))}
+  ${body}
+  ${un(bm, (i) => un(bq, (j) => `if (row0 + ${i}u < p.M && col0 + ${j * wg}u < N4) { c[(row0 + ${i}u) * N4 + col0 + ${j * wg}u] = ${acc(i, j)}; }`))}
+}`;
+  return {
+    what: `rows uniform ${bm}x${bq}vec4/${wg}${ak4 ? ' A vec4 along K, K unrolled x4' : ''}`,
+    kernel: { name: 'vrows', code },
+    grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / 4 / (wg * bq))],
+  };
+}
+
+/** v4: 2-D grid, each invocation 4 rows x 4 columns (one vec4), A as vec4 along K, all loads per invocation. */
+function v4(wgx: number, wgy: number): Version {
+  const code = `${HEAD('vec4f', 'vec4f')}
+@compute @workgroup_size(${wgx}, ${wgy})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let N4 = p.N / 4u;
+  let K4 = p.K / 4u;
+  let col = min(gid.x, N4 - 1u);
+  let row0 = gid.y * 4u;
+  ${un(4, (i) => `let m${i} = min(row0 + ${i}u, p.M - 1u);`)}
+  ${un(4, (i) => `var acc${i} = vec4f(0.0);`)}
+  for (var k4 = 0u; k4 < K4; k4++) {
+    ${un(4, (i) => `let u${i} = a[m${i} * K4 + k4];`)}
+    ${un(4, (kk) => `let v${kk} = b[(k4 * 4u + ${kk}u) * N4 + col];`)}
+    ${un(4, (i) => un(4, (kk) => `acc${i} = fma(vec4f(u${i}[${kk}]), v${kk}, acc${i});`))}
+  }
+  ${un(4, (i) => `if (gid.x < N4 && row0 + ${i}u < p.M) { c[(row0 + ${i}u) * N4 + gid.x] = acc${i}; }`)}
+}`;
+  return { what: `2-D 4x4 vec4 A and B, wg ${wgx}x${wgy}`, kernel: { name: 'v4', code }, grid: (M, N) => [Math.ceil(N / 4 / wgx), Math.ceil(M / 4 / wgy)] };
+}
+
+const VERSIONS: Record<string, () => Version> = {
+  v1: () => v1(8, 4, 64),
+  'v1-4x4': () => v1(4, 4, 64),
+  'v1-8x1': () => v1(8, 1, 64),
+  'v1-12x1': () => v1(12, 1, 64),
+  'v1-16x1': () => v1(16, 1, 64),
+  'v1-8x2': () => v1(8, 2, 64),
+  v2: () => vRows(4, 1, 64, false),
+  'v2-8': () => vRows(8, 1, 64, false),
+  v3: () => vRows(4, 1, 64, true),
+  'v3-8': () => vRows(8, 1, 64, true),
+  'v3-4x2': () => vRows(4, 2, 64, true),
+  'v3-8/128': () => vRows(8, 1, 128, true),
+  'v3-8/256': () => vRows(8, 1, 256, true),
+  'v3-16': () => vRows(16, 1, 64, true),
+  v4: () => v4(16, 4),
+  'v4-8x8': () => v4(8, 8),
+};
+
+function rand(device: Device, n: number, seed: number): { cpu: Float32Array; gpu: Tensor } {
+  const cpu = Float32Array.from(new Rng(seed).normals(n, 0, 1));
+  return { cpu, gpu: device.tensor(cpu, [n]) };
+}
+
+const names = (process.argv[2] ?? 'v1,v2,v3,v4').split(',');
+const S = Number(process.argv[3] ?? 1024);
+const runs = Number(process.argv[4] ?? 4);
+const device = await createDevice();
+console.log(`adapter: ${device.info.description} (${device.info.architecture}), ${S}³, ${runs} runs`);
+const [M, K, N] = [S, S, S];
+const A = rand(device, M * K, 1);
+const B = rand(device, K * N, 2);
+const rng = new Rng(3);
+for (const name of names) {
+  const make = VERSIONS[name];
+  if (!make) throw new Error(`matmul-lab: unknown version ${name}; known: ${Object.keys(VERSIONS).join(', ')}`);
+  const v = make();
+  const run = (): Tensor => {
+    const out = device.empty([M, N]);
+    device.dispatch(v.kernel, { params: [M, N, K], buffers: [A.gpu.buffer, B.gpu.buffer, out.buffer], workgroups: v.grid(M, N) });
+    return out;
+  };
+  // validate 256 sampled entries against f64
+  const c = await run().toArray();
+  let worst = 0;
+  for (let t = 0; t < 256; t++) {
+    const m = rng.int(M);
+    const n = rng.int(N);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += A.cpu[m * K + k]! * B.cpu[k * N + n]!;
+    worst = Math.max(worst, Math.abs(c[m * N + n]! - s));
+  }
+  if (worst > 1e-6 * K + 1e-5) throw new Error(`matmul-lab: ${name} is wrong: max error ${worst}`);
+  run().dispose();
+  await device.sync();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < runs; i++) {
+    run().dispose();
+    await device.sync();
+  }
+  const ms = (performance.now() - t0) / runs;
+  const cu = process.cpuUsage(c0);
+  const cpuMs = (cu.user + cu.system) / 1000 / runs;
+  const flops = 2 * M * N * K;
+  console.log(
+    `${name.padEnd(9)} ${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s wall ${(flops / (cpuMs / 2) / 1e6).toFixed(2).padStart(6)} per 2 CPU-s  ${v.what} (err ${worst.toExponential(1)})`,
+  );
+}
+device.destroy();
