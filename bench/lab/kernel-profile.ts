@@ -10,7 +10,7 @@ import { Rng } from '../../src/random.js';
 const device = await createDevice();
 if (!device.info.features.includes('timestamp-query')) throw new Error('no timestamp-query on this adapter');
 const width = Number(process.argv[2] ?? 16), N = Number(process.argv[3] ?? 64);
-const MAX = 4096;
+const MAX = 2048;
 const querySet = device.gpu.createQuerySet({ type: 'timestamp', count: MAX * 2 });
 const resolve = device.gpu.createBuffer({ size: MAX * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
 const names: string[] = [];

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { Rng } from '../random.js';
 import { FER_CLASSES, FER_IMAGE_SIZE } from '../classes.js';
 
 /** Bytes per image: 48 x 48 gray pixels. */
@@ -152,18 +153,6 @@ export function subset(ds: FerDataset, indices: readonly number[]): FerDataset {
   return { length: n, pixels, labels, splits, keys, source: ds.source, issues: ds.issues, info: ds.info };
 }
 
-/** Small seeded PRNG (mulberry32), uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Options of {@link holdout}. */
 export interface HoldoutOptions {
   /** Fraction of each class's Training images to move to the `Holdout` split, in (0, 1). */
@@ -183,15 +172,12 @@ export function holdout(ds: FerDataset, { fraction, seed }: HoldoutOptions): Fer
   const byClass: number[][] = FER_CLASSES.map(() => []);
   for (let i = 0; i < ds.length; i++) if (ds.splits[i] === train) byClass[ds.labels[i]!]!.push(i);
   if (byClass.every((c) => c.length === 0)) throw new Error(`holdout: ${ds.source} has no Training images`);
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
   const splits = ds.splits.slice();
   const held = splitId('Holdout');
   for (const idx of byClass) {
     // Fisher-Yates shuffle, then the first k go to Holdout.
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
+    rng.shuffle(idx);
     const k = Math.round(fraction * idx.length);
     for (let i = 0; i < k; i++) splits[idx[i]!] = held;
   }
