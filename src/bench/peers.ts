@@ -25,11 +25,18 @@ interface PeerOutput {
 
 /** The fer-gpu checkout holding bench/peers, searched upwards from this file; null in an installed package. */
 export function findPeersDir(): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const p = path.join(dir, 'bench', 'peers');
-    if (fs.existsSync(path.join(p, 'tfjs.ts'))) return p;
-    dir = path.dirname(dir);
+  const starts = [process.cwd()];
+  try {
+    starts.unshift(path.dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    // CommonJS build: no import.meta.url; the working directory is searched alone
+  }
+  for (let dir of starts) {
+    for (let i = 0; i < 4; i++) {
+      const p = path.join(dir, 'bench', 'peers');
+      if (fs.existsSync(path.join(p, 'tfjs.ts'))) return p;
+      dir = path.dirname(dir);
+    }
   }
   return null;
 }
