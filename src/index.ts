@@ -36,3 +36,4 @@ export { LrSchedule, type ScheduleSpec } from './train/schedules.js';
 export { InputError } from './errors.js';
 export { Rng } from './random.js';
 export { VERSION } from './version.js';
+export { autotune, tuneKernels, tuneCachePath, type TuneWorkload } from './kernels/matmul/autotune.js';

@@ -23,7 +23,7 @@ d.dispatch = (kernel: Kernel, args) => {
     d.endPass();
     const k = names.length;
     d.pass = d.commandEncoder().beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
-    names.push(kernel.name + (args.workgroups ? `` : ''));
+    names.push(kernel.name);
   }
   orig(kernel, args);
 };
@@ -46,7 +46,8 @@ async function collect(label: string): Promise<void> {
     e.ms += ms; e.count++;
     per.set(names[i]!, e);
   }
-  console.log(`\n== ${label}: ${n} dispatches, GPU total ${total.toFixed(0)} ms`);
+  const conv = [...per].filter(([k]) => /^conv2d|^gemm/.test(k)).reduce((a, [, v]) => a + v.ms, 0);
+  console.log(`\n== ${label}: ${n} dispatches, GPU total ${total.toFixed(0)} ms (conv/gemm ${conv.toFixed(0)} ms, everything else ${(total - conv).toFixed(0)} ms)`);
   for (const [k, v] of [...per].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(`${k.padEnd(36)} ${v.ms.toFixed(1).padStart(9)} ms ${String(v.count).padStart(4)}x ${(100 * v.ms / total).toFixed(1).padStart(5)}%`);
   }

@@ -1,4 +1,7 @@
-/** Sweeps register blocks of matmul and conv forward: XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/tilings.ts */
+/**
+ * Sweeps tilings of one op: flock /tmp/bench.lock env XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/tilings.ts <op> <tilings>
+ * where a tiling is bm x bn / wg [/ sg<lanes>] [/ s<splits>], e.g. `conv2dBackwardWeight 16x9/64/sg8/s2,8x4/64`.
+ */
 import { createDevice, type Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
 import { matmul } from '../../src/kernels/matmul/index.js';
@@ -20,9 +23,11 @@ async function time(flops: number, fn: () => Tensor, runs = 2): Promise<string> 
 }
 const which = process.argv[2] ?? 'matmul';
 const tilings = (process.argv[3] ?? '4x4/64,2x4/64,4x2/64,8x1/64,1x8/64,4x4/32,4x4/128').split(',').map((s) => {
-  const [b, wg] = s.split('/');
+  const [b, wg, ...rest] = s.split('/');
   const [bm, bn] = b!.split('x').map(Number);
-  return { bm: bm!, bn: bn!, wg: Number(wg) };
+  const sg = Number(rest.find((r) => r.startsWith('sg'))?.slice(2) ?? 0);
+  const splits = Number(rest.find((r) => /^s\d/.test(r))?.slice(1) ?? 1);
+  return { bm: bm!, bn: bn!, wg: Number(wg), sg, splits };
 });
 const a = rnd([1024, 1024]), b = rnd([1024, 1024]);
 const x = rnd([16, 64, 24, 24]), w = rnd([64, 64, 3, 3]), gy = rnd([16, 64, 24, 24]);

@@ -284,7 +284,8 @@ export class Device {
   /**
    * Runs fn and disposes every tensor created inside it except those it returns (in an
    * array or object too) — the same idea as TensorFlow.js's tf.tidy. Parameters, gradients
-   * of leaf tensors and optimizer state are never disposed by it.
+   * of leaf tensors and optimizer state are never disposed by it. Call `backward()` inside the
+   * same tidy as the forward pass: the intermediates it needs are disposed at its end.
    */
   tidy<T>(fn: () => T): T {
     const frame: ScopeFrame = { tensors: [] };

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
 import { InputError } from '../errors.js';
 import * as ops from '../ops.js';
+import { foldBatchNormIntoConv } from '../kernels/batchnorm/index.js';
 import { Module, type StateDict } from './module.js';
 
 /** Conv2d as torch.nn.Conv2d (no dilation or groups). Weight [out, in, k, k]. */
@@ -70,9 +71,15 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.buffer('running_var', device.full([numFeatures], 1));
   }
 
-  forward(x: Tensor): Tensor {
+  /**
+   * Normalises x; `fuse` adds a residual and/or applies a ReLU in the same kernel
+   * (relu(bn(x) + residual), a ResNet block's tail).
+   */
+  forward(x: Tensor, fuse: { relu?: boolean; residual?: Tensor } = {}): Tensor {
     if (this.training) this.numBatchesTracked++;
     return ops.batchNorm2d(x, {
+      relu: fuse.relu ?? false,
+      residual: fuse.residual ?? null,
       weight: this.weight,
       bias: this.bias,
       runningMean: this.runningMean,
@@ -83,11 +90,53 @@ export class BatchNorm2d extends Module {
     });
   }
 
+  /**
+   * The weight and bias of `conv` with this (eval-mode) batch norm folded in, so that
+   * conv2d(x, W', { bias: b' }) = bn(conv(x)). Computed on the GPU once and cached until the mode
+   * changes (train()/eval()) or a state dict is loaded; after changing weights in eval mode by
+   * other means, call eval() again.
+   */
+  foldedInto(conv: Conv2d): { weight: Tensor; bias: Tensor } {
+    if (this.folded?.conv !== conv) {
+      this.dropFolded();
+      const f = foldBatchNormIntoConv(conv.weight, conv.bias, {
+        weight: this.weight,
+        bias: this.bias,
+        runningMean: this.runningMean,
+        runningVar: this.runningVar,
+        eps: this.options.eps ?? 1e-5,
+      });
+      this.device.untrack(f.weight);
+      this.device.untrack(f.bias);
+      this.folded = { conv, ...f };
+    }
+    return this.folded;
+  }
+
+  private folded: { conv: Conv2d; weight: Tensor; bias: Tensor } | null = null;
+
+  private dropFolded(): void {
+    this.folded?.weight.dispose();
+    this.folded?.bias.dispose();
+    this.folded = null;
+  }
+
+  override train(mode = true): this {
+    this.dropFolded();
+    return super.train(mode);
+  }
+
+  override dispose(): void {
+    this.dropFolded();
+    super.dispose();
+  }
+
   protected override extraState(): StateDict {
     return { num_batches_tracked: { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(this.numBatchesTracked)) } };
   }
 
   protected override loadExtraState(dict: StateDict, prefix: string): void {
+    this.dropFolded(); // the weights it was made from may have changed
     const e = dict[`${prefix}num_batches_tracked`];
     if (!e) return;
     if (!(e.data instanceof BigInt64Array) || e.data.length !== 1) {

@@ -161,6 +161,7 @@ export abstract class Module {
 
   /** Frees every parameter and buffer. */
   dispose(): void {
-    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+    for (const t of [...this._params.values(), ...this._buffers.values()]) t.dispose();
+    for (const c of this._children.values()) c.dispose();
   }
 }

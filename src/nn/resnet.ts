@@ -33,10 +33,34 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (inferenceOnly(this)) return this.forwardFolded(x);
     const shortcut = this.downsample ? this.downsample.forward(x) : x;
-    const y = ops.relu(this.bn1.forward(this.conv1.forward(x)));
-    return ops.addRelu(this.bn2.forward(this.conv2.forward(y)), shortcut);
+    const y = this.bn1.forward(this.conv1.forward(x), { relu: true });
+    return this.bn2.forward(this.conv2.forward(y), { residual: shortcut, relu: true });
   }
+
+  /** Eval mode without autograd: every batch norm folded into its convolution. */
+  private forwardFolded(x: Tensor): Tensor {
+    let shortcut = x;
+    if (this.downsample) {
+      const [conv, bn] = this.downsample.children() as [Conv2d, BatchNorm2d];
+      shortcut = convBn(conv, bn, x);
+    }
+    const y = ops.relu(convBn(this.conv1, this.bn1, x));
+    const z = convBn(this.conv2, this.bn2, y);
+    return ops.addRelu(z, shortcut);
+  }
+}
+
+/** True in eval mode with gradient recording off: batch norms can then be folded into convolutions. */
+function inferenceOnly(m: Module): boolean {
+  return !m.training && !m.device.grad.enabled;
+}
+
+/** conv followed by an eval-mode batch norm, as one convolution with bias. */
+function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+  const f = bn.foldedInto(conv);
+  return ops.conv2d(x, f.weight, { bias: f.bias, stride: conv.options.stride ?? 1, padding: conv.options.padding ?? 0 });
 }
 
 export interface FerResNet18Options {
@@ -78,7 +102,9 @@ export class FerResNet18 extends Module {
 
   /** The global-pool output [N, 8w]: the embedding used by drift monitoring. */
   features(x: Tensor): Tensor {
-    let y = ops.relu(this.bn1.forward(this.conv1.forward(x)));
+    let y = inferenceOnly(this)
+      ? ops.relu(convBn(this.conv1, this.bn1, x))
+      : this.bn1.forward(this.conv1.forward(x), { relu: true });
     for (const stage of this.layers) y = stage.forward(y);
     return ops.globalAvgPool2d(y);
   }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/batchnorm/reference.js';
-import { batchNorm2d } from '../../src/kernels/batchnorm/index.js';
+import { batchNorm2d, foldBatchNormIntoConv } from '../../src/kernels/batchnorm/index.js';
+import * as ew from '../../src/kernels/elementwise/reference.js';
+import * as convRef from '../../src/kernels/conv2d/reference.js';
+import { conv2d } from '../../src/kernels/conv2d/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
 
@@ -171,6 +174,58 @@ describe('batchNorm2d', () => {
     expect(d.memory().bytesInUse).toBe(before);
   });
 
+  // [2, 5, 3, 3]: H·W = 9, the scalar kernels; [3, 4, 6, 6]: the vec4 kernels.
+  for (const shape of [[2, 5, 3, 3], [3, 4, 6, 6]]) {
+    for (const fuse of [{ relu: true }, { residual: true }, { relu: true, residual: true }]) {
+      it(`fused ${JSON.stringify(fuse)} equals batchNorm2d then add/relu, forward and backward, on [${shape}]`, async () => {
+        const d = device();
+        const C = shape[1]!;
+        const m = shape[0]! * shape[2]! * shape[3]!;
+        const p = channelParams(C, 80);
+        const xCpu = data(shape, 81);
+        const rCpu = randn(shape, 82, 2);
+        const gy = randn(shape, 83);
+        const [x, r] = [toGpu(d, xCpu, true), toGpu(d, rCpu, true)];
+        const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
+        const opts = { training: true, momentum: 0.2 };
+        const y = batchNorm2d(x, {
+          weight, bias, runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar), ...opts,
+          relu: fuse.relu, residual: fuse.residual ? r : null,
+        });
+        // Reference: the unfused composition relu?(bn(x) + r?).
+        const bn = ref.batchNorm2d(xCpu, { ...p, ...opts });
+        const pre = fuse.residual ? ew.add(bn, rCpu) : bn;
+        const yRef = fuse.relu ? ew.relu(pre) : pre;
+        expectClose(await y.toArray(), yRef, { ...TOL, what: 'forward' });
+        y.backward(toGpu(d, gy));
+        const gPre = fuse.relu ? ew.reluBackward(gy, yRef) : gy;
+        const gRef = ref.batchNorm2dBackward(gPre, xCpu, { ...p, ...opts });
+        expectClose(await x.grad!.toArray(), gRef.gx, { ...TOL, what: 'gx' });
+        expectClose(await weight.grad!.toArray(), gRef.gWeight, { ...sumTol(m), what: 'gWeight' });
+        expectClose(await bias.grad!.toArray(), gRef.gBias, { ...sumTol(m), what: 'gBias' });
+        if (fuse.residual) expectClose(await r.grad!.toArray(), gPre, { ...TOL, what: 'gResidual' });
+        else expect(r.grad).toBeNull();
+      });
+    }
+  }
+
+  for (const convBias of [false, true]) {
+    it(`foldBatchNormIntoConv: conv with folded weights equals conv then eval batch norm (conv bias ${convBias})`, async () => {
+      const d = device();
+      const [K, C] = [6, 3];
+      const p = channelParams(K, 90);
+      const xCpu = randn([2, C, 7, 7], 91);
+      const wCpu = randn([K, C, 3, 3], 92, 0.3);
+      const bCpu = randn([K], 93);
+      const yRef = ref.batchNorm2d(convRef.conv2d(xCpu, wCpu, { padding: 1, stride: 2, bias: convBias ? bCpu : undefined }), { ...p, eps: 1e-3 });
+      const f = foldBatchNormIntoConv(toGpu(d, wCpu), convBias ? toGpu(d, bCpu) : null, {
+        weight: toGpu(d, p.weight), bias: toGpu(d, p.bias), runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar), eps: 1e-3,
+      });
+      const y = conv2d(toGpu(d, xCpu), f.weight, { bias: f.bias, padding: 1, stride: 2 });
+      expectClose(await y.toArray(), yRef, { ...TOL, what: 'folded conv' });
+    });
+  }
+
   it('backward references agree with finite differences', () => {
     const shape = [2, 3, 2, 3];
     const p = channelParams(3, 70);
@@ -200,5 +255,11 @@ describe('batchNorm2d', () => {
     expect(() => batchNorm2d(x)).toThrow(/eval mode .* needs runningMean/);
     expect(() => batchNorm2d(d.zeros([1, 3, 1, 1]), { training: true })).toThrow(/more than 1 value per channel/);
     expect(() => batchNorm2d(x, { training: true, momentum: 2 })).toThrow(/momentum/);
+    expect(() => batchNorm2d(x, { training: true, residual: d.zeros([2, 3, 4, 5]) })).toThrow(
+      /residual must have the input's shape \[2, 3, 4, 4\], got \[2, 3, 4, 5\]/,
+    );
+    expect(() => foldBatchNormIntoConv(d.zeros([4, 3, 3, 3]), null, { weight: c3, bias: c3, runningMean: c3, runningVar: c3 })).toThrow(
+      /weight must have shape \[4\] for conv weight \[4, 3, 3, 3\], got \[3\]/,
+    );
   });
 });

@@ -5,10 +5,10 @@
  * Eval: the running estimates. The forward saves the per-channel mean and 1/sqrt(var + eps)
  * (a [2, C] tensor) for the backward.
  */
-import { grid1d } from '../../gpu/device.js';
+import { f32, grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
-import { BN_BACKWARD_REDUCE, BN_RUNNING_STATS, bnBackwardInput, bnNormalize, bnStats } from './wgsl.js';
+import { BN_RUNNING_STATS, BN_WORKGROUP, bnBackwardInput, bnBackwardReduce, bnFoldConv, bnNormalize, bnStats } from './wgsl.js';
 
 /** Options of batchNorm2d; every [C] tensor is f32 on the input's device. */
 export interface BatchNormOptions {
@@ -26,6 +26,10 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;
+  /** Added to the normalised output before the ReLU, fused (a ResNet block's shortcut), same shape as x. */
+  residual?: Tensor | null;
+  /** Applies max(·, 0) to the output, fused (BatchNorm → ReLU, as in every ResNet block). */
+  relu?: boolean;
 }
 
 function checkChannelTensor(name: string, t: Tensor | null | undefined, x: Tensor, C: number): void {
@@ -38,13 +42,16 @@ function checkChannelTensor(name: string, t: Tensor | null | undefined, x: Tenso
 }
 
 /**
- * Batch normalisation over x [N, C, H, W]: y = (x − mean) / sqrt(var + eps) · weight + bias.
- * Gradients flow to x, weight and bias in both modes.
+ * Batch normalisation over x [N, C, H, W]: y = (x − mean) / sqrt(var + eps) · weight + bias,
+ * optionally followed, in the same kernel, by `+ residual` and a ReLU:
+ * y = relu(bn(x) + residual) is a ResNet block's tail in one pass over memory.
+ * Gradients flow to x, weight, bias (and residual) in both modes.
  * @example
  * const y = batchNorm2d(x, { weight, bias, runningMean, runningVar, training: true });
+ * const out = batchNorm2d(h, { weight, bias, runningMean, runningVar, training: true, residual: x, relu: true });
  */
 export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
-  const { weight, bias, runningMean, runningVar, training = false, momentum = 0.1, eps = 1e-5 } = options;
+  const { weight, bias, runningMean, runningVar, training = false, momentum = 0.1, eps = 1e-5, residual = null, relu = false } = options;
   if (x.ndim !== 4) throw new Error(`batchNorm2d: input must be 4-D [N, C, H, W], got shape ${fmtShape(x.shape)}`);
   if (x.dtype !== 'f32') throw new Error(`batchNorm2d: input must be f32, got ${x.dtype}`);
   const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -60,46 +67,59 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   if (!(eps > 0)) throw new Error(`batchNorm2d: eps must be > 0, got ${eps}`);
   if (C > 65535) throw new Error(`batchNorm2d: at most 65535 channels, got ${C}`);
 
+  if (residual) {
+    if (!sameShape(residual.shape, x.shape)) {
+      throw new Error(`batchNorm2d: residual must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(residual.shape)}`);
+    }
+    if (residual.dtype !== 'f32' || residual.device !== x.device) throw new Error('batchNorm2d: residual must be f32 on the input\'s device');
+  }
+  if (N > 65535) throw new Error(`batchNorm2d: at most 65535 images per batch, got input ${fmtShape(x.shape)}`);
+
   const d = x.device;
+  const vec4 = HW % 4 === 0;
+  const HWv = vec4 ? HW / 4 : HW;
+  const planes = [Math.ceil(HWv / BN_WORKGROUP), C, N];
   const stats = d.empty([2, C]);
   if (training) {
     const running = runningMean && runningVar ? [runningMean.buffer, runningVar.buffer] : [];
-    d.dispatch(bnStats(running.length > 0), {
-      params: [N, C, HW, { f32: eps }, { f32: momentum }],
+    d.dispatch(bnStats(running.length > 0, vec4), {
+      params: [N, C, HWv, f32(eps), f32(momentum)],
       buffers: [x.buffer, stats.buffer, ...running],
       workgroups: [C],
     });
   } else {
     d.dispatch(BN_RUNNING_STATS, {
-      params: [C, { f32: eps }],
+      params: [C, f32(eps)],
       buffers: [runningMean!.buffer, runningVar!.buffer, stats.buffer],
       workgroups: grid1d(C, 256),
     });
   }
   const affine = weight && bias ? [weight.buffer, bias.buffer] : [];
   const y = d.empty(x.shape);
-  d.dispatch(bnNormalize(affine.length > 0), {
-    params: [x.size, C, HW],
-    buffers: [x.buffer, stats.buffer, ...affine, y.buffer],
-    workgroups: grid1d(x.size, 256),
+  d.dispatch(bnNormalize({ affine: affine.length > 0, residual: !!residual, relu, vec4 }), {
+    params: [C, HWv],
+    buffers: [x.buffer, stats.buffer, ...affine, ...(residual ? [residual.buffer] : []), y.buffer],
+    workgroups: planes,
   });
 
-  const inputs = weight && bias ? [x, weight, bias] : [x];
-  record(y, 'batchNorm2d', inputs, (g) => {
+  const inputs = [x, ...(weight && bias ? [weight, bias] : []), ...(residual ? [residual] : [])];
+  record(y, relu ? (residual ? 'batchNorm2dAddRelu' : 'batchNorm2dRelu') : residual ? 'batchNorm2dAdd' : 'batchNorm2d', inputs, (g) => {
     const gBias = d.empty([C]);
     const gWeight = d.empty([C]);
-    d.dispatch(BN_BACKWARD_REDUCE, {
-      params: [N, C, HW],
-      buffers: [g.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer],
+    // g' (the gradient after the fused ReLU) is g itself without relu, else written by the reduction.
+    const gm = relu ? d.empty(x.shape) : g;
+    d.dispatch(bnBackwardReduce(relu, vec4), {
+      params: [N, C, HWv],
+      buffers: [g.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer, ...(relu ? [y.buffer, gm.buffer] : [])],
       workgroups: [C],
     });
     let gx: Tensor | null = null;
     if (x.requiresGrad) {
       gx = d.empty(x.shape);
-      d.dispatch(bnBackwardInput(weight !== null && weight !== undefined), {
-        params: [x.size, C, HW, training ? 1 : 0],
-        buffers: [g.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer, ...(weight ? [weight.buffer] : []), gx.buffer],
-        workgroups: grid1d(x.size, 256),
+      d.dispatch(bnBackwardInput(weight !== null && weight !== undefined, vec4), {
+        params: [C, HWv, training ? 1 : 0, f32(N * HW)],
+        buffers: [gm.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer, ...(weight ? [weight.buffer] : []), gx.buffer],
+        workgroups: planes,
       });
     }
     stats.dispose();
@@ -107,8 +127,52 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
       gBias.dispose();
       gWeight.dispose();
     }
-    return [gx, weight ? gWeight : null, bias ? gBias : null];
+    const grads: Array<Tensor | null> = [gx];
+    if (weight) grads.push(gWeight, gBias);
+    // The residual's gradient is g' itself (the engine copies it if it is also returned above).
+    if (residual) grads.push(gm);
+    else if (gm !== g) gm.dispose();
+    return grads;
   });
   if (!y.requiresGrad) stats.dispose();
   return y;
+}
+
+/**
+ * Folds an eval-mode batch norm into the convolution before it (for inference without autograd):
+ * conv2d(x, W', { bias: b' }) equals batchNorm2d(conv2d(x, W, { bias: b }), running statistics)
+ * with W'[o] = W[o]·s, b'[o] = (b[o] − runningMean[o])·s + bias[o], s = weight[o]/sqrt(runningVar[o] + eps).
+ * Returns fresh tensors (no autograd); the caller owns them.
+ */
+export function foldBatchNormIntoConv(
+  convWeight: Tensor,
+  convBias: Tensor | null,
+  bn: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; eps?: number },
+): { weight: Tensor; bias: Tensor } {
+  if (convWeight.ndim !== 4) throw new Error(`foldBatchNormIntoConv: conv weight must be 4-D [K, C, R, S], got ${fmtShape(convWeight.shape)}`);
+  const K = convWeight.shape[0]!;
+  const fanIn = convWeight.size / K;
+  for (const [name, t] of Object.entries({ convBias, ...bn })) {
+    if (t instanceof Object && 'shape' in t && !sameShape(t.shape, [K])) {
+      throw new Error(`foldBatchNormIntoConv: ${name} must have shape [${K}] for conv weight ${fmtShape(convWeight.shape)}, got ${fmtShape(t.shape)}`);
+    }
+  }
+  const d = convWeight.device;
+  const weight = d.empty(convWeight.shape);
+  const bias = d.empty([K]);
+  d.dispatch(bnFoldConv(convBias !== null), {
+    params: [K, fanIn, f32(bn.eps ?? 1e-5)],
+    buffers: [
+      convWeight.buffer,
+      ...(convBias ? [convBias.buffer] : []),
+      bn.weight.buffer,
+      bn.bias.buffer,
+      bn.runningMean.buffer,
+      bn.runningVar.buffer,
+      weight.buffer,
+      bias.buffer,
+    ],
+    workgroups: grid1d(convWeight.size, 256),
+  });
+  return { weight, bias };
 }

@@ -12,7 +12,7 @@
  * All take the same Params block (CONV_PARAMS order in index.ts).
  */
 import type { Kernel } from '../../gpu/device.js';
-import { cached, declareAcc, fmaBlock, unroll } from '../matmul/wgsl.js';
+import { cached, declareAcc, fmaBlock, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../matmul/wgsl.js';
 import type { Tiling } from '../matmul/tiling.js';
 
 const PARAMS = /* wgsl */ `
@@ -24,10 +24,11 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
-const ENTRY = '@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u';
+/** The entry point's arguments (plus the subgroup lane with subgroup broadcasts). */
+const entry = (t: Tiling): string => `@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${subgroupDecls(t).arg}`;
 
 function key(name: string, t: Tiling, extra = ''): string {
-  return `${name}:${t.bm}x${t.bn}/${t.wg}${extra}`;
+  return `${name}:${tilingKey(t)}${extra}`;
 }
 
 /** Column j of the block: index col0 + j·wg, clamped to the last column (n - 1). */
@@ -48,7 +49,7 @@ function store(t: Tiling, rows: string, cols: string, index: (i: number, j: numb
 
 /** y [N, K, P, Q] = conv(x [N, C, H, W], weight [K, C, R, S]) (+ bias [K]). */
 export function conv2dForwardKernel(t: Tiling, bias: boolean): Kernel {
-  return cached(key('conv2d', t, bias ? ':bias' : ''), () => /* wgsl */ `
+  return cached(key('conv2d', t, bias ? ':bias' : ''), () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
@@ -56,12 +57,12 @@ ${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${t.wg})
-fn main(${ENTRY}) {
+fn main(${entry(t)}) {
   let PQ = p.P * p.Q;
   let HW = p.H * p.W;
   let CRS = p.C * p.R * p.S;
   let row0 = wid.y * ${t.bm}u;
-  ${unroll(t.bm, (i) => `let wb${i} = min(row0 + ${i}u, p.K - 1u) * CRS;`)}
+  ${rowBases(t, 'p.K', 'CRS')}
   ${columns(t, 'p.N * PQ')}
   ${unroll(t.bn, (j) => `let n${j} = col${j} / PQ; let pq${j} = col${j} - n${j} * PQ; let oh${j} = pq${j} / p.Q;
   let h0${j} = i32(oh${j} * p.sh) - i32(p.ph); let w0${j} = i32((pq${j} - oh${j} * p.Q) * p.sw) - i32(p.pw);
@@ -78,7 +79,7 @@ fn main(${ENTRY}) {
       for (var c = 0u; c < p.C; c++) {
         let wc = c * RS + ws;
         let xc = c * HW;
-        ${unroll(t.bm, (i) => `let u${i} = wt[wb${i} + wc];`)}
+        ${rowLoads(t, (rb) => `wt[${rb} + wc]`)}
         ${unroll(t.bn, (j) => `let v${j} = select(0.0, x[xi${j} + xc], ok${j});`)}
         ${fmaBlock(t)}
       }
@@ -90,20 +91,20 @@ fn main(${ENTRY}) {
 
 /** gx [N, C, H, W] from gy [N, K, P, Q] and weight [K, C, R, S]: a transposed convolution. */
 export function conv2dBackwardInputKernel(t: Tiling): Kernel {
-  return cached(key('conv2dBackwardInput', t), () => /* wgsl */ `
+  return cached(key('conv2dBackwardInput', t), () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS}
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${t.wg})
-fn main(${ENTRY}) {
+fn main(${entry(t)}) {
   let PQ = p.P * p.Q;
   let HW = p.H * p.W;
   let RS = p.R * p.S;
   let CRS = p.C * RS;
   let row0 = wid.y * ${t.bm}u;
-  ${unroll(t.bm, (i) => `let wc${i} = min(row0 + ${i}u, p.C - 1u) * RS;`)}
+  ${rowBases(t, 'p.C', 'RS')}
   ${columns(t, 'p.N * HW')}
   ${unroll(t.bn, (j) => `let n${j} = col${j} / HW; let hw${j} = col${j} - n${j} * HW; let h${j} = hw${j} / p.W; let w${j} = hw${j} - h${j} * p.W;
   let gb${j} = n${j} * p.K * PQ;`)}
@@ -119,7 +120,7 @@ fn main(${ENTRY}) {
       let g${j} = select(0u, gb${j} + oh${j} * p.Q + ow${j}, ok${j});`)}
       for (var k = 0u; k < p.K; k++) {
         let wk = k * CRS + ws;
-        ${unroll(t.bm, (i) => `let u${i} = wt[wk + wc${i}];`)}
+        ${rowLoads(t, (rb) => `wt[wk + ${rb}]`)}
         ${unroll(t.bn, (j) => `let v${j} = select(0.0, gy[g${j} + k * PQ], ok${j});`)}
         ${fmaBlock(t)}
       }
@@ -135,20 +136,20 @@ fn main(${ENTRY}) {
  * split, SPLIT_SUM adds the parts.
  */
 export function conv2dBackwardWeightKernel(t: Tiling): Kernel {
-  return cached(key('conv2dBackwardWeight', t), () => /* wgsl */ `
+  return cached(key('conv2dBackwardWeight', t), () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS}
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${t.wg})
-fn main(${ENTRY}) {
+fn main(${entry(t)}) {
   let PQ = p.P * p.Q;
   let HW = p.H * p.W;
   let RS = p.R * p.S;
   let CRS = p.C * RS;
   let row0 = wid.y * ${t.bm}u;
-  ${unroll(t.bm, (i) => `let km${i} = min(row0 + ${i}u, p.K - 1u);`)}
+  ${rowBases(t, 'p.K', 'PQ')}
   ${columns(t, 'CRS')}
   ${unroll(t.bn, (j) => `let c${j} = col${j} / RS; let rs${j} = col${j} - c${j} * RS; let r${j} = rs${j} / p.S; let s${j} = rs${j} - r${j} * p.S;`)}
   ${declareAcc(t)}
@@ -157,11 +158,11 @@ fn main(${ENTRY}) {
   for (var tr = t0; tr < t1; tr++) {
     let n = tr / p.P;
     let oh = tr - n * p.P;
-    ${unroll(t.bm, (i) => `let gr${i} = (n * p.K + km${i}) * PQ + oh * p.Q;`)}
+    let gr = n * p.K * PQ + oh * p.Q;
     ${unroll(t.bn, (j) => `let h${j} = i32(oh * p.sh + r${j}) - i32(p.ph); let hok${j} = h${j} >= 0 && h${j} < i32(p.H);
     let xr${j} = (n * p.C + c${j}) * HW + u32(h${j}) * p.W;`)}
     for (var q = 0u; q < p.Q; q++) {
-      ${unroll(t.bm, (i) => `let u${i} = gy[gr${i} + q];`)}
+      ${rowLoads(t, (rb) => `gy[${rb} + gr + q]`)}
       ${unroll(t.bn, (j) => `let w${j} = i32(q * p.sw + s${j}) - i32(p.pw); let ok${j} = hok${j} && w${j} >= 0 && w${j} < i32(p.W);
       let v${j} = select(0.0, x[select(0u, xr${j} + u32(w${j}), ok${j})], ok${j});`)}
       ${fmaBlock(t)}

@@ -9,11 +9,14 @@ import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
 import { ADD, ADD_INTO, ADD_RELU, COPY, RELU, RELU_BACKWARD } from './wgsl.js';
 import type { Kernel } from '../../gpu/device.js';
 
-function run(kernel: Kernel, inputs: Tensor[], out: Tensor): Tensor {
-  out.device.dispatch(kernel, {
-    params: [out.size],
+/** Runs an element-wise kernel: its vec4 form when the size is a multiple of 4, else the scalar one. */
+function run(kernel: { scalar: Kernel; vec4: Kernel }, inputs: Tensor[], out: Tensor): Tensor {
+  const vec4 = out.size % 4 === 0;
+  const n = vec4 ? out.size / 4 : out.size;
+  out.device.dispatch(vec4 ? kernel.vec4 : kernel.scalar, {
+    params: [n],
     buffers: [...inputs.map((t) => t.buffer), out.buffer],
-    workgroups: grid1d(out.size, 256),
+    workgroups: grid1d(n, 256),
   });
   return out;
 }

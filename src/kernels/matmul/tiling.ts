@@ -25,6 +25,14 @@ export interface Tiling {
    * partial sums are added by a second pass when > 1).
    */
   splits: number;
+  /**
+   * Subgroup lanes that share the row operands (0: off). With sg > 0, lane l of each subgroup
+   * loads row l of every group of sg rows and the others take it with subgroupBroadcast: on
+   * lavapipe a load inside a loop costs about 100 instructions (one bounds-checked scalar load per
+   * lane) while a broadcast is a register shuffle. Needs the 'subgroups' feature, subgroups of at
+   * least sg lanes, and wg a multiple of sg.
+   */
+  sg: number;
 }
 
 const overrides = new WeakMap<Device, Partial<Record<GemmOp, Partial<Tiling>>>>();
@@ -37,7 +45,8 @@ export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | 
   const forDevice = overrides.get(device) ?? {};
   if (tiling) {
     for (const [k, v] of Object.entries(tiling)) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`setTiling: ${k} must be a positive integer, got ${v}`);
+      const min = k === 'sg' ? 0 : 1;
+      if (!Number.isInteger(v) || v < min) throw new Error(`setTiling: ${k} must be an integer >= ${min}, got ${v}`);
     }
     forDevice[op] = tiling;
   } else delete forDevice[op];
@@ -45,22 +54,54 @@ export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | 
 }
 
 /**
+ * The subgroup width of a lavapipe adapter (its SIMD width: the device name ends in
+ * "-256-bits" for 8 lanes), or 0 where subgroups are off or the width is unknown.
+ */
+export function softwareSubgroupSize(device: Device): number {
+  if (!device.info.features.includes('subgroups')) return 0;
+  const bits = /(\d+)-bits/.exec(device.info.device);
+  return bits ? Number(bits[1]) / 32 : 0;
+}
+
+/** True on CPU adapters (lavapipe/llvmpipe, SwiftShader). */
+export function isSoftware(device: Device): boolean {
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(`${device.info.device} ${device.info.description} ${device.info.architecture}`);
+}
+
+/** Where chooseTiling finds an autotuned tiling for (device, op), if any (set by autotune.ts). */
+let tuned: (device: Device, op: GemmOp) => Partial<Tiling> | undefined = () => undefined;
+/** @internal autotune.ts plugs its per-adapter cache in here. */
+export function setTunedSource(source: typeof tuned): void {
+  tuned = source;
+}
+
+/**
  * Chooses the tiling of a GEMM-like kernel with an output of `rows` x `cols` and a reduction of
- * length `depth`.
+ * length `depth`: setTiling's override, else the adapter's autotuned winner (autotune.ts), else
+ * the heuristic below.
  */
 export function chooseTiling(device: Device, op: GemmOp, dims: { rows: number; cols: number; depth: number }): Tiling {
-  const software = /llvmpipe|lavapipe|swiftshader/i.test(`${device.info.device} ${device.info.description} ${device.info.architecture}`);
-  // 8 rows x 4 columns per invocation, 64 invocations: the best of a sweep on lavapipe (see
-  // bench/lab/tilings.ts); one block for every shape keeps the number of compiled variants low.
-  const bm = 8;
-  const bn = 4;
-  const wg = 64;
+  const software = isSoftware(device);
+  const sgLanes = software ? softwareSubgroupSize(device) : 0;
+  // lavapipe with subgroups: 16 rows (two broadcast groups of 8) x 8 columns, 64 invocations,
+  // the best of bench/lab/matmul-lab.ts (v7); otherwise 8 x 4, the best without broadcasts.
+  const heuristic = sgLanes >= 8 ? { bm: 16, bn: 8, wg: 64, sg: 8 } : { bm: 8, bn: 4, wg: 64, sg: 0 };
+  if (sgLanes >= 8) {
+    // Few columns (backward weight: C·R·S = 576 for C = 64 3x3): clamped duplicate columns would
+    // waste up to half the work, so take the block width from 4..10 that wastes least, when it
+    // saves over 5% (576 = 64 x 9: bn 9 doubled backward-weight's rate).
+    const waste = (bn: number): number => (Math.ceil(dims.cols / (heuristic.wg * bn)) * heuristic.wg * bn - dims.cols) / dims.cols;
+    for (let bn = 4; bn <= 10; bn++) if (waste(bn) < waste(heuristic.bn) - 0.05) heuristic.bn = bn;
+  }
   let splits = 1;
   if (op === 'conv2dBackwardWeight' && !software) {
     // A real GPU wants thousands of invocations; split the reduction until it has them, while
     // keeping each piece long (>= 256 terms).
-    const invocations = Math.ceil(dims.rows / bm) * Math.ceil(dims.cols / bn);
+    const invocations = Math.ceil(dims.rows / heuristic.bm) * Math.ceil(dims.cols / heuristic.bn);
     while (invocations * splits < 1 << 15 && dims.depth / (splits * 2) >= 256) splits *= 2;
   }
-  return { bm, bn, wg, splits, ...overrides.get(device)?.[op] };
+  const t: Tiling = { ...heuristic, splits, ...tuned(device, op), ...overrides.get(device)?.[op] };
+  // broadcasts need whole subgroups of at least sg lanes: turn them off where that may not hold
+  if (t.sg > 0 && (t.sg > sgLanes || t.wg % t.sg !== 0)) t.sg = 0;
+  return t;
 }

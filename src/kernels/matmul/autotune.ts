@@ -1,0 +1,147 @@
+/**
+ * Per-adapter autotuning of the GEMM-like kernels (matmul/linear and the three conv2d implicit
+ * GEMMs). `autotune` times a few candidate tilings of one op on a representative workload and
+ * keeps the fastest; `tuneKernels` does it for every op. Winners are cached in a JSON file keyed
+ * by adapter and fer-gpu version (FER_GPU_CACHE_DIR, else ~/.cache/fer-gpu/tilings.json), and
+ * chooseTiling reads that cache on later runs. Without tuning, chooseTiling's heuristic applies.
+ * Nothing here throws for an unwritable or corrupt cache: tuning then lasts for the process only.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Device } from '../../gpu/device.js';
+import { Rng } from '../../random.js';
+import type { Tensor } from '../../tensor.js';
+import { VERSION } from '../../version.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../conv2d/index.js';
+import { matmul } from './index.js';
+import { chooseTiling, isSoftware, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './tiling.js';
+
+/** A workload to tune on: a matmul [M, K] x [K, N] or a conv2d input/weight shape with its geometry. */
+export type TuneWorkload =
+  | { M: number; K: number; N: number }
+  | { x: [number, number, number, number]; w: [number, number, number, number]; stride?: number; padding?: number };
+
+type Cache = Record<string, Partial<Record<GemmOp, Tiling>>>;
+
+/** The cache file: FER_GPU_CACHE_DIR/tilings.json, else ~/.cache/fer-gpu/tilings.json. */
+export function tuneCachePath(): string {
+  return join(process.env.FER_GPU_CACHE_DIR ?? join(homedir(), '.cache', 'fer-gpu'), 'tilings.json');
+}
+
+/** The cache key of an adapter: what it is, and the fer-gpu version whose kernels were timed. */
+function adapterKey(device: Device): string {
+  const i = device.info;
+  return `${i.vendor}|${i.architecture}|${i.device}|${i.description}|${i.backend}|fer-gpu ${VERSION}`;
+}
+
+let fileCache: Cache | null = null;
+function readCache(): Cache {
+  if (!fileCache) {
+    try {
+      fileCache = JSON.parse(readFileSync(tuneCachePath(), 'utf8')) as Cache;
+    } catch {
+      fileCache = {}; // absent or unreadable: no tuned tilings
+    }
+  }
+  return fileCache;
+}
+
+function writeCache(device: Device, op: GemmOp, t: Tiling): void {
+  const cache = readCache();
+  (cache[adapterKey(device)] ??= {})[op] = t;
+  try {
+    mkdirSync(join(tuneCachePath(), '..'), { recursive: true });
+    writeFileSync(tuneCachePath(), JSON.stringify(cache, null, 2));
+  } catch {
+    // not writable: the winner still holds for this process (readCache's copy)
+  }
+}
+
+setTunedSource((device, op) => readCache()[adapterKey(device)]?.[op]);
+
+/** The default workloads: the ResNet 3x3 layer of bench/lab/conv2d.ts at batch 16, and 512³. */
+const DEFAULTS: Record<GemmOp, TuneWorkload> = {
+  matmul: { M: 512, K: 512, N: 512 },
+  conv2d: { x: [16, 64, 24, 24], w: [64, 64, 3, 3], padding: 1 },
+  conv2dBackwardInput: { x: [16, 64, 24, 24], w: [64, 64, 3, 3], padding: 1 },
+  conv2dBackwardWeight: { x: [16, 64, 24, 24], w: [64, 64, 3, 3], padding: 1 },
+};
+
+/** 3–6 candidates around the heuristic's choice (which is always one of them). */
+function candidates(device: Device, op: GemmOp, heuristic: Tiling): Tiling[] {
+  const sg = isSoftware(device) ? Math.min(8, softwareSubgroupSize(device)) : 0;
+  const list: Array<Partial<Tiling>> = sg
+    ? [{}, { bm: 24, bn: 8 }, { bm: 32, bn: 4 }, { bm: 16, bn: 4 }, { bm: 8, bn: 4, sg: 0 }]
+    : [{}, { bm: 4, bn: 4 }, { bm: 8, bn: 2, wg: 128 }, { bm: 4, bn: 4, wg: 256 }];
+  if (op === 'conv2dBackwardWeight') list.push({ splits: heuristic.splits * 4 });
+  const seen = new Set<string>();
+  return list
+    .map((c) => ({ ...heuristic, ...c }))
+    .filter((t) => !seen.has(JSON.stringify(t)) && !!seen.add(JSON.stringify(t)));
+}
+
+/**
+ * Times 3–6 candidate tilings of `op` on `workload` (default: a ResNet 3x3 layer, or 512³ for
+ * matmul) and makes the fastest this adapter's tiling for `op`, cached on disk for later runs.
+ * Returns the winner. Takes seconds on lavapipe (each candidate compiles its kernel once).
+ * @example await autotune(device, 'conv2d'); // later conv2d calls use the winner
+ */
+export async function autotune(device: Device, op: GemmOp, workload: TuneWorkload = DEFAULTS[op], repeats = 2): Promise<Tiling> {
+  const rng = new Rng(1);
+  const rand = (shape: number[]): Tensor => device.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);
+  let run: () => Tensor;
+  const held: Tensor[] = [];
+  let dims: { rows: number; cols: number; depth: number };
+  if ('M' in workload) {
+    const [a, b] = [rand([workload.M, workload.K]), rand([workload.K, workload.N])];
+    held.push(a, b);
+    run = () => matmul(a, b);
+    dims = { rows: workload.M, cols: workload.N, depth: workload.K };
+  } else {
+    const opts = { stride: workload.stride ?? 1, padding: workload.padding ?? 0 };
+    const [x, w] = [rand(workload.x), rand(workload.w)];
+    const y = device.noGrad(() => conv2d(x, w, opts));
+    held.push(x, w, y);
+    const [N, C, H, W] = workload.x;
+    const [K, , R, S] = workload.w;
+    const [P, Q] = [y.shape[2]!, y.shape[3]!];
+    run =
+      op === 'conv2d' ? () => conv2d(x, w, opts)
+      : op === 'conv2dBackwardInput' ? () => conv2dBackwardInput(y, w, x.shape, opts)
+      : () => conv2dBackwardWeight(y, x, w.shape, opts);
+    dims =
+      op === 'conv2d' ? { rows: K, cols: N * P * Q, depth: C * R * S }
+      : op === 'conv2dBackwardInput' ? { rows: C, cols: N * H * W, depth: K * R * S }
+      : { rows: K, cols: C * R * S, depth: N * P * Q };
+  }
+  setTiling(device, op, null);
+  let best: { t: Tiling; ms: number } | null = null;
+  try {
+    for (const t of candidates(device, op, chooseTiling(device, op, dims))) {
+      setTiling(device, op, t);
+      device.noGrad(run).dispose(); // compile and warm up
+      await device.sync();
+      let ms = Infinity;
+      for (let i = 0; i < repeats; i++) {
+        const t0 = performance.now();
+        device.noGrad(run).dispose();
+        await device.sync();
+        ms = Math.min(ms, performance.now() - t0);
+      }
+      if (!best || ms < best.ms) best = { t, ms };
+    }
+  } finally {
+    setTiling(device, op, null);
+    for (const t of held) t.dispose();
+  }
+  writeCache(device, op, best!.t);
+  return best!.t;
+}
+
+/** Autotunes every GEMM-like op on its default workload (see autotune); returns the winners. */
+export async function tuneKernels(device: Device): Promise<Record<GemmOp, Tiling>> {
+  const out: Partial<Record<GemmOp, Tiling>> = {};
+  for (const op of Object.keys(DEFAULTS) as GemmOp[]) out[op] = await autotune(device, op);
+  return out as Record<GemmOp, Tiling>;
+}
