@@ -68,8 +68,8 @@ export interface EpochLog {
   steps: number;
   lr: number;
   trainLoss: number;
-  /** Accuracy (training mode, augmented) on the batches read back for progress: every 10th and the last. */
-  trainAccuracy: number;
+  /** Accuracy (training mode, augmented) on the batches read back for progress: every 10th and the last (null if none). */
+  trainAccuracy: number | null;
   valAccuracy: number | null;
   valMacroF1: number | null;
   imagesPerSecond: number;
@@ -210,7 +210,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         steps,
         lr: optimizer.lr,
         trainLoss,
-        trainAccuracy: correct / Math.max(1, sampled),
+        trainAccuracy: sampled > 0 ? correct / sampled : null,
         valAccuracy,
         valMacroF1,
         imagesPerSecond: seen / seconds,
