@@ -10,6 +10,7 @@ export * as reference from './reference/index.js';
 export * as optim from './optim/index.js';
 export * as metrics from './metrics/index.js';
 export * as drift from './drift/index.js';
+export * as bench from './bench/index.js';
 export * from './data/index.js';
 export { loadFer2013 } from './data/auto.js';
 export { syntheticFaces } from './data/synthetic.js';

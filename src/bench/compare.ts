@@ -183,5 +183,6 @@ export function mergeReports(reports: BenchReport[]): BenchReport {
     },
     peers: [...peers.values()],
     rows: [...rows.values()],
+    failed: reports.flatMap((r) => r.failed ?? []).filter((f) => !rows.has(f.id)),
   };
 }

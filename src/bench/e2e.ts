@@ -59,6 +59,8 @@ export async function runTrainSuite(newDevice: () => Promise<Device>, opts: Suit
       const peak = device.memory().peakBytesInUse;
       note.unshift(`first step ${(first / 1000).toFixed(2)} s (shader compilation)`, `peak GPU memory ${fmtMiB(peak)}`);
       rows.push(makeRow(w, times, it, { firstIterationMs: first, peakBytesInUse: peak, note }));
+    } catch (e) {
+      opts.fail(w, (e as Error).message);
     } finally {
       device.destroy();
     }
@@ -90,6 +92,8 @@ export async function runInferSuite(newDevice: () => Promise<Device>, opts: Suit
       const peak = device.memory().peakBytesInUse;
       note.unshift(`first batch ${(first / 1000).toFixed(2)} s (shader compilation)`, `peak GPU memory ${fmtMiB(peak)}`);
       rows.push(makeRow(w, times, it, { firstIterationMs: first, peakBytesInUse: peak, note }));
+    } catch (e) {
+      opts.fail(w, (e as Error).message);
     } finally {
       device.destroy();
     }

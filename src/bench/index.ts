@@ -66,7 +66,12 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
   const suites = options.suites ?? [...SUITES];
   for (const s of suites) if (!SUITES.includes(s)) throw new Error(`bench: unknown suite '${s}' (expected ${SUITES.join(', ')})`);
   const log = options.log ?? ((m: string) => process.stderr.write(`bench: ${m}\n`));
-  const opts = { quick: !!options.quick, iterations: options.iterations, only: options.only ?? null, log };
+  const failed: BenchReport['failed'] = [];
+  const fail = (w: { id: string; name: string; suite: Suite }, reason: string): void => {
+    log(`${w.name} failed: ${reason}`);
+    failed.push({ id: w.id, name: w.name, suite: w.suite, reason });
+  };
+  const opts = { quick: !!options.quick, iterations: options.iterations, only: options.only ?? null, log, fail };
   const date = new Date().toISOString();
   const newDevice = (): Promise<Device> => createDevice({ backend: options.backend });
 
@@ -105,12 +110,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
     options: { suites, quick: opts.quick, peers: !!options.peers, only: opts.only },
     peers,
     rows,
+    failed,
   };
 }
 
 /** A short file-name-safe name of the adapter, e.g. 'llvmpipe' or 'nvidia-h100'. */
 export function adapterSlug(a: BenchReport['adapter']): string {
   const name = (a.description || a.device || a.vendor || 'adapter').toLowerCase();
-  const short = name.replace(/\(.*$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const short = name.replace(/[:(].*$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   return short.split('-').slice(0, 3).join('-') || 'adapter';
 }

@@ -22,6 +22,8 @@ export interface SuiteOptions {
   only?: string | null;
   /** Progress messages (stderr by default). */
   log: (msg: string) => void;
+  /** Records a workload that failed (the suite goes on with the next one). */
+  fail: (w: Workload, reason: string) => void;
 }
 
 /** The standard plan: 3 warm-up and 10 timed runs, unless overridden. */

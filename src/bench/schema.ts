@@ -89,6 +89,8 @@ export interface BenchReport {
   options: { suites: Suite[]; quick: boolean; peers: boolean; only: string | null };
   peers: PeerInfo[];
   rows: BenchRow[];
+  /** Workloads that could not run on this adapter (e.g. a tensor over a binding limit), with why. */
+  failed: Array<{ id: string; name: string; suite: Suite; reason: string }>;
 }
 
 export const SCHEMA_VERSION = 1 as const;

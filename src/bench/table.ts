@@ -53,6 +53,7 @@ export function formatReport(r: BenchReport): string {
     lines.push(`| ${t.map((cell, c) => (cell === '---' ? '-'.repeat(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`);
   }
   lines.push('', 'Notes:');
+  for (const f of r.failed ?? []) lines.push(`- ${f.name}: FAILED on this adapter: ${f.reason}`);
   for (const row of r.rows) lines.push(`- ${row.name}: ${row.note}`);
   for (const p of r.peers) {
     const notes = r.rows.flatMap((row) => {

@@ -113,14 +113,14 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
       if (files.length < (action === 'compare' ? 1 : 2)) throw new Error(`bench ${action} needs ${action === 'compare' ? 'one or more' : 'two or more'} JSON files`);
       if (action === 'merge' && !o.json) throw new Error('bench merge needs --json <out.json>');
       reports = files.map(readReport);
+      if (action === 'merge') {
+        writeFile(o.json!, JSON.stringify(mergeReports(reports), null, 2) + '\n');
+        io.stdout(`merged ${files.length} reports into ${o.json}\n`);
+        return 0;
+      }
     } catch (e) {
       io.stderr(`error: ${(e as Error).message}\n`);
       return 1;
-    }
-    if (action === 'merge') {
-      writeFile(o.json!, JSON.stringify(mergeReports(reports), null, 2) + '\n');
-      io.stdout(`merged ${files.length} reports into ${o.json}\n`);
-      return 0;
     }
     const labeled = reports.map((report, i) => ({ label: path.basename(files[i]!).replace(/\.json$/i, ''), report }));
     io.stdout(compareReports(labeled) + '\n');

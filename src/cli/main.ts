@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { registerWorkflow } from './workflow.js';
 import { runDataCheck } from './data.js';
 import { runDrift } from './drift.js';
+import { runBench } from './bench.js';
 
 
 const program = new Command();
@@ -69,6 +70,11 @@ delegate('data', 'check a FER2013 CSV or image folder: `fer-gpu data check <csv|
   if (argv[0] !== 'check') throw new InputError(`unknown data action '${argv[0] ?? ''}' (expected: fer-gpu data check <csv|dir>)`);
   return runDataCheck(argv.slice(1));
 });
+delegate(
+  'bench',
+  'benchmark kernels, training, inference and data loading: `fer-gpu bench [--suite …] [--json out.json] [--peers]`, `fer-gpu bench compare a.json b.json`',
+  (argv) => runBench(argv),
+);
 delegate('drift', 'drift report between two datasets; `fer-gpu drift history <file.jsonl>` draws the trend', (argv) => runDrift(argv));
 
 async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,7 @@ import type { Device } from '../gpu/device.js';
 import type { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
 import * as ops from '../ops.js';
+import { conv2dFused } from '../kernels/conv2d/index.js';
 import { Module } from './module.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from './layers.js';
 
@@ -46,9 +47,8 @@ export class BasicBlock extends Module {
       const [conv, bn] = this.downsample.children() as [Conv2d, BatchNorm2d];
       shortcut = convBn(conv, bn, x);
     }
-    const y = ops.relu(convBn(this.conv1, this.bn1, x));
-    const z = convBn(this.conv2, this.bn2, y);
-    return ops.addRelu(z, shortcut);
+    const y = convBn(this.conv1, this.bn1, x, { relu: true });
+    return convBn(this.conv2, this.bn2, y, { residual: shortcut, relu: true });
   }
 }
 
@@ -57,10 +57,13 @@ function inferenceOnly(m: Module): boolean {
   return !m.training && !m.device.grad.enabled;
 }
 
-/** conv followed by an eval-mode batch norm, as one convolution with bias. */
-function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+/**
+ * conv followed by an eval-mode batch norm, as one convolution with bias, with an optional
+ * residual add and ReLU fused into the same kernel.
+ */
+function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: { residual?: Tensor; relu?: boolean } = {}): Tensor {
   const f = bn.foldedInto(conv);
-  return ops.conv2d(x, f.weight, { bias: f.bias, stride: conv.options.stride ?? 1, padding: conv.options.padding ?? 0 });
+  return conv2dFused(x, f.weight, { bias: f.bias, stride: conv.options.stride ?? 1, padding: conv.options.padding ?? 0, ...tail });
 }
 
 export interface FerResNet18Options {
@@ -103,7 +106,7 @@ export class FerResNet18 extends Module {
   /** The global-pool output [N, 8w]: the embedding used by drift monitoring. */
   features(x: Tensor): Tensor {
     let y = inferenceOnly(this)
-      ? ops.relu(convBn(this.conv1, this.bn1, x))
+      ? convBn(this.conv1, this.bn1, x, { relu: true })
       : this.bn1.forward(this.conv1.forward(x), { relu: true });
     for (const stage of this.layers) y = stage.forward(y);
     return ops.globalAvgPool2d(y);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/conv2d/reference.js';
-import { conv2d, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused } from '../../src/kernels/conv2d/index.js';
 import { setTiling } from '../../src/kernels/matmul/tiling.js';
 import type { Conv2dOptions } from '../../src/kernels/conv2d/shape.js';
 import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
@@ -83,6 +83,50 @@ describe('conv2d', () => {
       setTiling(d, 'conv2dBackwardInput', null);
       setTiling(d, 'conv2dBackwardWeight', null);
     }
+  });
+
+  it('conv2dFused (bias, residual, ReLU epilogues) matches the reference on fer-resnet18 shapes', async () => {
+    const d = device();
+    // stem (C = 1), 12x12 rows (6-pixel blocks), 6x6 (one block per row, 32 rows per workgroup),
+    // a 1x1 stride-2 downsample, and an odd row (7) with channels not a multiple of 8; one
+    // epilogue each (every variant is a kernel compile, seconds on a busy software adapter)
+    const cases: Array<[number[], number[], Conv2dOptions, 'bias' | 'relu' | 'residual']> = [
+      [[2, 1, 48, 48], [16, 1, 3, 3], { padding: 1 }, 'relu'],
+      [[2, 8, 12, 12], [20, 8, 3, 3], { padding: 1 }, 'residual'],
+      [[3, 16, 6, 6], [40, 16, 3, 3], { padding: 1 }, 'residual'],
+      [[2, 8, 12, 12], [32, 8, 1, 1], { stride: 2 }, 'bias'],
+      [[1, 5, 7, 7], [9, 5, 3, 3], { stride: 2, padding: 1 }, 'residual'],
+    ];
+    let seed = 20;
+    for (const [xs, ws, opts, tail] of cases) {
+      const x = randn(xs, seed++);
+      const w = randn(ws, seed++);
+      const b = randn([ws[0]!], seed++);
+      const y = ref.conv2d(x, w, { ...opts, bias: b });
+      const res = randn(y.shape, seed++);
+      const L = ws[1]! * ws[2]! * ws[3]!;
+      const want = y.data.map((v, i) =>
+        tail === 'bias' ? v : tail === 'relu' ? Math.max(v, 0) : Math.max(v + res.data[i]!, 0),
+      );
+      const out = conv2dFused(toGpu(d, x), toGpu(d, w), {
+        ...opts,
+        bias: toGpu(d, b),
+        relu: tail !== 'bias',
+        residual: tail === 'residual' ? toGpu(d, res) : null,
+      });
+      expectClose(await out.toArray(), want, { ...tol(L), what: `x ${JSON.stringify(xs)} w ${JSON.stringify(ws)} ${tail}` });
+      expect(want.some((v) => v === 0) && want.some((v) => v > 0) || tail === 'bias').toBe(true); // ReLU both clamps and passes
+    }
+  });
+
+  it('conv2dFused rejects a residual of the wrong shape and inputs that require gradients', () => {
+    const d = device();
+    const x = d.zeros([2, 3, 5, 5]);
+    const w = d.zeros([4, 3, 3, 3]);
+    expect(() => conv2dFused(x, w, { residual: d.zeros([2, 4, 5, 5]) })).toThrow(/conv2dFused: residual must have shape \[2, 4, 3, 3\], got \[2, 4, 5, 5\]/);
+    const wg = toGpu(d, randn([4, 3, 3, 3], 1), true);
+    expect(() => conv2dFused(x, wg)).toThrow(/conv2dFused: records no gradients/);
+    expect(() => d.noGrad(() => conv2dFused(x, wg))).not.toThrow();
   });
 
   it('backward references agree with central finite differences', () => {

@@ -25,31 +25,69 @@ function params(g: Conv2dGeometry, splitLen = 0): number[] {
 }
 
 /**
+ * Runs the forward kernel: y = epilogue(conv(x, weight)), no autograd. Each invocation covers
+ * tiling.bn consecutive pixels of one output row (see conv2dForwardKernel).
+ */
+function forward(op: string, x: Tensor, weight: Tensor, opts: Conv2dOpOptions, fuse: { residual?: Tensor | null; relu?: boolean } = {}): { y: Tensor; g: Conv2dGeometry } {
+  const g = conv2dGeometry(op, x.shape, weight.shape, opts);
+  const bias = opts.bias ?? null;
+  const residual = fuse.residual ?? null;
+  if (bias) checkBias(op, bias.shape, g.K, weight.shape);
+  if (residual) checkGradOut(op, residual.shape, g, 'residual');
+  const named: Array<[string, Tensor]> = [['input', x], ['weight', weight]];
+  if (bias) named.push(['bias', bias]);
+  if (residual) named.push(['residual', residual]);
+  checkTensors(op, named);
+  const device = x.device;
+  const y = device.empty([g.N, g.K, g.P, g.Q]);
+  const t = chooseTiling(device, 'conv2d', { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
+  const cols = g.N * g.P * Math.ceil(g.Q / t.bn);
+  const epi = { bias: !!bias, residual: !!residual, relu: !!fuse.relu };
+  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW }, epi), {
+    params: params(g),
+    buffers: [x, weight, bias, residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
+    workgroups: [Math.ceil(cols / t.wg), Math.ceil(g.K / t.bm)],
+  });
+  return { y, g };
+}
+
+/**
  * 2-D convolution: x [N, C, H, W] with weight [K, C, R, S] -> [N, K, P, Q], where
  * P = floor((H + 2·padding - R) / stride) + 1 (Q likewise), plus bias [K] if given.
  * Records gradients for x, weight and bias.
  * @example const y = ops.conv2d(x, w, { bias: b, stride: 1, padding: 1 });
  */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOpOptions = {}): Tensor {
-  const g = conv2dGeometry('conv2d', x.shape, weight.shape, opts);
+  const { y, g } = forward('conv2d', x, weight, opts);
   const bias = opts.bias ?? null;
-  if (bias) checkBias('conv2d', bias.shape, g.K, weight.shape);
-  checkTensors('conv2d', bias ? [['input', x], ['weight', weight], ['bias', bias]] : [['input', x], ['weight', weight]]);
-  const device = x.device;
-  const y = device.empty([g.N, g.K, g.P, g.Q]);
-  const cols = g.N * g.P * g.Q;
-  const t = chooseTiling(device, 'conv2d', { rows: g.K, cols, depth: g.C * g.R * g.S });
-  device.dispatch(conv2dForwardKernel(t, !!bias), {
-    params: params(g),
-    buffers: bias ? [x.buffer, weight.buffer, bias.buffer, y.buffer] : [x.buffer, weight.buffer, y.buffer],
-    workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm)],
-  });
   const geometry = { stride: [g.strideH, g.strideW], padding: [g.padH, g.padW] } as const;
   return record(y, 'conv2d', bias ? [x, weight, bias] : [x, weight], (gy) => [
     x.requiresGrad ? conv2dBackwardInput(gy, weight, x.shape, geometry) : null,
     weight.requiresGrad ? conv2dBackwardWeight(gy, x, weight.shape, geometry) : null,
     bias?.requiresGrad ? conv2dBackwardBias(gy) : null,
   ]);
+}
+
+/** Options of conv2dFused: conv2d's, plus a residual to add and a ReLU, both after the bias. */
+export interface Conv2dFusedOptions extends Conv2dOpOptions {
+  /** Added to the convolution (+ bias): same shape as the output [N, K, P, Q]. */
+  residual?: Tensor | null;
+  /** Clamp the result at zero, last. */
+  relu?: boolean;
+}
+
+/**
+ * relu(conv2d(x, weight, { bias }) + residual) in one kernel, for inference (a ResNet block's
+ * tail with batch norm folded into the convolution); residual and relu are optional. Records no
+ * gradients: it throws if gradient recording is on and any input requires a gradient.
+ * @example const y = conv2dFused(x, w, { bias: b, padding: 1, residual: shortcut, relu: true });
+ */
+export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions = {}): Tensor {
+  const inputs = [x, weight, opts.bias, opts.residual];
+  if (x.device.grad.enabled && inputs.some((t) => t?.requiresGrad)) {
+    throw new Error('conv2dFused: records no gradients; call it under device.noGrad() or on tensors that do not require grad');
+  }
+  return forward('conv2dFused', x, weight, opts, opts).y;
 }
 
 /** Gradient of conv2d with respect to its input (of shape xShape), no autograd. */

@@ -78,10 +78,10 @@ export function checkBias(op: string, biasShape: readonly number[], K: number, w
   }
 }
 
-/** Checks that a gradient has the output shape [N, K, P, Q]. */
-export function checkGradOut(op: string, gyShape: readonly number[], g: Conv2dGeometry): void {
+/** Checks that a gradient (or another tensor, named `what`) has the output shape [N, K, P, Q]. */
+export function checkGradOut(op: string, gyShape: readonly number[], g: Conv2dGeometry, what = 'output gradient'): void {
   const want = [g.N, g.K, g.P, g.Q];
   if (gyShape.length !== 4 || gyShape.some((d, i) => d !== want[i])) {
-    throw new Error(`${op}: output gradient must have shape ${fmtShape(want)}, got ${fmtShape(gyShape)}`);
+    throw new Error(`${op}: ${what} must have shape ${fmtShape(want)}, got ${fmtShape(gyShape)}`);
   }
 }

@@ -1,0 +1,71 @@
+/** fer-gpu bench in a tiny mode (one small kernel row, one timed run): the JSON report's schema. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBench } from '../../src/cli/bench.js';
+import { summarize, type BenchReport } from '../../src/bench/index.js';
+import { VERSION } from '../../src/version.js';
+
+function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) }, out: () => out, err: () => err };
+}
+
+describe('fer-gpu bench', () => {
+  it('runs one kernel row once and writes a report with every documented field', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-bench-test-'));
+    const file = path.join(dir, 'out.json');
+    const c = capture();
+    const code = await runBench(['--suite', 'kernels', '--only', 'crossEntropy', '--iterations', '0,1', '--json', file], c.io);
+    expect(code, c.err()).toBe(0);
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    expect(r.schemaVersion).toBe(1);
+    expect(Number.isNaN(Date.parse(r.date))).toBe(false);
+    for (const k of ['vendor', 'architecture', 'device', 'description', 'backend', 'featureLevel'] as const) {
+      expect(typeof r.adapter[k]).toBe('string');
+    }
+    expect(r.versions.ferGpu).toBe(VERSION);
+    expect(r.versions.node).toBe(process.version);
+    expect(r.versions.dawn).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.machine.cores).toBe(os.cpus().length);
+    expect(r.machine.memoryBytes).toBe(os.totalmem());
+    expect(r.machine.cpuModel.length).toBeGreaterThan(0);
+    expect(r.options).toEqual({ suites: ['kernels'], quick: false, peers: false, only: 'crossEntropy' });
+    expect(r.peers).toEqual([]);
+    expect(r.failed).toEqual([]);
+
+    expect(r.rows).toHaveLength(1);
+    const row = r.rows[0]!;
+    expect(row).toMatchObject({ id: 'crossEntropy', suite: 'kernels', shape: '[4096, 7]', unit: 'us', iterations: { warmup: 0, timed: 1 } });
+    expect(row.median).toBeGreaterThan(0);
+    expect(row.min).toBe(row.median); // one timed run
+    expect(row.max).toBe(row.median);
+    expect(row.figure).toBeCloseTo(row.median * 1000, 6); // 'us' rows: the time itself
+    expect(row.cpuReferenceMs).toBeGreaterThan(0);
+    expect(row.vsCpuReference).toBeCloseTo(row.cpuReferenceMs! / row.median, 9);
+    expect(row.firstIterationMs).toBeNull();
+    expect(row.peakBytesInUse).toBeNull();
+    expect(row.note).toContain('0 warm-up + 1 timed');
+    expect(row.peers).toEqual({});
+
+    expect(c.out()).toContain(`adapter: ${r.adapter.description || r.adapter.device}`);
+    expect(c.out()).toContain('cross-entropy fwd+bwd');
+  });
+
+  it('rejects unknown suites, bad --iterations and unknown actions with exit code 1', async () => {
+    for (const args of [['--suite', 'gpu'], ['--iterations', '3'], ['--iterations', '1,0'], ['plot']]) {
+      const c = capture();
+      expect(await runBench(args, c.io), args.join(' ')).toBe(1);
+      expect(c.err()).toMatch(/error/);
+    }
+  });
+
+  it('summarize gives median, min and max', () => {
+    expect(summarize([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 });
+    expect(summarize([4, 1, 2, 10])).toEqual({ median: 3, min: 1, max: 10 });
+  });
+});
