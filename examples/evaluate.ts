@@ -17,6 +17,7 @@ const { values: a } = parseArgs({
   },
 });
 
+if (!a.data) console.log('no --data: evaluating on built-in synthetic faces (pass --data <fer2013.csv | image folder> for FER2013)');
 const data = a.data ? await loadFer2013(a.data) : syntheticFaces({ count: 1400, seed: 1 });
 const device = await createDevice();
 const { model, info } = loadModel(device, a.weights!);

@@ -1,7 +1,8 @@
 /**
- * The data suite: FER2013 CSV parsing (rows/s), JPEG/PNG decoding (images/s) and GPU
- * augmentation of a batch (images/s) against its CPU reference. Inputs are synthetic faces
- * (or a CSV the caller names), so the suite needs no dataset.
+ * The data suite: FER2013 CSV parsing (rows/s), an image folder loaded cold (every JPEG decoded)
+ * and cached (the decoded cache read back), JPEG/PNG decoding (images/s), and GPU augmentation
+ * of a batch (images/s) against its CPU reference. Inputs are synthetic faces (or a CSV / image
+ * folder the caller names), so the suite needs no dataset.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,8 @@ import { Rng } from '../random.js';
 import { FER_PIXELS } from '../data/dataset.js';
 import { syntheticFaces } from '../data/synthetic.js';
 import { loadFer2013Csv } from '../data/csv.js';
+import { loadImageFolder } from '../data/folder.js';
+import { FER_CLASSES } from '../classes.js';
 import { decodeImage } from '../data/image.js';
 import { GpuImages, augmentBatch, augmentReference, drawAugmentParams, imageMean } from '../data/augment/index.js';
 import type { BenchRow } from './schema.js';
@@ -20,6 +23,7 @@ import { summarize } from './schema.js';
 import { makeRow, plan, referencePlan, timeCpu, timeGpu, wanted, type SuiteOptions } from './measure.js';
 
 const CSV_ROWS = 2000;
+const FOLDER_IMAGES = 700;
 const DECODE_IMAGES = 256;
 const AUG_BATCH = 256;
 const AUG_POOL = 1024;
@@ -34,6 +38,17 @@ export function writeSyntheticCsv(file: string, count: number, seed = 0): void {
   fs.writeFileSync(file, lines.join('\n') + '\n');
 }
 
+/** Writes `count` synthetic faces as JPEGs in the image-folder layout (train/<class>/<n>.jpg). */
+export function writeSyntheticFolder(dir: string, count: number, seed = 0): void {
+  const ds = syntheticFaces({ count, seed, split: 'Training' });
+  for (let i = 0; i < count; i++) {
+    const folder = path.join(dir, 'train', FER_CLASSES[ds.labels[i]!]!);
+    fs.mkdirSync(folder, { recursive: true });
+    const img = { width: 48, height: 48, data: rgba(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)) };
+    fs.writeFileSync(path.join(folder, `${i}.jpg`), jpeg.encode(img, 90).data);
+  }
+}
+
 /** 48x48 gray to RGBA, as the encoders want. */
 function rgba(gray: Uint8Array): Buffer {
   const out = Buffer.alloc(gray.length * 4, 255);
@@ -42,7 +57,7 @@ function rgba(gray: Uint8Array): Buffer {
 }
 
 /** Runs the data suite; `csvFile` replaces the synthetic CSV when given. */
-export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFile?: string | null }): Promise<BenchRow[]> {
+export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFile?: string | null; folder?: string | null }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const it = plan(opts);
   const faces = syntheticFaces({ count: Math.max(DECODE_IMAGES, AUG_POOL), seed: 3, split: 'Training' });
@@ -68,6 +83,39 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
           note: [source],
         }),
       );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  if (wanted(opts, 'data.folder')) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-gpu-bench-'));
+    try {
+      let dir = opts.folder ?? null;
+      let source = `synthetic folder of ${FOLDER_IMAGES} JPEGs`;
+      if (!dir) {
+        dir = path.join(tmp, 'faces');
+        writeSyntheticFolder(dir, FOLDER_IMAGES);
+      } else source = path.basename(path.resolve(dir));
+      const cacheDir = path.join(tmp, 'cache');
+      let count = 0;
+      for (const mode of ['cold', 'cached'] as const) {
+        if (!wanted(opts, `data.folder-${mode}`)) continue;
+        opts.log(`data: image folder, ${mode}`);
+        if (mode === 'cached') await loadImageFolder(dir, { cache: cacheDir }); // writes the cache
+        const times = await timeCpu(async () => {
+          count = (await loadImageFolder(dir, { cache: mode === 'cold' ? false : cacheDir })).length;
+        }, it);
+        const how = mode === 'cold' ? 'every image decoded (cache: false)' : 'the decoded cache read back (file listing + fingerprint + cache read)';
+        rows.push(
+          makeRow(
+            { id: `data.folder-${mode}`, name: `image folder, ${mode} (loadImageFolder)`, suite: 'data', shape: `${count} images`, unit: 'images/s', work: count },
+            times,
+            it,
+            { note: [source, how] },
+          ),
+        );
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -33,6 +33,8 @@ export interface BenchOptions {
   iterations?: Iterations;
   /** A FER2013 CSV for the data suite's CSV row (default: a synthetic one in a temp dir). */
   csvFile?: string | null;
+  /** An image folder (train/<class>/…) for the data suite's folder rows (default: a synthetic one in a temp dir). */
+  folder?: string | null;
   backend?: Backend;
   /** Progress messages (default: stderr). */
   log?: (msg: string) => void;
@@ -88,7 +90,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
   };
   try {
     if (suites.includes('kernels')) rows.push(...(await runKernelSuite(device, opts)));
-    if (suites.includes('data')) rows.push(...(await runDataSuite(device, { ...opts, csvFile: options.csvFile })));
+    if (suites.includes('data')) rows.push(...(await runDataSuite(device, { ...opts, csvFile: options.csvFile, folder: options.folder })));
   } finally {
     device.destroy();
   }

@@ -1,7 +1,7 @@
 /**
  * The kernel suite: the kernels of workloads.md (conv3x3 forward/backward-input/backward-weight,
  * batchnorm train forward+backward, addRelu, cross-entropy forward+backward, matmul 1024³) and
- * the pools, each against fer-gpu's f64 CPU reference (timed on a sample where the whole
+ * the pools (forward+backward), each against fer-gpu's f64 CPU reference (timed on a sample where the whole
  * workload would take too long, then scaled).
  */
 import type { Device } from '../gpu/device.js';
@@ -12,7 +12,7 @@ import { batchNorm2d } from '../kernels/batchnorm/index.js';
 import { addRelu } from '../kernels/elementwise/index.js';
 import { crossEntropy } from '../kernels/cross-entropy/index.js';
 import { matmul } from '../kernels/matmul/index.js';
-import { maxPool2d, globalAvgPool2d } from '../kernels/pool/index.js';
+import { maxPool2d, avgPool2d, globalAvgPool2d } from '../kernels/pool/index.js';
 import * as ref from '../reference/index.js';
 import { CpuTensor } from '../reference/tensor.js';
 import type { BenchRow } from './schema.js';
@@ -48,6 +48,45 @@ function clearGrads(ts: Tensor[]): void {
     t.grad?.dispose();
     t.grad = null;
   }
+}
+
+const POOL2 = { kernelSize: 2, stride: 2 };
+
+/**
+ * A pooling row, forward + backward: GB/s over the bytes it must touch once (read x, write y,
+ * read gy, write gx); the CPU reference runs the whole workload.
+ */
+function poolCase(
+  id: string,
+  name: string,
+  data: Float32Array,
+  shape: number[],
+  gpu: (x: Tensor) => Tensor,
+  cpu: (x: CpuTensor) => CpuTensor,
+  cpuBackward: (gy: CpuTensor, x: CpuTensor) => CpuTensor,
+): KernelCase {
+  const cx = CpuTensor.from(data, shape);
+  const cy = cpu(cx);
+  const gyData = normals(cy.shape, 11);
+  const bytes = F32 * 2 * (numel(shape) + numel(cy.shape));
+  return {
+    w: { id: `${id}.fwd+bwd`, name: `${name} fwd+bwd`, suite: 'kernels', shape: `[${shape.join(', ')}]`, unit: 'GB/s', work: bytes },
+    setup: (d) => {
+      const x = d.tensor(data, shape, { requiresGrad: true });
+      const gy = d.tensor(gyData, cy.shape);
+      return { run: () => gpu(x).backward(gy), cleanup: () => clearGrads([x]) };
+    },
+    reference: (() => {
+      const gy = CpuTensor.from(gyData, cy.shape);
+      return {
+        run: () => {
+          cpu(cx);
+          return cpuBackward(gy, cx);
+        },
+        scale: 1,
+      };
+    })(),
+  };
 }
 
 function cases(): KernelCase[] {
@@ -181,28 +220,9 @@ function cases(): KernelCase[] {
         return { run: () => ref.matmul(ca, cb), scale: 1024 / mmRows, sample: `${mmRows} of 1024 rows` };
       })(),
     },
-    {
-      w: { id: 'maxPool2d', name: 'maxPool2d 2x2/2 forward', suite: 'kernels', shape: '[64, 64, 24, 24]', unit: 'GB/s', work: 1.25 * F32 * numel(BN_SHAPE) },
-      setup: (d) => {
-        const x = d.tensor(poolX, BN_SHAPE);
-        return { run: () => maxPool2d(x, { kernelSize: 2, stride: 2 }) };
-      },
-      reference: (() => {
-        const x = CpuTensor.from(poolX, BN_SHAPE);
-        return { run: () => ref.maxPool2d(x, { kernelSize: 2, stride: 2 }), scale: 1 };
-      })(),
-    },
-    {
-      w: { id: 'globalAvgPool2d', name: 'globalAvgPool2d forward', suite: 'kernels', shape: '[64, 512, 6, 6]', unit: 'GB/s', work: F32 * (numel(gapShape) + 64 * 512) },
-      setup: (d) => {
-        const x = d.tensor(gapX, gapShape);
-        return { run: () => globalAvgPool2d(x) };
-      },
-      reference: (() => {
-        const x = CpuTensor.from(gapX, gapShape);
-        return { run: () => ref.globalAvgPool2d(x), scale: 1 };
-      })(),
-    },
+    poolCase('maxPool2d', 'maxPool2d 2x2/2', poolX, BN_SHAPE, (x) => maxPool2d(x, POOL2), (x) => ref.maxPool2d(x, POOL2), (gy, x) => ref.maxPool2dBackward(gy, x, POOL2)),
+    poolCase('avgPool2d', 'avgPool2d 2x2/2', poolX, BN_SHAPE, (x) => avgPool2d(x, POOL2), (x) => ref.avgPool2d(x, POOL2), (gy, x) => ref.avgPool2dBackward(gy, x, POOL2)),
+    poolCase('globalAvgPool2d', 'globalAvgPool2d', gapX, gapShape, globalAvgPool2d, ref.globalAvgPool2d, ref.globalAvgPool2dBackward),
   ];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The JSON schema of `fer-gpu bench --json` (schemaVersion 1), documented in bench/README.md.
+ * The JSON schema of `fer-gpu bench --json` (schemaVersion 2), documented in bench/README.md.
  * Rows of different runs with the same `id` measure the same workload, so they can be compared.
  */
 
@@ -72,7 +72,7 @@ export interface PeerInfo {
 
 /** The whole report. */
 export interface BenchReport {
-  schemaVersion: 1;
+  schemaVersion: 2;
   /** ISO 8601 time the run started. */
   date: string;
   adapter: {
@@ -93,7 +93,7 @@ export interface BenchReport {
   failed: Array<{ id: string; name: string; suite: Suite; reason: string }>;
 }
 
-export const SCHEMA_VERSION = 1 as const;
+export const SCHEMA_VERSION = 2 as const;
 
 /** Median, min and max of a list of times. */
 export function summarize(times: readonly number[]): { median: number; min: number; max: number } {

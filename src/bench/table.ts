@@ -21,6 +21,12 @@ function peerCell(p: PeerFigure | undefined, row: BenchRow): string {
   return `${fmtFigure(p.figure)} (${p.iterations.timed} it)`;
 }
 
+/** Dawn describes an adapter as '<device>: <driver and version>' (e.g. 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)'). */
+export function driverOf(description: string): string {
+  const k = description.indexOf(': ');
+  return k >= 0 ? description.slice(k + 2) : description || '-';
+}
+
 /** The adapter header, the rows' table, each row's note and the peers' status, as text. */
 export function formatReport(r: BenchReport): string {
   const a = r.adapter;
@@ -29,7 +35,7 @@ export function formatReport(r: BenchReport): string {
   const lines = [
     `fer-gpu ${r.versions.ferGpu} bench, ${r.date}`,
     `adapter: ${a.description || a.device || '(unnamed)'}; vendor ${a.vendor || '-'}; architecture ${a.architecture || '-'}; ` +
-      `backend ${a.backend}; feature level ${a.featureLevel}`,
+      `backend ${a.backend}; driver ${driverOf(a.description)}; feature level ${a.featureLevel}`,
     `machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; node ${r.versions.node}, dawn (webgpu) ${r.versions.dawn}` +
       (r.options.quick ? '; quick mode' : ''),
     '',

@@ -3,7 +3,7 @@
  * `process.exitCode = await runBench(args)` with the arguments after `bench`.
  *
  *   fer-gpu bench [--suite kernels|train|infer|data|all] [--json out.json] [--quick] [--peers]
- *                 [--only <id part>] [--iterations <warmup>,<timed>] [--csv <fer2013.csv>] [--backend <name>]
+ *                 [--only <id part>] [--iterations <warmup>,<timed>] [--csv <fer2013.csv>] [--folder <dir>] [--backend <name>]
  *   fer-gpu bench compare a.json b.json … [--out chart.html]
  *   fer-gpu bench merge a.json b.json … --json out.json
  */
@@ -84,6 +84,7 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
     .option('--only <text>', "keep only rows whose id contains this text, e.g. 'conv3x3' or 'fer-resnet18-16'")
     .option('--iterations <w,t>', 'warm-up and timed runs of every row (default 3,10)')
     .option('--csv <file>', 'FER2013 CSV for the data suite (default: a synthetic one)')
+    .option('--folder <dir>', 'FER2013 image folder for the data suite (default: a synthetic one)')
     .option('--backend <name>', 'force a backend: vulkan, metal, d3d12, opengl, opengles')
     .option('--out <file>', 'compare: write an HTML page with an SVG chart here')
     .exitOverride()
@@ -102,6 +103,7 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
     only?: string;
     iterations?: string;
     csv?: string;
+    folder?: string;
     backend?: Backend;
     out?: string;
   }>();
@@ -151,6 +153,7 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
     only: o.only,
     iterations,
     csvFile: o.csv,
+    folder: o.folder,
     backend: o.backend,
     log: (m) => io.stderr(`bench: ${m}\n`),
   });

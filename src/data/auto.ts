@@ -3,10 +3,10 @@ import { statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { loadFer2013Csv } from './csv.js';
 import { loadImageFolder } from './folder.js';
-import type { FerDataset, OnError } from './dataset.js';
+import type { FerDataset, SkipOptions } from './dataset.js';
 
-/** Loads `path` as fer2013.csv (a file) or an image folder (a directory). */
-export async function loadFer2013(path: string, options: { onError?: OnError } = {}): Promise<FerDataset> {
+/** Loads `path` as fer2013.csv (a file) or an image folder (a directory); `onError: 'skip'` skips bad rows or files and reports them. */
+export async function loadFer2013(path: string, options: SkipOptions = {}): Promise<FerDataset> {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();

@@ -14,6 +14,8 @@ import {
   type FerSplit,
   type LoadIssue,
   type OnError,
+  type SkipOptions,
+  reportSkipped,
 } from './dataset.js';
 
 /** The `Usage` values of fer2013.csv. */
@@ -21,11 +23,9 @@ export type FerUsage = 'Training' | 'PublicTest' | 'PrivateTest';
 const USAGES: readonly string[] = ['Training', 'PublicTest', 'PrivateTest'];
 
 /** Options of {@link loadFer2013Csv}. */
-export interface LoadCsvOptions {
+export interface LoadCsvOptions extends SkipOptions {
   /** Keep only rows with this `Usage` (or these). Default: all rows. */
   usage?: FerUsage | readonly FerUsage[];
-  /** `'throw'` (default): the first bad row throws a {@link FerDataError}; `'skip'`: bad rows are skipped and listed in `issues`. */
-  onError?: OnError;
   /** Decoded cache: `true` (default) beside the CSV or under os.tmpdir(), `false` for none, or a cache directory. */
   cache?: CacheOption;
 }
@@ -73,6 +73,7 @@ export async function loadFer2013Csv(file: string, opts: LoadCsvOptions = {}): P
     for (const u of wanted) if (!USAGES.includes(u)) throw new Error(`loadFer2013Csv: unknown usage '${u}' (expected ${USAGES.join(', ')})`);
     ds = subset(ds, splitIndices(ds, wanted));
   }
+  reportSkipped(ds, opts.onSkip);
   return { ...ds, info: { ...ds.info!, ms: performance.now() - t0 } };
 }
 

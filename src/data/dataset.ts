@@ -37,6 +37,30 @@ export class FerDataError extends InputError {
 /** What to do with a bad row or file: throw a {@link FerDataError} (default), or skip it and record it in `issues`. */
 export type OnError = 'throw' | 'skip';
 
+/** Called once by a load that skipped rows or files (`onError: 'skip'`); the default prints `summary` with console.warn. */
+export type OnSkip = (issues: readonly LoadIssue[], summary: string) => void;
+
+/** Options the CSV and folder loaders share. */
+export interface SkipOptions {
+  /** `'throw'` (default): the first bad row or file throws a {@link FerDataError}; `'skip'`: it is skipped, listed in `issues` and reported through `onSkip`. */
+  onError?: OnError;
+  /** Receives the skipped rows or files after a load with `onError: 'skip'` (default: a console.warn of the count and first five locations). */
+  onSkip?: OnSkip;
+}
+
+/** "3 bad rows skipped in fer2013.csv: fer2013.csv:12 (…), …" — the count and the first few locations. */
+export function describeSkipped(source: string, issues: readonly LoadIssue[], first = 5): string {
+  const shown = issues.slice(0, first).map((i) => `${i.location} (${i.message})`);
+  const more = issues.length > first ? `; and ${issues.length - first} more (see dataset.issues)` : '';
+  return `${issues.length} bad ${issues.length === 1 ? 'entry' : 'entries'} skipped in ${source}: ${shown.join('; ')}${more}`;
+}
+
+/** Reports a load's skipped entries, if any, through `onSkip` (default console.warn). */
+export function reportSkipped(ds: FerDataset, onSkip: OnSkip | undefined): void {
+  if (ds.issues.length === 0) return;
+  (onSkip ?? ((_issues, summary) => console.warn(summary)))(ds.issues, describeSkipped(ds.source, ds.issues));
+}
+
 /** How a dataset was loaded (for logs and the data check). */
 export interface LoadInfo {
   /** Whether the decoded cache was read (`hit`), written (`written`), disabled (`off`) or could not be used. */

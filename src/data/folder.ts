@@ -2,13 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FER_CLASSES } from '../classes.js';
 import { cachePaths, fingerprint, readCache, writeCache, type CacheOption } from './cache.js';
-import { DatasetBuilder, FerDataError, splitId, type FerDataset, type LoadIssue, type OnError } from './dataset.js';
+import { DatasetBuilder, FerDataError, reportSkipped, splitId, type FerDataset, type LoadIssue, type OnError, type SkipOptions } from './dataset.js';
 import { decodeImage } from './image.js';
 
 /** Options of {@link loadImageFolder}. */
-export interface LoadFolderOptions {
-  /** `'throw'` (default): the first bad file or folder throws a {@link FerDataError}; `'skip'`: it is skipped and listed in `issues`. */
-  onError?: OnError;
+export interface LoadFolderOptions extends SkipOptions {
   /** Decoded cache: `true` (default) in `<dir>/.fer-gpu-cache/` or, if read-only, under os.tmpdir(); `false` for none; or a cache directory. */
   cache?: CacheOption;
 }
@@ -145,5 +143,6 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
     cachePath = issues.length === 0 ? (writeCache(caches, fp, ds) ?? undefined) : undefined;
     cache = cachePath ? 'written' : 'not-written';
   }
+  reportSkipped(ds, opts.onSkip);
   return { ...ds, info: { cache, cachePath, ms: performance.now() - t0 } };
 }

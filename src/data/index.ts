@@ -12,9 +12,22 @@ export {
   type LoadInfo,
   type LoadIssue,
   type OnError,
+  type OnSkip,
+  type SkipOptions,
+  describeSkipped,
 } from './dataset.js';
 export { loadFer2013Csv, type FerUsage, type LoadCsvOptions } from './csv.js';
 export { loadImageFolder, type LoadFolderOptions } from './folder.js';
 export { decodeImage, resizeBilinear, toLuma } from './image.js';
-export { checkDataset, formatCheckReport, type CheckOptions, type CrossSplitDuplicates, type DataCheckReport } from './check.js';
+export {
+  checkDataset,
+  formatCheckReport,
+  findTrainingDuplicates,
+  withoutTrainingDuplicates,
+  pixelHash,
+  type CheckOptions,
+  type CrossSplitDuplicates,
+  type DataCheckReport,
+  type TrainingDuplicates,
+} from './check.js';
 export type { CacheOption } from './cache.js';

@@ -43,6 +43,7 @@ export class DataLoader {
   private readonly means: Float64Array;
   private readonly opts: DataLoaderOptions;
   private epoch = 0;
+  private skip = 0;
 
   constructor(readonly device: Device, readonly dataset: FerDataset, options: DataLoaderOptions = {}) {
     this.opts = options;
@@ -69,9 +70,14 @@ export class DataLoader {
     return this.opts.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** Sets the epoch whose order and augmentation the next iteration uses (for resume). */
-  setEpoch(epoch: number): void {
+  /**
+   * Sets the epoch whose order and augmentation the next iteration uses, and how many of its
+   * batches to skip (for resume, also mid-epoch: the skipped batches draw the same random
+   * numbers, so the rest of the epoch is identical to an uninterrupted one).
+   */
+  setEpoch(epoch: number, skipBatches = 0): void {
     this.epoch = epoch;
+    this.skip = skipBatches;
   }
 
   /** The positions (into this loader's images) of one epoch, in order. */
@@ -100,15 +106,15 @@ export class DataLoader {
     const order = this.order(rng);
     const augment = this.opts.augment === true ? {} : this.opts.augment || null;
     this.epoch++;
+    const skip = this.skip;
+    this.skip = 0;
     for (let b = 0; b < this.length; b++) {
       const pos = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
       const means = Array.from(pos, (k) => this.means[k]!);
-      let params: Float32Array;
-      if (augment) params = drawAugmentParams(rng, means, augment);
-      else {
-        params = new Float32Array(pos.length * PARAMS_PER_IMAGE);
-        means.forEach((m, i) => identityParams(params, i * PARAMS_PER_IMAGE, m));
-      }
+      const drawn = augment ? drawAugmentParams(rng, means, augment) : null;
+      if (b < skip) continue;
+      const params = drawn ?? new Float32Array(pos.length * PARAMS_PER_IMAGE);
+      if (!drawn) means.forEach((m, i) => identityParams(params, i * PARAMS_PER_IMAGE, m));
       const images = augmentBatch(this.gpu, Int32Array.from(pos), params, { mean: this.opts.mean, std: this.opts.std });
       const indices = Int32Array.from(pos, (k) => this.indices[k]!);
       yield {

@@ -22,3 +22,4 @@ export {
   type CpuConv2dOptions,
 } from '../kernels/conv2d/reference.js';
 export { matmul, matmulBackward, linear, linearBackward } from '../kernels/matmul/reference.js';
+export { sgdStep, adamwStep, adamwState, clipGradNorm, type SgdReferenceState, type AdamWReferenceState } from '../optim/reference.js';

@@ -60,6 +60,19 @@ export interface TrainState {
   /** Learning-rate schedule state. */
   schedule: unknown;
   seed: number;
+  /** Set when the checkpoint was written mid-epoch: the progress of the unfinished epoch `epoch`. */
+  partial?: PartialEpoch;
+}
+
+/** Counters of an unfinished epoch, so a resumed run continues it where it stopped. */
+export interface PartialEpoch {
+  /** Optimizer steps done in this epoch. */
+  steps: number;
+  lossSum: number;
+  seen: number;
+  correct: number;
+  sampled: number;
+  seconds: number;
 }
 
 /** Saves the optimizer state and the trainer's counters (for resume). */

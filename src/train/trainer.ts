@@ -58,8 +58,13 @@ export interface TrainOptions {
   log?: Logger;
   /** Metric that selects the best checkpoint: 'accuracy' (default) or 'macroF1'. */
   selectOn?: 'accuracy' | 'macroF1';
-  /** Also stop after this many optimizer steps (for quick runs and tests). */
+  /**
+   * Stop after this many optimizer steps in all (for quick runs and tests). A stop inside an
+   * epoch writes a mid-epoch checkpoint (with outDir) that `resume` continues.
+   */
   maxSteps?: number;
+  /** Also write the last checkpoint every this many steps inside an epoch (long epochs on slow adapters). */
+  checkpointEvery?: number;
 }
 
 /** One line of train-log.jsonl. */
@@ -140,20 +145,38 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const history: EpochLog[] = [];
   const patience = o.earlyStoppingPatience ?? Infinity;
   let stoppedEarly = false;
-  let globalStep = state.epoch * loader.length;
+  let globalStep = state.epoch * loader.length + (state.partial?.steps ?? 0);
+  const meta = { mean: o.mean, std: o.std };
+  const saveLast = async (s: TrainState) => {
+    await saveModel(file('last.safetensors'), model, meta);
+    await saveTrainState(file('last.state.safetensors'), optimizer, s);
+  };
+  const checkFinite = (meanLoss: number, epoch: number, step: number) => {
+    if (Number.isFinite(meanLoss)) return;
+    throw new NonFiniteLossError(
+      `train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping. ` +
+        (out ? `The last good checkpoint is kept in ${out}.` : '') +
+        ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
+    );
+  };
   const lossSum = device.zeros([1]);
   device.untrack(lossSum);
   try {
     for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
       model.train();
-      loader.setEpoch(epoch);
-      device.fill(lossSum, 0);
-      const t0 = performance.now();
-      let seen = 0;
-      let correct = 0;
-      let sampled = 0;
-      let steps = 0;
+      // A checkpoint written mid-epoch continues that epoch where it stopped.
+      const partial = state.partial;
+      state = { ...state, partial: undefined };
+      loader.setEpoch(epoch, partial?.steps ?? 0);
+      device.fill(lossSum, partial?.lossSum ?? 0);
+      const t0 = performance.now() - (partial?.seconds ?? 0) * 1000;
+      let seen = partial?.seen ?? 0;
+      let correct = partial?.correct ?? 0;
+      let sampled = partial?.sampled ?? 0;
+      let steps = partial?.steps ?? 0;
+      let stoppedMidEpoch = false;
       const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
+      bar?.update(steps, { loss: '-', ips: '-' });
       for (const batch of loader) {
         optimizer.lr = schedule.lrAt(globalStep);
         const logits = device.tidy(() => {
@@ -176,17 +199,30 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           correct += countCorrect(l, batch.labels, model.numClasses);
           sampled += batch.labels.length;
           const meanLoss = (await lossSum.item()) / steps;
-          if (!Number.isFinite(meanLoss)) {
-            throw new NonFiniteLossError(`train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${steps}; stopping. ` + (out ? `The last good checkpoint is kept in ${out}.` : '') + ' Try a lower learning rate or gradient clipping (--clip-grad-norm).');
-          }
+          checkFinite(meanLoss, epoch, steps);
           bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
         } else {
           device.flush();
         }
         logits.dispose();
-        if (o.maxSteps && globalStep >= o.maxSteps) break;
+        const stopping = !!o.maxSteps && globalStep >= o.maxSteps;
+        if (out && steps < loader.length && (stopping || (o.checkpointEvery && steps % o.checkpointEvery === 0))) {
+          const sum = await lossSum.item();
+          checkFinite(sum / steps, epoch, steps);
+          const seconds = (performance.now() - t0) / 1000;
+          await saveLast({ ...state, partial: { steps, lossSum: sum, seen, correct, sampled, seconds } });
+        }
+        if (stopping) {
+          stoppedMidEpoch = steps < loader.length;
+          break;
+        }
       }
       bar?.stop();
+      if (stoppedMidEpoch) {
+        await device.sync();
+        log(`stopped after ${globalStep} steps, inside epoch ${epoch + 1} (step ${steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
+        break;
+      }
       await device.sync(); // time to GPU completion
       const seconds = (performance.now() - t0) / 1000;
       const trainLoss = (await lossSum.item()) / Math.max(1, steps);
@@ -224,9 +260,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
       );
       if (out) {
-        const meta = { mean: o.mean, std: o.std };
-        await saveModel(file('last.safetensors'), model, meta);
-        await saveTrainState(file('last.state.safetensors'), optimizer, state);
+        await saveLast(state);
         if (isBest) await saveModel(file('best.safetensors'), model, meta);
         appendFileSync(file('train-log.jsonl'), JSON.stringify(entry) + '\n');
       }
@@ -271,7 +305,26 @@ export type Logger = ((line: string) => void) & {
 /** A progress bar on a terminal, plain lines otherwise. */
 export function defaultLogger(): Logger {
   const log: Logger = (line: string) => console.log(line);
-  if (process.stdout.isTTY) {
+  if (!process.stdout.isTTY) {
+    // Logs (nohup, CI): a plain line about every tenth of an epoch.
+    log.bar = (total, epoch, epochs) => {
+      const every = Math.max(1, Math.round(total / 10));
+      let next = every;
+      const start = performance.now();
+      let first = -1; // the step the bar started at (a resumed epoch starts mid-way)
+      return {
+        update(v, p) {
+          if (first < 0) first = v;
+          if (v < next || p.loss === '-') return;
+          next = (Math.floor(v / every) + 1) * every;
+          const perStep = (performance.now() - start) / 1000 / Math.max(1, v - first);
+          const eta = formatSeconds((total - v) * perStep);
+          console.log(`epoch ${epoch}/${epochs}  step ${v}/${total}  loss ${p.loss}  ${p.ips} img/s  ETA ${eta}`);
+        },
+        stop() {},
+      };
+    };
+  } else {
     log.bar = (total, epoch, epochs) => {
       const bar = new cliProgress.SingleBar(
         { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}`, hideCursor: true },
@@ -284,3 +337,10 @@ export function defaultLogger(): Logger {
   return log;
 }
 
+/** 1h02m, 4m05s, 12s. */
+function formatSeconds(sec: number): string {
+  const s = Math.round(sec);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runBench } from '../../src/cli/bench.js';
 import { summarize, type BenchReport } from '../../src/bench/index.js';
 import { VERSION } from '../../src/version.js';
+import { driverOf } from '../../src/bench/table.js';
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
   let out = '';
@@ -23,7 +24,7 @@ describe('fer-gpu bench', () => {
     const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
     fs.rmSync(dir, { recursive: true, force: true });
 
-    expect(r.schemaVersion).toBe(1);
+    expect(r.schemaVersion).toBe(2);
     expect(Number.isNaN(Date.parse(r.date))).toBe(false);
     for (const k of ['vendor', 'architecture', 'device', 'description', 'backend', 'featureLevel'] as const) {
       expect(typeof r.adapter[k]).toBe('string');
@@ -53,6 +54,8 @@ describe('fer-gpu bench', () => {
     expect(row.peers).toEqual({});
 
     expect(c.out()).toContain(`adapter: ${r.adapter.description || r.adapter.device}`);
+    expect(c.out()).toContain(`driver ${driverOf(r.adapter.description)};`);
+    expect(driverOf('llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)')).toBe('Mesa 25.0.7 (LLVM 15.0.6)');
     expect(c.out()).toContain('cross-entropy fwd+bwd');
   });
 

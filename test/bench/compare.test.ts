@@ -19,7 +19,7 @@ function row(id: string, unit: BenchRow['unit'], figure: number, median: number,
 
 function report(description: string, rows: BenchRow[], peers: BenchReport['peers'] = []): BenchReport {
   return {
-    schemaVersion: 1, date: '2026-01-01T00:00:00.000Z',
+    schemaVersion: 2, date: '2026-01-01T00:00:00.000Z',
     adapter: { vendor: 'v', architecture: 'a', device: 'd', description, backend: 'vulkan', featureLevel: 'core' },
     versions: { ferGpu: '0.1.0', node: 'v20', dawn: '0.6.2', peers: {} },
     machine: { cpuModel: 'cpu', cores: 2, memoryBytes: 1, os: 'Linux' },
@@ -67,7 +67,7 @@ describe('fer-gpu bench compare', () => {
 
   it('refuses a file that is not a report', async () => {
     const bad = path.join(dir, 'bad.json');
-    fs.writeFileSync(bad, JSON.stringify({ schemaVersion: 1, rows: [] }));
+    fs.writeFileSync(bad, JSON.stringify({ schemaVersion: 2, rows: [] }));
     const c = capture();
     expect(await runBench(['compare', bad], c.io)).toBe(1);
     expect(c.err()).toContain("missing field 'date'");

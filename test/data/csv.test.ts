@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FER_CLASSES } from '../../src/classes.js';
 import { loadFer2013Csv } from '../../src/data/csv.js';
-import { FER_SPLITS, FerDataError, splitIndices } from '../../src/data/dataset.js';
+import { FER_SPLITS, FerDataError, describeSkipped, splitIndices } from '../../src/data/dataset.js';
 import { HAVE_SAMPLE, SAMPLE_CSV, row, tmpDir } from './helpers.js';
 
 const HEADER = 'emotion,pixels,Usage';
@@ -97,10 +97,18 @@ describe('bad CSV input names file and line', () => {
 
   it("onError 'skip' skips bad rows and lists every one", async () => {
     const file = writeCsv([HEADER, row(0), row(9), row(1, 300), row(2), row(3, 7, 'Foo'), row(6, 5, 'PrivateTest')]);
-    const ds = await loadFer2013Csv(file, { onError: 'skip', cache: false });
+    const reports: string[] = [];
+    const ds = await loadFer2013Csv(file, { onError: 'skip', cache: false, onSkip: (_issues, summary) => reports.push(summary) });
     expect(ds.length).toBe(3);
     expect(Array.from(ds.labels)).toEqual([0, 2, 6]);
     expect(ds.issues.map((i) => i.location)).toEqual([`${file}:3`, `${file}:4`, `${file}:6`]);
+    // reported once: the count and the first locations
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toContain(`3 bad entries skipped in ${file}: ${file}:3 (`);
+    expect(reports[0]).toContain(`${file}:6 (`);
+    expect(describeSkipped('x.csv', Array.from({ length: 8 }, (_, k) => ({ location: `x.csv:${k + 2}`, message: 'bad' })))).toMatch(
+      /^8 bad entries skipped in x\.csv: x\.csv:2 \(bad\); .*x\.csv:6 \(bad\); and 3 more/,
+    );
     expect(ds.info?.cache).toBe('off');
   });
 

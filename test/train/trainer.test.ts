@@ -49,6 +49,27 @@ describe('trainer', () => {
     for (const m of [a, b, c]) m.dispose();
   });
 
+  it('resume continues a run stopped inside an epoch, with the same weights and log', async () => {
+    const d = device();
+    const ds = syntheticFaces({ perClass: 12, seed: 6 });
+    const opts = { device: d, trainSet: ds, batchSize: 16, log: quiet, seed: 4, epochs: 2 };
+    const a = ferResNet18(d, { width: 4, seed: 3 });
+    await train({ ...opts, model: a, outDir: tmp() });
+    const stepsPerEpoch = Math.floor(splitIndices(ds, 'Training').length / 16);
+    expect(stepsPerEpoch).toBeGreaterThan(2);
+    const dir = tmp();
+    const b = ferResNet18(d, { width: 4, seed: 3 });
+    const stopped = await train({ ...opts, model: b, outDir: dir, maxSteps: stepsPerEpoch + 2, checkpointEvery: 1 });
+    expect(stopped.history.map((e) => e.epoch)).toEqual([1]); // the second epoch is unfinished: not logged
+    const c = ferResNet18(d, { width: 4, seed: 78 });
+    const resumed = await train({ ...opts, model: c, outDir: dir, resume: true });
+    expect(resumed.history.map((e) => [e.epoch, e.steps])).toEqual([[2, stepsPerEpoch]]);
+    const sa = await a.stateDict();
+    const sc = await c.stateDict();
+    for (const k of Object.keys(sa)) expect(Array.from(sc[k]!.data as Float32Array), k).toEqual(Array.from(sa[k]!.data as Float32Array));
+    for (const m of [a, b, c]) m.dispose();
+  });
+
   it('stops on a NaN loss and keeps the last good checkpoint', async () => {
     const d = device();
     const ds = syntheticFaces({ perClass: 12, seed: 7 });
