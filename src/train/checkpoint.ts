@@ -37,10 +37,32 @@ export function loadModel(device: Device, file: string): LoadedModel {
   const info = parseFerMetadata(metadata, file);
   const conv1 = tensors['conv1.weight'];
   if (!conv1) throw new InputError(`${file}: no 'conv1.weight' tensor: not a fer-resnet18 checkpoint`);
-  const width = info.width ?? conv1.shape[0]!;
-  const numClasses = tensors['fc.bias']?.shape[0] ?? info.classes.length;
-  const inChannels = conv1.shape[1] ?? 1;
-  const model = new FerResNet18(device, { width, numClasses, inChannels });
+  const width = conv1.shape[0] ?? 0;
+  const inChannels = conv1.shape[1] ?? 0;
+  const numClasses = tensors['fc.weight']?.shape[0] ?? 0;
+  // Check the shapes that fix the architecture before building it, so a bad or hostile file
+  // fails at once with its name (the model's size is then bounded by the file's own size).
+  const expect = (name: string, shape: number[]) => {
+    const t = tensors[name];
+    if (!t) throw new InputError(`${file}: no '${name}' tensor: not a fer-resnet18 checkpoint`);
+    if (t.shape.join() !== shape.join()) {
+      throw new InputError(`${file}: '${name}' has shape [${t.shape.join(', ')}], fer-resnet18(${width}) needs [${shape.join(', ')}]`);
+    }
+  };
+  expect('conv1.weight', [width, inChannels, 3, 3]);
+  if (width < 1 || inChannels < 1) throw new InputError(`${file}: 'conv1.weight' has an empty shape [${conv1.shape.join(', ')}]`);
+  if (info.width !== undefined && info.width !== width) {
+    throw new InputError(`${file}: metadata says width ${info.width}, but 'conv1.weight' has ${width} output channels`);
+  }
+  expect('layer4.1.conv2.weight', [8 * width, 8 * width, 3, 3]);
+  expect('fc.weight', [numClasses, 8 * width]);
+  if (numClasses < 1) throw new InputError(`${file}: 'fc.weight' has no classes`);
+  let model: FerResNet18;
+  try {
+    model = new FerResNet18(device, { width, numClasses, inChannels });
+  } catch (e) {
+    throw new InputError(`${file}: cannot build fer-resnet18(${width}): ${(e as Error).message}`);
+  }
   try {
     model.loadStateDict(tensors as StateDict);
   } catch (e) {
