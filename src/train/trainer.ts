@@ -21,7 +21,8 @@ import { saveModel, saveTrainState, loadTrainState, type TrainState } from './ch
 import { InputError } from '../errors.js';
 
 export interface TrainOptions {
-  device: Device;
+  /** The model's device (default: `model.device`). */
+  device?: Device;
   model: FerResNet18;
   /** Training images: a dataset and the split(s) to train on (default 'Training'). */
   trainSet: FerDataset;
@@ -96,7 +97,8 @@ export class NonFiniteLossError extends Error {
 
 /** Trains a model. See TrainOptions for the knobs; defaults follow PyTorch practice. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  const { device, model } = o;
+  const { model } = o;
+  const device = o.device ?? model.device;
   const seed = o.seed ?? 0;
   if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`train: epochs must be a positive integer, got ${o.epochs}`);
   const trainSplit = o.trainSplit ?? 'Training';
