@@ -31,8 +31,17 @@ export {
 export * as nn from './nn/index.js';
 export { ferResNet18, FerResNet18, type FerResNet18Options } from './nn/resnet.js';
 export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog } from './train/trainer.js';
-export { evaluate, predict, predictDataset, type EvaluateOptions, type Prediction } from './train/evaluate.js';
+export { evaluate, predict, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
 export { saveModel, loadModel, type LoadedModel } from './train/checkpoint.js';
+export {
+  loadPretrained,
+  defaultWeightsPath,
+  shippedWeightsPath,
+  resolveWeights,
+  packageRoot,
+  DEFAULT_WEIGHTS_FILE,
+  WEIGHTS_ENV,
+} from './train/pretrained.js';
 export { LrSchedule, type ScheduleSpec } from './train/schedules.js';
 export { InputError } from './errors.js';
 export { Rng } from './random.js';

@@ -3,8 +3,18 @@
  */
 import type { Device } from './gpu/device.js';
 import { record, runBackward, type GradNode } from './autograd.js';
+import { fromHalfArray } from './gpu/half.js';
 
-export type DType = 'f32' | 'i32';
+/**
+ * Element types: 'f32'; 'i32' for class ids; 'f16' (half precision, on adapters with the
+ * 'shader-f16' feature) for the activations and weights of f16 inference (Module.half()).
+ */
+export type DType = 'f32' | 'i32' | 'f16';
+
+/** Bytes per element of a dtype. */
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'f16' ? 2 : 4;
+}
 
 export interface TensorOptions {
   /** Record operations on this tensor so `backward()` can compute its gradient. */
@@ -84,9 +94,10 @@ export class Tensor {
     return this.gradFn === null;
   }
 
-  /** Copies the data back to the CPU (submits pending GPU work). */
+  /** Copies the data back to the CPU (submits pending GPU work); f16 and i32 data as f32 values. */
   async toArray(): Promise<Float32Array> {
-    if (this.dtype !== 'f32') return Float32Array.from(await this.toInt32Array());
+    if (this.dtype === 'i32') return Float32Array.from(await this.toInt32Array());
+    if (this.dtype === 'f16') return fromHalfArray(new Uint16Array(await this.device.read(this.buffer, this.size * 2)));
     return new Float32Array(await this.device.read(this.buffer, this.size * 4));
   }
 

@@ -4,7 +4,8 @@
  * often the shape occurs in the network, so `total` is its share of one forward/backward.
  * Usage: flock /tmp/bench.lock env XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/conv-shapes.ts [width=16] [filter] [op=tiling,...]
  * e.g. `16 layer4 conv2d=16x4/64/sg8` times layer4 only, with the forward's tiling overridden
- * (tiling syntax as in tilings.ts: bm x bn / wg [/ sg<lanes>] [/ s<splits>]).
+ * (tiling syntax as in tilings.ts: bm x bn / wg [/ sg<lanes>] [/ s<splits>]). PASSES=forward256,bwdInput64
+ * (env) keeps only those passes (default: forward256,forward64,bwdInput64,bwdWeight64).
  */
 import { createDevice, type Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
@@ -77,7 +78,8 @@ for (const s of ferShapes(width).filter((s) => s.name.includes(filter))) {
   const opts = { stride: s.stride, padding: s.R === 3 ? 1 : 0 };
   const P = Math.floor((s.H + 2 * opts.padding - s.R) / s.stride) + 1;
   const w = rand([s.K, s.C, s.R, s.R]);
-  for (const [pass, N] of [['forward', 256], ['forward', 64], ['bwdInput', 64], ['bwdWeight', 64]] as const) {
+  const passes = (process.env.PASSES ?? 'forward256,forward64,bwdInput64,bwdWeight64').split(',');
+  for (const [pass, N] of ([['forward', 256], ['forward', 64], ['bwdInput', 64], ['bwdWeight', 64]] as const).filter(([p, n]) => passes.includes(`${p}${n}`))) {
     const x = rand([N, s.C, s.H, s.H]);
     const gy = rand([N, s.K, P, P]);
     const flops = 2 * N * s.K * P * P * s.C * s.R * s.R;

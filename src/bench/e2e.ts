@@ -68,15 +68,26 @@ export async function runTrainSuite(newDevice: () => Promise<Device>, opts: Suit
   return rows;
 }
 
+/**
+ * The inference rows: fer-resnet18(16) and (64) in f32, and fer-resnet18(16) in f16
+ * (model.half(): f16 weights and activations, f32 sums; adapters with 'shader-f16').
+ */
+const INFER_ROWS: Array<{ width: number; precision: 'f32' | 'f16' }> = [
+  { width: 16, precision: 'f32' },
+  { width: 16, precision: 'f16' },
+  { width: 64, precision: 'f32' },
+];
+
 /** Runs the inference suite, one fresh device per row from `newDevice`. */
 export async function runInferSuite(newDevice: () => Promise<Device>, opts: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const width of WIDTHS) {
+  for (const { width, precision } of INFER_ROWS) {
+    const half = precision === 'f16';
     const w: Workload = {
-      id: `infer.fer-resnet18-${width}`,
-      name: `inference fer-resnet18(${width})`,
+      id: `infer.fer-resnet18-${width}${half ? '-f16' : ''}`,
+      name: `inference fer-resnet18(${width})${half ? ' f16' : ''}`,
       suite: 'infer',
-      shape: `batch ${INFER_BATCH} x 1x48x48, eval mode`,
+      shape: `batch ${INFER_BATCH} x 1x48x48, eval mode${half ? ', f16 weights and activations (f32 sums)' : ''}`,
       unit: 'images/s',
       work: INFER_BATCH,
     };
@@ -85,6 +96,7 @@ export async function runInferSuite(newDevice: () => Promise<Device>, opts: Suit
     const device = await newDevice();
     try {
       const model = ferResNet18(device, { width, seed: 0 }).eval();
+      if (half) model.half(); // throws where the adapter lacks shader-f16: a failed row
       const x = device.tensor(new Rng(2).normals(INFER_BATCH * 48 * 48), [INFER_BATCH, 1, 48, 48]);
       const run = (): void => device.tidy(() => void device.noGrad(() => model.forward(x)));
       const { it, note } = e2ePlan(opts, width);

@@ -1,7 +1,72 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { InputError } from '../errors.js';
 import { FER_CLASSES } from '../classes.js';
-import { FER_PIXELS, FER_SPLITS, type FerDataset, type FerSplit, type LoadIssue } from './dataset.js';
+import { FER_PIXELS, FER_SPLITS, splitId, splitIndices, subset, type FerDataset, type FerSplit, type LoadIssue } from './dataset.js';
+
+/** The key duplicates are found by: a hash (SHA-1, base64) of image `i`'s decoded 48x48 pixels. */
+export function pixelHash(ds: FerDataset, i: number): string {
+  return createHash('sha1').update(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)).digest('base64');
+}
+
+/** What {@link findTrainingDuplicates} found. */
+export interface TrainingDuplicates {
+  /** Images of the searched splits whose exact pixels also occur in Training, in dataset order. */
+  indices: number[];
+  /** Of those, images none of whose Training copies has the same class. */
+  otherClass: number;
+  /** Images searched (in the given splits). */
+  searched: number;
+}
+
+/** Non-Training splits: where FER2013's train/test leakage is looked for by default. */
+const EVAL_SPLITS = FER_SPLITS.filter((s) => s !== 'Training');
+
+/**
+ * Images of `split` (default: every split but Training) whose decoded pixels also occur in the
+ * Training split: FER2013's train/test leakage (568 of its 7,178 test images). Same hash and
+ * rule as {@link checkDataset}'s `evalInTraining`.
+ */
+export function findTrainingDuplicates(ds: FerDataset, split: FerSplit | readonly FerSplit[] = EVAL_SPLITS): TrainingDuplicates {
+  const train = splitId('Training');
+  const labelsInTraining = new Map<string, Set<number>>();
+  for (let i = 0; i < ds.length; i++) {
+    if (ds.splits[i] !== train) continue;
+    const h = pixelHash(ds, i);
+    const set = labelsInTraining.get(h);
+    if (set) set.add(ds.labels[i]!);
+    else labelsInTraining.set(h, new Set([ds.labels[i]!]));
+  }
+  const searched = splitIndices(ds, split).filter((i) => ds.splits[i] !== train);
+  const indices: number[] = [];
+  let otherClass = 0;
+  for (const i of searched) {
+    const labels = labelsInTraining.get(pixelHash(ds, i));
+    if (!labels) continue;
+    indices.push(i);
+    if (!labels.has(ds.labels[i]!)) otherClass++;
+  }
+  return { indices, otherClass, searched: searched.length };
+}
+
+/**
+ * The images of `split` without those whose pixels also occur in Training (a new dataset holding
+ * only them, with their split ids kept), and what was removed. For evaluating on test images a
+ * model cannot have memorised.
+ * @throws InputError when the dataset has no Training split to compare with.
+ */
+export function withoutTrainingDuplicates(
+  ds: FerDataset,
+  split: FerSplit | readonly FerSplit[],
+): { dataset: FerDataset; removed: TrainingDuplicates } {
+  if (!ds.splits.includes(splitId('Training'))) {
+    throw new InputError(`${ds.source}: has no Training images, so test images duplicating Training cannot be found`);
+  }
+  const removed = findTrainingDuplicates(ds, split);
+  const drop = new Set(removed.indices);
+  const kept = splitIndices(ds, split).filter((i) => !drop.has(i));
+  return { dataset: subset(ds, kept), removed };
+}
 
 /** Options of {@link checkDataset}. */
 export interface CheckOptions {
@@ -82,7 +147,7 @@ export function checkDataset(ds: FerDataset, opts: CheckOptions = {}): DataCheck
     const std = Math.sqrt(Math.max(0, sumSq / FER_PIXELS - mean * mean));
     if (min === max) blank.push({ key: ds.keys[i]!, value: min });
     else if (std < nearConstantStd) nearConstant.push({ key: ds.keys[i]!, std });
-    const h = createHash('sha1').update(px).digest('base64');
+    const h = pixelHash(ds, i);
     const g = groups.get(h);
     if (g) g.push(i);
     else groups.set(h, [i]);

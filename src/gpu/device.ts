@@ -5,7 +5,8 @@
 import { create, globals } from 'webgpu';
 import { BufferPool } from './pool.js';
 import { BufferUsage, MapMode } from './constants.js';
-import { Tensor, type TensorOptions, type DType } from '../tensor.js';
+import { bytesPerElement, Tensor, type TensorOptions, type DType } from '../tensor.js';
+import { toHalfArray, toHalfBits } from './half.js';
 import { GradMode } from '../autograd.js';
 import { InputError } from '../errors.js';
 
@@ -18,6 +19,16 @@ export interface DeviceOptions {
   backend?: Backend;
   /** Passed to requestAdapter. */
   powerPreference?: GPUPowerPreference;
+  /**
+   * Caps the bytes of one tensor below the adapter's limit (min of maxStorageBufferBindingSize and
+   * maxBufferSize): for tests of the paths that split work to fit it, without gigabyte tensors.
+   */
+  maxTensorBytes?: number;
+  /**
+   * Features not to request even where the adapter offers them (e.g. ['shader-f16'] to check
+   * the f32-only paths and their errors on an adapter that has it).
+   */
+  disableFeatures?: string[];
 }
 
 /** What `device.info` tells about the adapter in use. */
@@ -139,7 +150,8 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
     if (typeof v === 'number' && !key.startsWith('maxDynamic')) requiredLimits[key] = v;
   }
   const wanted = ['shader-f16', 'timestamp-query', 'subgroups', 'core-features-and-limits'];
-  const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  // request each feature only where the adapter has it
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !options.disableFeatures?.includes(f)) as GPUFeatureName[];
   const gpuDevice = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info: DeviceInfo = {
     backend: guessBackend(backend, adapter.info.description),
@@ -151,7 +163,10 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
     features: [...gpuDevice.features].sort(),
     limits: requiredLimits,
   };
-  return new Device(instance, adapter, gpuDevice, info);
+  if (options.maxTensorBytes !== undefined && !(Number.isInteger(options.maxTensorBytes) && options.maxTensorBytes >= 256)) {
+    throw new InputError(`createDevice: maxTensorBytes must be an integer >= 256, got ${options.maxTensorBytes}`);
+  }
+  return new Device(instance, adapter, gpuDevice, info, options.maxTensorBytes);
 }
 
 /** A pending read-back or error check that resolves after a submit. */
@@ -190,13 +205,21 @@ export class Device {
   /** Number of kernel dispatches so far. */
   dispatches = 0;
 
+  /**
+   * The most bytes one tensor may hold: the adapter's maxStorageBufferBindingSize (and
+   * maxBufferSize), or createDevice's smaller maxTensorBytes. Eval-mode inference without
+   * gradients splits larger batches (FerResNet18.forward).
+   */
+  readonly maxTensorBytes: number;
+
   /** @internal use createDevice() */
-  constructor(instance: GPU, adapter: GPUAdapter, device: GPUDevice, info: DeviceInfo) {
+  constructor(instance: GPU, adapter: GPUAdapter, device: GPUDevice, info: DeviceInfo, maxTensorBytes = Infinity) {
     this.instance = instance;
     this.adapter = adapter;
     this.gpu = device;
     this.info = info;
-    this.pool = new BufferPool(device, Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize));
+    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, maxTensorBytes);
+    this.pool = new BufferPool(device, this.maxTensorBytes);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.uniformRing = device.createBuffer({
       size: UNIFORM_RING_BYTES,
@@ -235,7 +258,11 @@ export class Device {
     if (data.length !== size) {
       throw new Error(`device.tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}`);
     }
-    const typed = dtype === 'i32' ? Int32Array.from(data as ArrayLike<number>) : data instanceof Float32Array ? data : Float32Array.from(data);
+    if (dtype === 'f16') this.requireF16('device.tensor');
+    const typed =
+      dtype === 'i32' ? Int32Array.from(data as ArrayLike<number>)
+      : dtype === 'f16' ? toHalfArray(data)
+      : data instanceof Float32Array ? data : Float32Array.from(data);
     if (dtype === 'i32' && !(data instanceof Int32Array)) {
       for (let i = 0; i < data.length; i++) {
         if (!Number.isInteger(data[i])) throw new Error(`device.tensor: i32 data has a non-integer ${data[i]} at index ${i}`);
@@ -246,11 +273,21 @@ export class Device {
     return t;
   }
 
+  /** @internal throws unless the device has 'shader-f16' (f16 tensors and kernels need it). */
+  requireF16(what: string): void {
+    if (!this.info.features.includes('shader-f16')) {
+      throw new Error(
+        `${what}: f16 needs the WebGPU feature 'shader-f16', which this adapter (${this.info.description || this.info.device}) does not offer; use f32`,
+      );
+    }
+  }
+
   /** An uninitialised tensor (its contents are whatever the pooled buffer held). */
   empty(shape: readonly number[], options: TensorOptions = {}, forUpload = false): Tensor {
     const size = checkShape(shape, 'device.empty');
-    const buffer = this.pool.acquire(Math.max(size, 1) * 4, forUpload);
-    return new Tensor(this, buffer, shape, options.dtype ?? 'f32', options.requiresGrad ?? false);
+    const dtype = options.dtype ?? 'f32';
+    const buffer = this.pool.acquire(Math.max(size, 1) * bytesPerElement(dtype), forUpload);
+    return new Tensor(this, buffer, shape, dtype, options.requiresGrad ?? false);
   }
 
   /** A tensor filled with `value`. */
@@ -267,6 +304,13 @@ export class Device {
 
   /** Writes `value` into every element of t (recorded on the GPU, no upload). */
   fill(t: Tensor, value: number): void {
+    if (t.dtype === 'f16') {
+      // two halves per 32-bit word (the buffer is a whole number of words)
+      const h = toHalfBits(value);
+      const words = Math.ceil(t.size / 2);
+      this.dispatch(FILL_KERNEL, { params: [words, (h | (h << 16)) >>> 0], buffers: [t.buffer], workgroups: grid1d(words, 256) });
+      return;
+    }
     this.dispatch(FILL_KERNEL, {
       params: [t.size, t.dtype === 'i32' ? i32(value) : f32(value)],
       buffers: [t.buffer],
@@ -396,7 +440,7 @@ export class Device {
   }
 
   /** @internal uploads data into a buffer acquired with forUpload. */
-  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array | Uint8Array): void {
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array): void {
     this.assertUsable();
     this.gpu.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, Math.ceil(data.byteLength / 4) * 4);
   }

@@ -52,10 +52,12 @@ export class BufferPool {
    * @param forUpload true when the caller will queue.writeBuffer into it before the next submit.
    */
   acquire(bytes: number, forUpload = false): GPUBuffer {
-    const size = sizeClass(bytes);
+    let size = sizeClass(bytes);
+    // near the limit, a tensor that fits gets a buffer of its own size rather than its class's
+    if (size > this.maxBufferSize) size = Math.max(256, Math.ceil(bytes / 4) * 4);
     if (size > this.maxBufferSize) {
       throw new RangeError(
-        `fer-gpu: a ${bytes}-byte tensor exceeds this adapter's maxStorageBufferBindingSize (${this.maxBufferSize})`,
+        `fer-gpu: a ${bytes}-byte tensor exceeds the ${this.maxBufferSize} bytes one tensor may hold on this device (maxStorageBufferBindingSize; device.maxTensorBytes): use smaller batches (eval-mode inference under noGrad splits them itself)`,
       );
     }
     const list = this.free.get(size);

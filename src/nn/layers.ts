@@ -7,6 +7,7 @@ import { Rng } from '../random.js';
 import { InputError } from '../errors.js';
 import * as ops from '../ops.js';
 import { foldBatchNormIntoConv } from '../kernels/batchnorm/index.js';
+import { packConv2dWeight } from '../kernels/conv2d/index.js';
 import { Module, type StateDict } from './module.js';
 
 /** Conv2d as torch.nn.Conv2d (no dilation or groups). Weight [out, in, k, k]. */
@@ -96,7 +97,7 @@ export class BatchNorm2d extends Module {
    * changes (train()/eval()) or a state dict is loaded; after changing weights in eval mode by
    * other means, call eval() again.
    */
-  foldedInto(conv: Conv2d): { weight: Tensor; bias: Tensor } {
+  foldedInto(conv: Conv2d): { weight: Tensor; bias: Tensor; packedWeight: Tensor; packedHalf(): Tensor } {
     if (this.folded?.conv !== conv) {
       this.dropFolded();
       const f = foldBatchNormIntoConv(conv.weight, conv.bias, {
@@ -106,18 +107,36 @@ export class BatchNorm2d extends Module {
         runningVar: this.runningVar,
         eps: this.options.eps ?? 1e-5,
       });
-      this.device.untrack(f.weight);
-      this.device.untrack(f.bias);
-      this.folded = { conv, ...f };
+      // the layout the vec4 forward kernels read (packConv2dWeight), made once with the fold
+      const packedWeight = packConv2dWeight(f.weight);
+      for (const t of [f.weight, f.bias, packedWeight]) this.device.untrack(t);
+      let half: Tensor | null = null;
+      const folded = {
+        conv,
+        ...f,
+        packedWeight,
+        // the f16 packing for f16 inference (Module.half()), made on first use
+        packedHalf: (): Tensor => {
+          if (!half) {
+            half = packConv2dWeight(f.weight, 'f16');
+            this.device.untrack(half);
+          }
+          return half;
+        },
+        dispose: (): void => half?.dispose(),
+      };
+      this.folded = folded;
     }
     return this.folded;
   }
 
-  private folded: { conv: Conv2d; weight: Tensor; bias: Tensor } | null = null;
+  private folded: { conv: Conv2d; weight: Tensor; bias: Tensor; packedWeight: Tensor; packedHalf(): Tensor; dispose(): void } | null = null;
 
   private dropFolded(): void {
     this.folded?.weight.dispose();
     this.folded?.bias.dispose();
+    this.folded?.packedWeight.dispose();
+    this.folded?.dispose();
     this.folded = null;
   }
 

@@ -17,6 +17,11 @@ export type StateDict = Record<string, StateEntry>;
 export abstract class Module {
   /** Training mode (batch statistics in BatchNorm). */
   training = true;
+  /**
+   * Storage precision of inference (eval mode, gradient recording off): 'f16' after half().
+   * Training and autograd always run in f32.
+   */
+  inferencePrecision: 'f32' | 'f16' = 'f32';
   private readonly _params = new Map<string, Tensor>();
   private readonly _buffers = new Map<string, Tensor>();
   private readonly _children = new Map<string, Module>();
@@ -83,6 +88,29 @@ export abstract class Module {
   /** Sets evaluation mode (running statistics in BatchNorm). */
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * f16 inference, like PyTorch's `model.half()` but with f32 inputs and outputs: in eval mode
+   * with gradient recording off, modules with an f16 path (FerResNet18 and its blocks) keep
+   * weights and activations in half precision and sum in f32; training, autograd and the state
+   * dict stay f32. Throws where the adapter lacks the 'shader-f16' feature. `float()` undoes it.
+   * @example model.eval().half(); const logits = device.noGrad(() => model.forward(x)); // f32 logits
+   */
+  half(): this {
+    this.device.requireF16(`${this.constructor.name}.half()`);
+    return this.setPrecision('f16');
+  }
+
+  /** Back to f32 inference (see half()). */
+  float(): this {
+    return this.setPrecision('f32');
+  }
+
+  private setPrecision(p: 'f32' | 'f16'): this {
+    this.inferencePrecision = p;
+    for (const c of this._children.values()) c.setPrecision(p);
+    return this;
   }
 
   /** Extra state entries a module keeps on the CPU (BatchNorm's num_batches_tracked). */

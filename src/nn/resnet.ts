@@ -42,13 +42,14 @@ export class BasicBlock extends Module {
 
   /** Eval mode without autograd: every batch norm folded into its convolution. */
   private forwardFolded(x: Tensor): Tensor {
+    const half = this.inferencePrecision === 'f16';
     let shortcut = x;
     if (this.downsample) {
       const [conv, bn] = this.downsample.children() as [Conv2d, BatchNorm2d];
-      shortcut = convBn(conv, bn, x);
+      shortcut = convBn(conv, bn, x, { half });
     }
-    const y = convBn(this.conv1, this.bn1, x, { relu: true });
-    return convBn(this.conv2, this.bn2, y, { residual: shortcut, relu: true });
+    const y = convBn(this.conv1, this.bn1, x, { relu: true, half });
+    return convBn(this.conv2, this.bn2, y, { residual: shortcut, relu: true, half });
   }
 }
 
@@ -59,11 +60,19 @@ function inferenceOnly(m: Module): boolean {
 
 /**
  * conv followed by an eval-mode batch norm, as one convolution with bias, with an optional
- * residual add and ReLU fused into the same kernel.
+ * residual add and ReLU fused into the same kernel; with `half`, f16 weights and output.
  */
-function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: { residual?: Tensor; relu?: boolean } = {}): Tensor {
+function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, tail: { residual?: Tensor; relu?: boolean; half?: boolean } = {}): Tensor {
   const f = bn.foldedInto(conv);
-  return conv2dFused(x, f.weight, { bias: f.bias, stride: conv.options.stride ?? 1, padding: conv.options.padding ?? 0, ...tail });
+  const { half, ...fuse } = tail;
+  return conv2dFused(x, f.weight, {
+    bias: f.bias,
+    packedWeight: half ? f.packedHalf() : f.packedWeight,
+    outputDtype: half ? 'f16' : 'f32',
+    stride: conv.options.stride ?? 1,
+    padding: conv.options.padding ?? 0,
+    ...fuse,
+  });
 }
 
 export interface FerResNet18Options {
@@ -73,6 +82,8 @@ export interface FerResNet18Options {
   inChannels?: number;
   /** Seed of the initialisation. */
   seed?: number;
+  /** Inference precision: 'f16' calls half() (see Module.half(); needs 'shader-f16'). Default 'f32'. */
+  precision?: 'f32' | 'f16';
 }
 
 /** fer-resnet18(w). Build it with `ferResNet18(device, { width })`. */
@@ -84,7 +95,7 @@ export class FerResNet18 extends Module {
   readonly layers: Sequential[];
   readonly fc: Linear;
 
-  constructor(device: Device, { width = 64, numClasses = 7, inChannels = 1, seed = 0 }: FerResNet18Options = {}) {
+  constructor(device: Device, { width = 64, numClasses = 7, inChannels = 1, seed = 0, precision = 'f32' }: FerResNet18Options = {}) {
     super(device);
     this.width = width;
     this.numClasses = numClasses;
@@ -101,20 +112,69 @@ export class FerResNet18 extends Module {
       cin = cout;
     });
     this.fc = this.child('fc', new Linear(device, 8 * width, numClasses, { rng }));
+    if (precision === 'f16') this.half();
   }
 
-  /** The global-pool output [N, 8w]: the embedding used by drift monitoring. */
+  /**
+   * The global-pool output [N, 8w]: the embedding used by drift monitoring. In eval mode
+   * without gradient recording, batches whose activations would exceed device.maxTensorBytes run
+   * in chunks (see forward).
+   */
   features(x: Tensor): Tensor {
+    return this.inChunks(x, (xs) => this.featuresOf(xs));
+  }
+
+  private featuresOf(x: Tensor): Tensor {
     let y = inferenceOnly(this)
-      ? convBn(this.conv1, this.bn1, x, { relu: true })
+      ? convBn(this.conv1, this.bn1, x, { relu: true, half: this.inferencePrecision === 'f16' })
       : this.bn1.forward(this.conv1.forward(x), { relu: true });
     for (const stage of this.layers) y = stage.forward(y);
     return ops.globalAvgPool2d(y);
   }
 
-  /** Logits [N, numClasses] for images [N, inChannels, 48, 48]. */
+  /**
+   * Logits [N, numClasses] for images [N, inChannels, 48, 48]. In eval mode without gradient
+   * recording (inference), a batch whose largest activation (the stem's, N·w·48·48 floats) would
+   * not fit in one tensor (device.maxTensorBytes, the adapter's maxStorageBufferBindingSize) runs
+   * in chunks of images that fit and the logits are concatenated: the same results, as each image
+   * is computed on its own. In training mode batch statistics couple the images, so such a batch
+   * is an error.
+   */
   forward(x: Tensor): Tensor {
-    return this.fc.forward(this.features(x));
+    return this.inChunks(x, (xs) => this.fc.forward(this.featuresOf(xs)));
+  }
+
+  /** Images per chunk such that no activation of the forward pass exceeds device.maxTensorBytes. */
+  maxImagesPerTensor(x: Tensor): number {
+    const [, C = 1, H = 1, W = 1] = x.shape;
+    // the stem keeps the input's resolution and has the most channels at it; every later stage
+    // halves H and W and doubles channels, so holds half as many values
+    const perImage = Math.max(C, this.width) * H * W * 4;
+    return Math.max(1, Math.floor(this.device.maxTensorBytes / perImage));
+  }
+
+  /** Runs fn on x, or on batch chunks of x concatenated, as forward describes. */
+  private inChunks(x: Tensor, fn: (x: Tensor) => Tensor): Tensor {
+    const N = x.shape[0] ?? 0;
+    const most = this.maxImagesPerTensor(x);
+    if (!inferenceOnly(this) || x.ndim !== 4 || N <= most) return fn(x);
+    const per = Math.ceil(N / Math.ceil(N / most)); // equal chunks (256 -> 128 + 128, not 227 + 29)
+    const device = this.device;
+    const imageSize = x.size / N;
+    let out: Tensor | null = null;
+    for (let start = 0; start < N; start += per) {
+      const n = Math.min(per, N - start);
+      const y = device.tidy(() => {
+        const xs = device.empty([n, ...x.shape.slice(1)]);
+        device.copy(x.buffer, xs.buffer, n * imageSize * 4, start * imageSize * 4, 0);
+        return fn(xs);
+      });
+      const rowSize = y.size / n;
+      out ??= device.empty([N, ...y.shape.slice(1)]);
+      device.copy(y.buffer, out.buffer, y.size * 4, 0, start * rowSize * 4);
+      y.dispose();
+    }
+    return out!;
   }
 }
 

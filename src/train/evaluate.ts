@@ -13,6 +13,7 @@ import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augme
 import { decodeImage } from '../data/image.js';
 import { classificationReport, type ClassificationReport } from '../metrics/index.js';
 import { InputError } from '../errors.js';
+import { loadPretrained } from './pretrained.js';
 
 export interface EvaluateOptions {
   split?: FerSplit | readonly FerSplit[];
@@ -135,16 +136,67 @@ export interface Prediction {
   probabilities: Record<string, number>;
 }
 
+/** Options of {@link predict}. */
+export interface PredictOptions {
+  /** Normalisation; with the default model, its checkpoint's values unless given. */
+  mean?: number;
+  std?: number;
+  /** Ten-crop test-time augmentation. */
+  tta?: boolean;
+  classNames?: readonly string[];
+}
+
 /**
  * Predicts the expression of face images: PNG/JPEG files of any size (converted to 48x48 gray
  * as the data loaders do) or raw 48x48 uint8 images.
+ *
+ * Without a model, the pretrained one shipped in the package is used (see
+ * {@link defaultWeightsPath}; `options.weights` picks another checkpoint), with the mean, std and
+ * class names its checkpoint records, and disposed afterwards.
+ *
+ * @example
+ * const [p] = await predict(device, ['face.jpg']);   // the shipped fer-resnet18
+ * console.log(p.label, p.probabilities);
  */
+export async function predict(
+  device: Device,
+  inputs: Array<string | Uint8Array>,
+  options?: PredictOptions & { weights?: string },
+): Promise<Prediction[]>;
 export async function predict(
   device: Device,
   model: Module & { numClasses?: number },
   inputs: Array<string | Uint8Array>,
-  options: { mean?: number; std?: number; tta?: boolean; classNames?: readonly string[] } = {},
+  options?: PredictOptions,
+): Promise<Prediction[]>;
+export async function predict(
+  device: Device,
+  modelOrInputs: (Module & { numClasses?: number }) | Array<string | Uint8Array>,
+  inputsOrOptions?: Array<string | Uint8Array> | (PredictOptions & { weights?: string }),
+  maybeOptions: PredictOptions = {},
 ): Promise<Prediction[]> {
+  if (!Array.isArray(modelOrInputs)) return predictWith(device, modelOrInputs, inputsOrOptions as Array<string | Uint8Array>, maybeOptions);
+  const { weights, ...options } = (inputsOrOptions ?? {}) as PredictOptions & { weights?: string };
+  const { model, info } = loadPretrained(device, weights);
+  try {
+    return await predictWith(device, model, modelOrInputs, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The entries whose value is not undefined (so they do not override defaults in a spread). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function predictWith(
+  device: Device,
+  model: Module & { numClasses?: number },
+  inputs: Array<string | Uint8Array>,
+  options: PredictOptions,
+): Promise<Prediction[]> {
+  if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images');
   const k = model.numClasses ?? FER_CLASSES.length;
   const names = options.classNames ?? FER_CLASSES;
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);

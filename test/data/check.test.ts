@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDataCheck } from '../../src/cli/data.js';
-import { checkDataset, formatCheckReport, type DataCheckReport } from '../../src/data/check.js';
+import { checkDataset, findTrainingDuplicates, formatCheckReport, withoutTrainingDuplicates, type DataCheckReport } from '../../src/data/check.js';
+import { loadFer2013 } from '../../src/data/auto.js';
+import { InputError } from '../../src/errors.js';
 import { DatasetBuilder, splitId } from '../../src/data/dataset.js';
 import { FER_DIR, HAVE_FOLDER, SAMPLE_CSV, HAVE_SAMPLE, row, tmpDir } from './helpers.js';
 
@@ -48,6 +50,55 @@ describe('checkDataset on a synthetic dataset', () => {
     expect(d.conflictingLabels.map((g) => g.keys.sort())).toEqual([['blank-a', 'blank-b'], ['y', 'y-copy-other-class']].sort());
     expect(r.ok).toBe(true);
     expect(formatCheckReport(r)).toMatch(/Train\/test leakage: 2 non-Training images also appear in Training \(1 with a different class there\)/);
+  });
+});
+
+describe('test images that duplicate Training images', () => {
+  const b = new DatasetBuilder();
+  const add = (label: number, split: string, key: string, px: Uint8Array) => b.push(label, splitId(split), key).set(px);
+  add(1, 'Training', 'x', noisy(1));
+  add(4, 'Training', 'y', noisy(2));
+  add(4, 'Training', 'y-again', noisy(2));
+  add(1, 'PublicTest', 'x-copy-same-class', noisy(1));
+  add(2, 'PrivateTest', 'y-copy-other-class', noisy(2));
+  add(5, 'PrivateTest', 'z', noisy(3));
+  add(5, 'PrivateTest', 'z-copy', noisy(3)); // duplicate inside PrivateTest only: kept
+  const ds = b.build('synthetic', []);
+
+  it('findTrainingDuplicates agrees with the data check', () => {
+    const all = findTrainingDuplicates(ds);
+    expect(all.indices.map((i) => ds.keys[i])).toEqual(['x-copy-same-class', 'y-copy-other-class']);
+    expect({ count: all.indices.length, otherClass: all.otherClass }).toEqual(checkDataset(ds).duplicates.evalInTraining);
+    expect(all.searched).toBe(4);
+    const priv = findTrainingDuplicates(ds, 'PrivateTest');
+    expect([priv.indices.map((i) => ds.keys[i]), priv.otherClass, priv.searched]).toEqual([['y-copy-other-class'], 1, 3]);
+  });
+
+  it('withoutTrainingDuplicates keeps the rest of the split, in order', () => {
+    const { dataset, removed } = withoutTrainingDuplicates(ds, 'PrivateTest');
+    expect(dataset.keys).toEqual(['z', 'z-copy']);
+    expect(Array.from(dataset.labels)).toEqual([5, 5]);
+    expect(Array.from(dataset.splits)).toEqual([splitId('PrivateTest'), splitId('PrivateTest')]);
+    expect(removed.indices).toHaveLength(1);
+    const both = withoutTrainingDuplicates(ds, ['PublicTest', 'PrivateTest']);
+    expect(both.dataset.keys).toEqual(['z', 'z-copy']);
+  });
+
+  it('needs a Training split', () => {
+    const t = new DatasetBuilder();
+    t.push(0, splitId('PrivateTest'), 'only-test').set(noisy(4));
+    expect(() => withoutTrainingDuplicates(t.build('test-only', []), 'PrivateTest')).toThrow(InputError);
+  });
+
+  it.skipIf(!HAVE_FOLDER)('FER2013: 288 PrivateTest and 280 PublicTest images are in Training (568 in all)', async () => {
+    const fer = await loadFer2013(FER_DIR);
+    const priv = findTrainingDuplicates(fer, 'PrivateTest');
+    const pub = findTrainingDuplicates(fer, 'PublicTest');
+    const both = findTrainingDuplicates(fer, ['PublicTest', 'PrivateTest']);
+    expect([priv.indices.length, priv.otherClass, priv.searched]).toEqual([288, 9, 3589]);
+    expect([pub.indices.length, pub.otherClass]).toEqual([280, 7]);
+    expect([both.indices.length, both.otherClass, both.searched]).toEqual([568, 16, 7178]);
+    expect(withoutTrainingDuplicates(fer, 'PrivateTest').dataset.length).toBe(3589 - 288);
   });
 });
 

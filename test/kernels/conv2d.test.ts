@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/conv2d/reference.js';
-import { conv2d, conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused } from '../../src/kernels/conv2d/index.js';
-import { setTiling } from '../../src/kernels/matmul/tiling.js';
+import {
+  conv2d,
+  conv2dBackwardBias,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dFused,
+  packConv2dWeight,
+  setConvUnrollLimit,
+} from '../../src/kernels/conv2d/index.js';
+import { setTiling, type Tiling } from '../../src/kernels/matmul/tiling.js';
 import type { Conv2dOptions } from '../../src/kernels/conv2d/shape.js';
 import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
 
@@ -116,6 +124,40 @@ describe('conv2d', () => {
       });
       expectClose(await out.toArray(), want, { ...tol(L), what: `x ${JSON.stringify(xs)} w ${JSON.stringify(ws)} ${tail}` });
       expect(want.some((v) => v === 0) && want.some((v) => v > 0) || tail === 'bias').toBe(true); // ReLU both clamps and passes
+    }
+  });
+
+  it('vec4 forward variants (packed weight, vec4 input rows, kernel-row loop, with and without subgroups) match the reference', async () => {
+    const d = device();
+    // K = 7 (packed to 8 with a zero column), rows of 8 (vec4-aligned), C = 6
+    const x = randn([2, 6, 8, 8], 30);
+    const w = randn([7, 6, 3, 3], 31);
+    const b = randn([7], 32);
+    const gx = toGpu(d, x);
+    const gw = toGpu(d, w);
+    const packed = packConv2dWeight(gw);
+    expect(packed.shape).toEqual([54, 8]);
+    const p = await packed.toArray();
+    for (let k = 0; k < 8; k++) for (let crs = 0; crs < 54; crs++) expect(p[crs * 8 + k]).toBe(k < 7 ? Math.fround(w.data[k * 54 + crs]!) : 0);
+    const old = setConvUnrollLimit(0); // every 3x3 block loops over kernel rows
+    try {
+      for (const [tiling, opts] of [
+        [{ bm: 8, bn: 4, wg: 16, sg: 8, vec: 4 }, { padding: 1 }], // vec4 rows, window offset 3
+        [{ bm: 8, bn: 2, wg: 16, sg: 8, vec: 4 }, { padding: 1, stride: 2 }], // stride 2
+        [{ bm: 4, bn: 4, wg: 16, sg: 0, vec: 4 }, { padding: 0 }], // no subgroups, offset 0
+        [{ bm: 8, bn: 3, wg: 16, sg: 8, vec: 4 }, { padding: 1 }], // unaligned blocks: scalar rows
+      ] as Array<[Partial<Tiling>, Conv2dOptions]>) {
+        setTiling(d, 'conv2d', tiling);
+        const want = ref.conv2d(x, w, { ...opts, bias: b });
+        const what = `${JSON.stringify(tiling)} ${JSON.stringify(opts)}`;
+        expectClose(await conv2d(gx, gw, { ...opts, bias: toGpu(d, b) }).toArray(), want, { ...tol(54), what });
+        const fused = d.noGrad(() => conv2dFused(gx, gw, { ...opts, bias: toGpu(d, b), packedWeight: packed, relu: true }));
+        expectClose(await fused.toArray(), want.data.map((v) => Math.max(v, 0)), { ...tol(54), what: `fused ${what}` });
+      }
+      expect(() => conv2dFused(gx, gw, { padding: 1, packedWeight: d.zeros([54, 7]) })).toThrow(/conv2dFused: packedWeight must have shape \[54, 8\]/);
+    } finally {
+      setTiling(d, 'conv2d', null);
+      setConvUnrollLimit(old);
     }
   });
 

@@ -10,44 +10,116 @@ import { channelSum, checkTensors } from '../matmul/index.js';
 import { chooseTiling } from '../matmul/tiling.js';
 import { SPLIT_SUM } from '../matmul/wgsl.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
-import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKernel } from './wgsl.js';
+import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, type ConvTypes } from './wgsl.js';
 
 export type { Conv2dOptions } from './shape.js';
 
 /** Options of conv2d: stride, padding and an optional bias [K]. */
 export interface Conv2dOpOptions extends Conv2dOptions {
   bias?: Tensor | null;
+  /**
+   * packConv2dWeight(weight), computed once and reused (inference); used where the adapter's
+   * forward kernel reads packed weights, ignored elsewhere. It must be the packing of `weight`.
+   */
+  packedWeight?: Tensor | null;
 }
 
 /** The Params block of the conv kernels (see wgsl.ts). */
 function params(g: Conv2dGeometry, splitLen = 0): number[] {
-  return [g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, splitLen];
+  return [g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, splitLen, Math.ceil(g.K / 4)];
+}
+
+/**
+ * The weight [K, C, R, S] repacked for the vec4 forward kernels: [C·R·S, ⌈K/4⌉·4], output
+ * channels innermost (zero-padded to a multiple of 4), so one vec4 load reads one tap of 4
+ * channels. conv2d and conv2dFused pack on the fly when the adapter's tiling wants it; pass the
+ * result as `packedWeight` to reuse it across calls with the same weight (inference). With
+ * dtype 'f16' (adapters with 'shader-f16'), the packed weight is half precision: conv2dFused then
+ * reads f16 weights (f32 sums).
+ */
+export function packConv2dWeight(weight: Tensor, dtype: 'f32' | 'f16' = 'f32'): Tensor {
+  if (weight.shape.length !== 4) throw new Error(`packConv2dWeight: weight must be 4-D [K, C, R, S], got ${fmtShape(weight.shape)}`);
+  checkTensors('packConv2dWeight', [['weight', weight]]);
+  if (dtype === 'f16') weight.device.requireF16('packConv2dWeight');
+  const K = weight.shape[0]!;
+  const CRS = weight.size / K;
+  const K4 = Math.ceil(K / 4) * 4;
+  const out = weight.device.empty([CRS, K4], { dtype });
+  weight.device.dispatch(packWeightKernel(dtype), { params: [K, CRS, K4], buffers: [weight.buffer, out.buffer], workgroups: grid1d(CRS * K4, 256) });
+  return out;
+}
+
+/**
+ * FMAs per channel above which the forward kernel loops over kernel rows rather than unrolling
+ * every tap: on lavapipe the smaller loop body runs faster (32 x 6 3x3 blocks: ~1.3x) and
+ * compiles faster (bench/lab/conv2d.ts v11).
+ */
+let unrollLimit = 1024;
+
+/** @internal the kernel lab's knob (bench/lab): sets unrollLimit, returns the old value. */
+export function setConvUnrollLimit(limit: number): number {
+  const old = unrollLimit;
+  unrollLimit = limit;
+  return old;
 }
 
 /**
  * Runs the forward kernel: y = epilogue(conv(x, weight)), no autograd. Each invocation covers
  * tiling.bn consecutive pixels of one output row (see conv2dForwardKernel).
  */
-function forward(op: string, x: Tensor, weight: Tensor, opts: Conv2dOpOptions, fuse: { residual?: Tensor | null; relu?: boolean } = {}): { y: Tensor; g: Conv2dGeometry } {
+function forward(
+  op: string,
+  x: Tensor,
+  weight: Tensor,
+  opts: Conv2dOpOptions,
+  fuse: { residual?: Tensor | null; relu?: boolean; outputDtype?: 'f32' | 'f16' } = {},
+): { y: Tensor; g: Conv2dGeometry } {
   const g = conv2dGeometry(op, x.shape, weight.shape, opts);
   const bias = opts.bias ?? null;
   const residual = fuse.residual ?? null;
+  const packed = opts.packedWeight ?? null;
+  const outType = fuse.outputDtype ?? 'f32';
   if (bias) checkBias(op, bias.shape, g.K, weight.shape);
   if (residual) checkGradOut(op, residual.shape, g, 'residual');
-  const named: Array<[string, Tensor]> = [['input', x], ['weight', weight]];
+  const K4 = Math.ceil(g.K / 4) * 4;
+  if (packed && (packed.shape.length !== 2 || packed.shape[0] !== g.C * g.R * g.S || packed.shape[1] !== K4)) {
+    throw new Error(`${op}: packedWeight must have shape [${g.C * g.R * g.S}, ${K4}] (packConv2dWeight of weight ${fmtShape(weight.shape)}), got ${fmtShape(packed.shape)}`);
+  }
+  // f16 (conv2dFused only): input, packed weight, output and residual may be f16
+  const named: Array<[string, Tensor]> = [['weight', weight]];
+  if (x.dtype !== 'f16') named.unshift(['input', x]);
   if (bias) named.push(['bias', bias]);
-  if (residual) named.push(['residual', residual]);
+  if (residual && residual.dtype !== 'f16') named.push(['residual', residual]);
+  if (packed && packed.dtype !== 'f16') named.push(['packedWeight', packed]);
   checkTensors(op, named);
+  for (const [name, t] of [['input', x], ['residual', residual], ['packedWeight', packed]] as const) {
+    if (t && t.device !== weight.device) throw new Error(`${op}: ${name} lives on a different device`);
+  }
+  if (residual && residual.dtype !== outType) {
+    throw new Error(`${op}: residual ${fmtShape(residual.shape)} must be ${outType} like the output, got ${residual.dtype}`);
+  }
+  const types: ConvTypes = { x: x.dtype === 'f16' ? 'f16' : 'f32', w: packed?.dtype === 'f16' ? 'f16' : 'f32', out: outType };
+  const half = types.x === 'f16' || types.w === 'f16' || types.out === 'f16';
   const device = x.device;
-  const y = device.empty([g.N, g.K, g.P, g.Q]);
-  const t = chooseTiling(device, 'conv2d', { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
+  if (half) device.requireF16(op);
+  let t = chooseTiling(device, 'conv2d', { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
+  // f16 always reads packed weights (vec4 loads of 4 output channels)
+  if (half) t = { ...t, vec: 4, bm: Math.ceil(t.bm / 4) * 4 };
+  const y = device.empty([g.N, g.K, g.P, g.Q], { dtype: outType });
   const cols = g.N * g.P * Math.ceil(g.Q / t.bn);
   const epi = { bias: !!bias, residual: !!residual, relu: !!fuse.relu };
-  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW }, epi), {
+  const vec = t.vec === 4 && t.bm % 4 === 0;
+  const w = vec ? (packed ?? packConv2dWeight(weight)) : weight;
+  // aligned vec4 input windows: rows of a multiple of 4 and blocks that start on a vec4 boundary
+  const vecInput = vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0;
+  // blocks of more than unrollLimit FMAs per channel loop over the kernel rows
+  const rowLoop = t.bm * t.bn * g.R * g.S > unrollLimit;
+  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop }, epi, types), {
     params: params(g),
-    buffers: [x, weight, bias, residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
+    buffers: [x, w, bias, residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
     workgroups: [Math.ceil(cols / t.wg), Math.ceil(g.K / t.bm)],
   });
+  if (w !== weight && w !== packed) w.dispose();
   return { y, g };
 }
 
@@ -58,6 +130,8 @@ function forward(op: string, x: Tensor, weight: Tensor, opts: Conv2dOpOptions, f
  * @example const y = ops.conv2d(x, w, { bias: b, stride: 1, padding: 1 });
  */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOpOptions = {}): Tensor {
+  // autograd is f32 only (f16 inference: conv2dFused)
+  checkTensors('conv2d', [['input', x], ...(opts.packedWeight ? [['packedWeight', opts.packedWeight] as [string, Tensor]] : [])]);
   const { y, g } = forward('conv2d', x, weight, opts);
   const bias = opts.bias ?? null;
   const geometry = { stride: [g.strideH, g.strideW], padding: [g.padH, g.padW] } as const;
@@ -74,6 +148,11 @@ export interface Conv2dFusedOptions extends Conv2dOpOptions {
   residual?: Tensor | null;
   /** Clamp the result at zero, last. */
   relu?: boolean;
+  /**
+   * 'f16' stores the output in half precision (then a residual must be f16 too); the input may
+   * be f16 as well, and packedWeight f16. Sums are f32. Needs 'shader-f16'. Default 'f32'.
+   */
+  outputDtype?: 'f32' | 'f16';
 }
 
 /**
@@ -83,7 +162,7 @@ export interface Conv2dFusedOptions extends Conv2dOpOptions {
  * @example const y = conv2dFused(x, w, { bias: b, padding: 1, residual: shortcut, relu: true });
  */
 export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions = {}): Tensor {
-  const inputs = [x, weight, opts.bias, opts.residual];
+  const inputs = [x, weight, opts.bias, opts.residual, opts.packedWeight];
   if (x.device.grad.enabled && inputs.some((t) => t?.requiresGrad)) {
     throw new Error('conv2dFused: records no gradients; call it under device.noGrad() or on tensors that do not require grad');
   }

@@ -33,6 +33,12 @@ export interface Tiling {
    * least sg lanes, and wg a multiple of sg.
    */
   sg: number;
+  /**
+   * conv2d forward only: 4 reads the weight packed 4 output channels to a vec4
+   * (packConv2dWeight) and, where rows are 4-aligned, the input as vec4s; 0 or absent: scalar
+   * loads. Needs bm % 4 == 0.
+   */
+  vec?: number;
 }
 
 const overrides = new WeakMap<Device, Partial<Record<GemmOp, Partial<Tiling>>>>();
@@ -45,7 +51,7 @@ export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | 
   const forDevice = overrides.get(device) ?? {};
   if (tiling) {
     for (const [k, v] of Object.entries(tiling)) {
-      const min = k === 'sg' ? 0 : 1;
+      const min = k === 'sg' || k === 'vec' ? 0 : 1;
       if (!Number.isInteger(v) || v < min) throw new Error(`setTiling: ${k} must be an integer >= ${min}, got ${v}`);
     }
     forDevice[op] = tiling;
@@ -90,7 +96,7 @@ export function chooseTiling(
   const sgLanes = software ? softwareSubgroupSize(device) : 0;
   // lavapipe with subgroups: 16 rows (two broadcast groups of 8) x 8 columns, 64 invocations,
   // the best of bench/lab/matmul-lab.ts (v7); otherwise 8 x 4, the best without broadcasts.
-  const heuristic = sgLanes >= 8 ? { bm: 16, bn: 8, wg: 64, sg: 8 } : { bm: 8, bn: 4, wg: 64, sg: 0 };
+  const heuristic: Omit<Tiling, 'splits'> = sgLanes >= 8 ? { bm: 16, bn: 8, wg: 64, sg: 8 } : { bm: 8, bn: 4, wg: 64, sg: 0 };
   if (sgLanes >= 8) {
     // Few columns (backward weight: C·R·S = 576 for C = 64 3x3): clamped duplicate columns would
     // waste up to half the work, so take the block width from 4..10 that wastes least, when it
@@ -99,14 +105,21 @@ export function chooseTiling(
     for (let bn = 4; bn <= 10; bn++) if (waste(bn) < waste(heuristic.bn) - 0.05) heuristic.bn = bn;
   }
   if (op === 'conv2d' && dims.rowLength !== undefined) {
-    // The forward covers bn consecutive pixels of one output row (rowLength = Q of them) per
-    // invocation: take the widest bn in 4..8 that wastes least on the row's last block.
-    const waste = (bn: number): number => Math.ceil(dims.rowLength! / bn) * bn - dims.rowLength!;
-    heuristic.bn = Math.min(8, dims.rowLength);
-    for (let bn = 7; bn >= 4; bn--) if (waste(bn) < waste(heuristic.bn)) heuristic.bn = bn;
-    // with >= 32 output channels, 32 rows (4 broadcast groups) share each input load: ~15% faster
-    // on fer-resnet18's layers 2-4 (bench/lab/conv-shapes.ts); 16 suits K = 16
-    if (sgLanes >= 8 && dims.rows >= 32) heuristic.bm = 32;
+    const Q = dims.rowLength;
+    if (sgLanes >= 8) {
+      // lavapipe (bench/lab/conv2d.ts v9-v11): packed vec4 weights, 32 output channels x 6
+      // pixels per invocation (16 x 8 for K <= 16), 32 invocations per workgroup; the forward
+      // loops over kernel rows (index.ts) so the block's code stays small.
+      const bm = dims.rows <= 16 ? Math.max(4, Math.ceil(dims.rows / 4) * 4) : 32;
+      const chunks = Math.ceil(Q / (bm <= 16 ? 8 : 6));
+      Object.assign(heuristic, { bm, bn: Math.ceil(Q / chunks), wg: 32, sg: 8, vec: 4 });
+    } else {
+      // The forward covers bn consecutive pixels of one output row (rowLength = Q of them) per
+      // invocation: take the widest bn in 4..8 that wastes least on the row's last block.
+      const waste = (bn: number): number => Math.ceil(Q / bn) * bn - Q;
+      heuristic.bn = Math.min(8, Q);
+      for (let bn = 7; bn >= 4; bn--) if (waste(bn) < waste(heuristic.bn)) heuristic.bn = bn;
+    }
   }
   let splits = 1;
   if (op === 'conv2dBackwardWeight' && !software) {

@@ -11,6 +11,7 @@ import {
   AVG_POOL,
   AVG_POOL_BACKWARD,
   GLOBAL_AVG_POOL,
+  GLOBAL_AVG_POOL_F16,
   GLOBAL_AVG_POOL_BACKWARD,
   MAX_POOL,
   MAX_POOL_BACKWARD,
@@ -70,13 +71,21 @@ export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   });
 }
 
-/** Mean over the spatial dimensions: x [N, C, H, W] -> [N, C] (the pooling before a ResNet's classifier). */
+/**
+ * Mean over the spatial dimensions: x [N, C, H, W] -> [N, C] (the pooling before a ResNet's
+ * classifier). An f16 input (f16 inference) gives an f32 output, without gradients.
+ */
 export function globalAvgPool2d(x: Tensor): Tensor {
   if (x.ndim !== 4) throw new Error(`globalAvgPool2d: input must be 4-D [N, C, H, W], got shape ${fmtShape(x.shape)}`);
-  if (x.dtype !== 'f32') throw new Error(`globalAvgPool2d: input must be f32, got ${x.dtype}`);
+  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new Error(`globalAvgPool2d: input must be f32 or f16, got ${x.dtype}`);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const d = x.device;
   const y = d.empty([N, C]);
+  if (x.dtype === 'f16') {
+    d.requireF16('globalAvgPool2d');
+    d.dispatch(GLOBAL_AVG_POOL_F16, { params: [y.size, H * W], buffers: [x.buffer, y.buffer], workgroups: grid1d(y.size, 256) });
+    return y;
+  }
   d.dispatch(GLOBAL_AVG_POOL, { params: [y.size, H * W], buffers: [x.buffer, y.buffer], workgroups: grid1d(y.size, 256) });
   return record(y, 'globalAvgPool2d', [x], (gy) => {
     const gx = d.empty(x.shape);

@@ -136,6 +136,24 @@ fn main(${GRID_ARGS}) {
 }`,
 };
 
+/** GLOBAL_AVG_POOL over an f16 input (f16 inference), summed and written in f32. */
+export const GLOBAL_AVG_POOL_F16: Kernel = {
+  name: 'globalAvgPool2d',
+  code: /* wgsl */ `enable f16;
+struct Params { n: u32, HW: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f16>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(256)
+fn main(${GRID_ARGS}) {
+  ${LINEAR_INDEX}
+  if (i >= p.n) { return; }
+  var s = 0.0;
+  for (var k = 0u; k < p.HW; k++) { s += f32(x[i * p.HW + k]); }
+  y[i] = s / f32(p.HW);
+}`,
+};
+
 export const GLOBAL_AVG_POOL_BACKWARD: Kernel = {
   name: 'globalAvgPool2dBackward',
   code: /* wgsl */ `

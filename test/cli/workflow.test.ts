@@ -1,0 +1,96 @@
+/**
+ * `fer-gpu predict` and `eval` with the default weights ($FER_GPU_WEIGHTS pointing to a tiny
+ * checkpoint made here, so the shipped model is not needed), and `eval --exclude-train-duplicates`.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ferResNet18 } from '../../src/nn/resnet.js';
+import { saveModel } from '../../src/train/checkpoint.js';
+import { syntheticFaces } from '../../src/data/synthetic.js';
+import { FER_PIXELS } from '../../src/data/dataset.js';
+import { FER_CLASSES } from '../../src/classes.js';
+import { WEIGHTS_ENV } from '../../src/train/pretrained.js';
+import { useDevice } from '../helpers.js';
+
+const root = path.resolve(__dirname, '../..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-workflow-'));
+const weights = path.join(dir, 'tiny.safetensors');
+const csv = path.join(dir, 'leaky.csv');
+const face = path.join(dir, 'face.png');
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', [WEIGHTS_ENV]: weights, ...env },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('fer-gpu predict / eval with the default weights', () => {
+  const device = useDevice();
+  beforeAll(async () => {
+    const m = ferResNet18(device(), { width: 4, seed: 5 });
+    await saveModel(weights, m);
+    m.dispose();
+    // 14 Training images; 10 PrivateTest images of which 3 are pixel copies of Training images
+    // (one of them labelled differently), and 4 PublicTest images of which 1 is a copy.
+    const faces = syntheticFaces({ perClass: 4, seed: 21, split: 'Training' });
+    const px = (i: number) => Array.from(faces.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)).join(' ');
+    const rows = ['emotion,pixels,Usage'];
+    for (let i = 0; i < 14; i++) rows.push(`${faces.labels[i]},${px(i)},Training`);
+    for (const i of [0, 1]) rows.push(`${faces.labels[i]},${px(i)},PrivateTest`);
+    rows.push(`${(faces.labels[2]! + 1) % 7},${px(2)},PrivateTest`);
+    for (let i = 14; i < 21; i++) rows.push(`${faces.labels[i]},${px(i)},PrivateTest`);
+    rows.push(`${faces.labels[3]},${px(3)},PublicTest`);
+    for (let i = 21; i < 24; i++) rows.push(`${faces.labels[i]},${px(i)},PublicTest`);
+    fs.writeFileSync(csv, rows.join('\n') + '\n');
+    const png = new PNG({ width: 48, height: 48 });
+    for (let i = 0; i < FER_PIXELS; i++) png.data.set([faces.pixels[i]!, faces.pixels[i]!, faces.pixels[i]!, 255], i * 4);
+    fs.writeFileSync(face, PNG.sync.write(png));
+  });
+
+  it('predict needs no --weights', () => {
+    const r = run(['predict', face]);
+    expect(r.code, r.err).toBe(0);
+    const p = JSON.parse(r.out.trim()) as { file: string; label: string; probabilities: Record<string, number> };
+    expect(p.file).toBe(face);
+    expect(FER_CLASSES).toContain(p.label);
+    const explicit = run(['predict', '--weights', weights, face], { [WEIGHTS_ENV]: undefined });
+    expect(explicit.code, explicit.err).toBe(0);
+    expect(explicit.out).toBe(r.out);
+  });
+
+  it('a missing default is exit 1 with a message that says what to do', () => {
+    const r = run(['predict', face], { [WEIGHTS_ENV]: path.join(dir, 'gone.safetensors') });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/FER_GPU_WEIGHTS=.*gone\.safetensors: no such file/);
+  });
+
+  it('eval --exclude-train-duplicates leaves out the test images also in Training', () => {
+    const all = run(['eval', '--data', csv, '--json']);
+    expect(all.code, all.err).toBe(0);
+    expect((JSON.parse(all.out) as { 'macro avg': { support: number } })['macro avg'].support).toBe(10);
+    const dedup = run(['eval', '--data', csv, '--exclude-train-duplicates', '--json']);
+    expect(dedup.code, dedup.err).toBe(0);
+    expect(dedup.err).toMatch(/excluded 3 of 10 PrivateTest images whose pixels also occur in Training \(1 of them labelled differently there\); evaluating on 7/);
+    const report = JSON.parse(dedup.out) as { 'macro avg': { support: number }; 'excluded train duplicates': unknown };
+    expect(report['macro avg'].support).toBe(7);
+    expect(report['excluded train duplicates']).toEqual({ count: 3, of: 10, otherClass: 1 });
+    const pub = run(['eval', '--data', csv, '--split', 'PublicTest', '--exclude-train-duplicates']);
+    expect(pub.code, pub.err).toBe(0);
+    expect(pub.err).toMatch(/excluded 1 of 4 PublicTest images/);
+    expect(pub.out).toMatch(/(accuracy|micro avg) .* 3(\.0)?\n/); // "3.0": sklearn when nothing is right
+  });
+
+  it('eval --exclude-train-duplicates refuses the Training split and unknown splits', () => {
+    const r = run(['eval', '--data', csv, '--split', 'Training', '--exclude-train-duplicates']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/needs a split other than Training/);
+    expect(run(['eval', '--data', csv, '--split', 'Private']).err).toMatch(/--split must be one of/);
+  });
+});
