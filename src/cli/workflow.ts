@@ -126,7 +126,7 @@ export function registerWorkflow(program: Command): void {
       const device = await createDevice();
       try {
         const { model, info } = loadModel(device, weights);
-        const report = await evaluate(device, model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes });
+        const report = await evaluate(model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes });
         model.dispose();
         if (o.plot) await writePlot(o.plot, { type: 'confusionMatrix', cm: report.confusionMatrix!, classNames: [...info.classes], normalize: 'true' });
         if (o.json) console.log(JSON.stringify(excluded ? { ...report.toJSON(), 'excluded train duplicates': excluded } : report));
@@ -148,7 +148,7 @@ export function registerWorkflow(program: Command): void {
       const device = await createDevice();
       try {
         const { model, info } = loadModel(device, weights);
-        const preds = await predict(device, model, files, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES });
+        const preds = await predict(model, files, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES });
         for (const p of preds) console.log(JSON.stringify(p));
       } finally {
         device.destroy();

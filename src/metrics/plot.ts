@@ -55,6 +55,8 @@ export interface ConfusionPlotOptions<F extends PlotFormat = PlotFormat> {
   classNames?: readonly string[];
   /** Normalise the counts before drawing (`'true'` = row-normalised); cells then show 2 decimals. */
   normalize?: 'true' | 'pred' | 'all';
+  /** With `normalize`: also print each cell's count, in brackets under the fraction (default true). */
+  showCounts?: boolean;
   /** Title above the matrix; a default names the normalisation. */
   title?: string;
 }
@@ -118,12 +120,16 @@ function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPl
   if (names.length !== k) throw new RangeError(`renderConfusionMatrix: ${names.length} classNames for a ${k}x${k} matrix`);
   const values = options.normalize ? normalizeConfusion(cm, options.normalize) : cm.map((r) => [...r]);
   const label = (v: number) => (options.normalize ? v.toFixed(2) : String(v));
+  const withCounts = options.normalize !== undefined && options.showCounts !== false;
+  const countLabel = (v: number) => `(${v})`;
   const max = Math.max(...values.flat(), options.normalize ? 1 : 0) || 1;
   const title =
     options.title ??
-    (options.normalize === undefined ? 'Confusion matrix (counts)' : `Confusion matrix (normalized over ${options.normalize})`);
+    (options.normalize === undefined
+      ? 'Confusion matrix (counts)'
+      : `Confusion matrix (normalized over ${options.normalize}${withCounts ? ', counts in brackets' : ''})`);
 
-  const cell = Math.max(56, ...values.flat().map((v) => textWidth(label(v)) + 14));
+  const cell = Math.max(56, ...values.flat().map((v) => textWidth(label(v)) + 14), ...(withCounts ? cm.flat().map((v) => textWidth(countLabel(v)) + 14) : []));
   const nameWidth = Math.max(...names.map(textWidth));
   const left = 16 + TEXT_HEIGHT + 12 + nameWidth + 10;
   const top = 16 + TEXT_HEIGHT + 20;
@@ -135,14 +141,12 @@ function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPl
     for (let j = 0; j < k; j++) {
       const t = values[i][j] / max;
       items.push({ kind: 'rect', x: left + j * cell, y: top + i * cell, w: cell - 1, h: cell - 1, fill: blues(t) });
-      items.push({
-        kind: 'text',
-        x: left + j * cell + cell / 2,
-        y: top + i * cell + cell / 2,
-        text: label(values[i][j]),
-        anchor: 'middle',
-        color: t > 0.55 ? '#ffffff' : INK,
-      });
+      const color = t > 0.55 ? '#ffffff' : INK;
+      const cx = left + j * cell + cell / 2;
+      const cy = top + i * cell + cell / 2;
+      const shift = withCounts ? TEXT_HEIGHT / 2 + 2 : 0;
+      items.push({ kind: 'text', x: cx, y: cy - shift, text: label(values[i][j]), anchor: 'middle', color });
+      if (withCounts) items.push({ kind: 'text', x: cx, y: cy + shift, text: countLabel(cm[i][j]), anchor: 'middle', color });
     }
     // Row (true) names on the left, column (predicted) names below, reading upwards.
     items.push({ kind: 'text', x: left - 10, y: top + i * cell + cell / 2, text: names[i], anchor: 'end', color: INK });

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Device } from '../gpu/device.js';
-import type { Tensor } from '../tensor.js';
-import type { Module } from '../nn/module.js';
+import { Tensor } from '../tensor.js';
+import { Module } from '../nn/module.js';
 import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -14,6 +14,8 @@ import { decodeImage } from '../data/image.js';
 import { classificationReport, type ClassificationReport } from '../metrics/index.js';
 import { InputError } from '../errors.js';
 import { loadPretrained } from './pretrained.js';
+
+type Model = Module & { numClasses?: number };
 
 export interface EvaluateOptions {
   split?: FerSplit | readonly FerSplit[];
@@ -111,15 +113,19 @@ export function argmaxRows(p: Float32Array, k: number): Int32Array {
 /**
  * Evaluates a model on a dataset split: scikit-learn's classification report (per-class
  * precision/recall/F1, accuracy, averages) plus log loss, ROC AUC, top-2 accuracy and ECE.
+ * The model runs on its own device; the form with a leading `device` is kept for old callers.
+ *
+ * @example
+ * const report = await evaluate(model, data, { split: 'PrivateTest', tta: true });
+ * console.log(report.toString());
  */
-export async function evaluate(
-  device: Device,
-  model: Module & { numClasses?: number },
-  dataset: FerDataset,
-  options: EvaluateOptions = {},
-): Promise<ClassificationReport> {
+export async function evaluate(model: Model, dataset: FerDataset, options?: EvaluateOptions): Promise<ClassificationReport>;
+export async function evaluate(device: Device, model: Model, dataset: FerDataset, options?: EvaluateOptions): Promise<ClassificationReport>;
+export async function evaluate(...args: unknown[]): Promise<ClassificationReport> {
+  const [model, dataset, options = {}] = (args[0] instanceof Module ? args : args.slice(1)) as [Model, FerDataset, EvaluateOptions?];
+  if (!(model instanceof Module)) throw new InputError('evaluate: expected (model, dataset, options?)');
   const k = model.numClasses ?? FER_CLASSES.length;
-  const { probabilities: p, labels } = await predictDataset(device, model, dataset, options);
+  const { probabilities: p, labels } = await predictDataset(model.device, model, dataset, options);
   const names = options.classNames ?? FER_CLASSES;
   const classes = Array.from({ length: k }, (_, i) => i);
   return classificationReport(labels, argmaxRows(p, k), {
@@ -146,40 +152,34 @@ export interface PredictOptions {
   classNames?: readonly string[];
 }
 
+/** What {@link predict} accepts: image files, raw 48x48 uint8 images, or a model-ready tensor. */
+export type PredictInputs = Array<string | Uint8Array> | Tensor;
+
 /**
- * Predicts the expression of face images: PNG/JPEG files of any size (converted to 48x48 gray
- * as the data loaders do) or raw 48x48 uint8 images.
+ * Predicts the expression of faces. Inputs: PNG/JPEG files of any size (converted to 48x48 gray
+ * as the data loaders do), raw 48x48 uint8 images (both normalised with `mean`/`std`), or a
+ * tensor [N, 1, 48, 48] that is already the model's input (normalised; no TTA).
  *
- * Without a model, the pretrained one shipped in the package is used (see
+ * Without a model, `predict(device, inputs)` uses the pretrained one shipped in the package (see
  * {@link defaultWeightsPath}; `options.weights` picks another checkpoint), with the mean, std and
- * class names its checkpoint records, and disposed afterwards.
+ * class names its checkpoint records, and disposes of it afterwards.
  *
  * @example
- * const [p] = await predict(device, ['face.jpg']);   // the shipped fer-resnet18
+ * const [p] = await predict(device, ['face.jpg']);    // the shipped fer-resnet18
+ * const preds = await predict(model, ['a.png', 'b.jpg'], { tta: true });
  * console.log(p.label, p.probabilities);
  */
-export async function predict(
-  device: Device,
-  inputs: Array<string | Uint8Array>,
-  options?: PredictOptions & { weights?: string },
-): Promise<Prediction[]>;
-export async function predict(
-  device: Device,
-  model: Module & { numClasses?: number },
-  inputs: Array<string | Uint8Array>,
-  options?: PredictOptions,
-): Promise<Prediction[]>;
-export async function predict(
-  device: Device,
-  modelOrInputs: (Module & { numClasses?: number }) | Array<string | Uint8Array>,
-  inputsOrOptions?: Array<string | Uint8Array> | (PredictOptions & { weights?: string }),
-  maybeOptions: PredictOptions = {},
-): Promise<Prediction[]> {
-  if (!Array.isArray(modelOrInputs)) return predictWith(device, modelOrInputs, inputsOrOptions as Array<string | Uint8Array>, maybeOptions);
-  const { weights, ...options } = (inputsOrOptions ?? {}) as PredictOptions & { weights?: string };
+export async function predict(model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
+export async function predict(device: Device, inputs: Array<string | Uint8Array>, options?: PredictOptions & { weights?: string }): Promise<Prediction[]>;
+export async function predict(device: Device, model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
+export async function predict(...args: unknown[]): Promise<Prediction[]> {
+  if (args[0] instanceof Module) return predictWith(args[0] as Model, args[1] as PredictInputs, (args[2] ?? {}) as PredictOptions);
+  if (args[1] instanceof Module) return predictWith(args[1] as Model, args[2] as PredictInputs, (args[3] ?? {}) as PredictOptions);
+  const device = args[0] as Device;
+  const { weights, ...options } = (args[2] ?? {}) as PredictOptions & { weights?: string };
   const { model, info } = loadPretrained(device, weights);
   try {
-    return await predictWith(device, model, modelOrInputs, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
+    return await predictWith(model, args[1] as PredictInputs, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
   } finally {
     model.dispose();
   }
@@ -190,15 +190,38 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-async function predictWith(
-  device: Device,
-  model: Module & { numClasses?: number },
-  inputs: Array<string | Uint8Array>,
-  options: PredictOptions,
-): Promise<Prediction[]> {
-  if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images');
+/** One prediction per row of class probabilities [n, k]. */
+function toPredictions(p: Float32Array, k: number, names: readonly string[], files?: Array<string | undefined>): Prediction[] {
+  return Array.from({ length: p.length / k }, (_, i) => {
+    const probs: Record<string, number> = {};
+    let best = 0;
+    for (let j = 0; j < k; j++) {
+      probs[names[j] ?? String(j)] = p[i * k + j]!;
+      if (p[i * k + j]! > p[i * k + best]!) best = j;
+    }
+    const file = files?.[i];
+    return { ...(file !== undefined ? { file } : {}), label: names[best] ?? String(best), probabilities: probs };
+  });
+}
+
+async function predictWith(model: Model, inputs: PredictInputs, options: PredictOptions): Promise<Prediction[]> {
   const k = model.numClasses ?? FER_CLASSES.length;
   const names = options.classNames ?? FER_CLASSES;
+  if (inputs instanceof Tensor) {
+    const [, c, h, w] = inputs.shape;
+    if (inputs.shape.length !== 4 || c !== 1 || h !== 48 || w !== 48) {
+      throw new InputError(`predict: a tensor input must be [N, 1, 48, 48] (normalised images), got [${inputs.shape.join(', ')}]`);
+    }
+    if (options.tta) throw new InputError('predict: ten-crop TTA needs images (files or uint8 arrays), not a tensor');
+    const wasTraining = model.training;
+    model.eval();
+    try {
+      return toPredictions(await probabilities(model, inputs, k, false), k, names);
+    } finally {
+      model.train(wasTraining);
+    }
+  }
+  if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);
   inputs.forEach((input, i) => {
     let img: Uint8Array;
@@ -225,14 +248,6 @@ async function predictWith(
     source: 'predict',
     issues: [],
   };
-  const { probabilities: p } = await predictDataset(device, model, dataset, { ...options, batchSize: 64 });
-  return inputs.map((input, i) => {
-    const probs: Record<string, number> = {};
-    let best = 0;
-    for (let j = 0; j < k; j++) {
-      probs[names[j] ?? String(j)] = p[i * k + j]!;
-      if (p[i * k + j]! > p[i * k + best]!) best = j;
-    }
-    return { ...(typeof input === 'string' ? { file: input } : {}), label: names[best] ?? String(best), probabilities: probs };
-  });
+  const { probabilities: p } = await predictDataset(model.device, model, dataset, { ...options, batchSize: 64 });
+  return toPredictions(p, k, names, inputs.map((x) => (typeof x === 'string' ? x : undefined)));
 }

@@ -231,7 +231,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       let valAccuracy: number | null = null;
       let valMacroF1: number | null = null;
       if (valSplit) {
-        const report = await evaluate(device, model, valSet, { split: valSplit, mean: o.mean, std: o.std });
+        const report = await evaluate(model, valSet, { split: valSplit, mean: o.mean, std: o.std });
         valAccuracy = report.accuracy ?? null;
         valMacroF1 = report.macroAvg.f1;
       }

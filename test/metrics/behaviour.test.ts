@@ -201,6 +201,9 @@ describe('plots', () => {
     for (const n of names) expect(svg.split(`>${n}</text>`).length - 1).toBe(2); // both axes
     expect(svg).toContain('>0.83</text>'); // 50 / 60
     expect(svg).toContain('>0.75</text>'); // 30 / 40
+    // the counts too, in brackets under the fractions, unless turned off
+    for (const v of cm.flat()) expect(svg).toContain(`>(${v})</text>`);
+    expect(renderConfusionMatrix(cm, { format: 'svg', classNames: names, normalize: 'true', showCounts: false })).not.toContain('>(50)</text>');
   });
 
   it('per-class bars in both formats, and writePlot picks the format from the extension', async () => {

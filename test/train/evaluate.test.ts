@@ -1,0 +1,57 @@
+/** evaluate() and predict() call forms: model-first (its own device), device-first, tensors. */
+import { describe, expect, it } from 'vitest';
+import { ferResNet18 } from '../../src/nn/resnet.js';
+import { evaluate, predict } from '../../src/train/evaluate.js';
+import { syntheticFaces } from '../../src/data/synthetic.js';
+import { FER_PIXELS } from '../../src/data/dataset.js';
+import { InputError } from '../../src/errors.js';
+import { useDevice } from '../helpers.js';
+
+describe('evaluate and predict', () => {
+  const device = useDevice();
+  const faces = syntheticFaces({ perClass: 3, seed: 21 });
+  const images = Array.from({ length: 6 }, (_, i) => faces.pixels.slice(i * FER_PIXELS, (i + 1) * FER_PIXELS));
+
+  it('evaluate(model, data) equals evaluate(device, model, data)', async () => {
+    const d = device();
+    const model = ferResNet18(d, { width: 4, seed: 4 });
+    const a = await evaluate(model, faces, { split: 'Training' });
+    const b = await evaluate(d, model, faces, { split: 'Training' });
+    expect(a.toJSON()).toEqual(b.toJSON());
+    expect(a.confusionMatrix!.flat().reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it('predict(model, images) equals predict(device, model, images); a tensor of the normalised images gives the same probabilities', async () => {
+    const d = device();
+    const model = ferResNet18(d, { width: 4, seed: 5 });
+    const a = await predict(model, images);
+    const b = await predict(d, model, images);
+    expect(a).toEqual(b);
+    const x = new Float32Array(images.length * FER_PIXELS);
+    images.forEach((img, i) => img.forEach((v, j) => (x[i * FER_PIXELS + j] = (v / 255 - 0.5) / 0.5)));
+    const t = d.tensor(x, [images.length, 1, 48, 48]);
+    const c = await predict(model, t);
+    t.dispose();
+    expect(c.map((p) => p.label)).toEqual(a.map((p) => p.label));
+    c.forEach((p, i) => {
+      expect(p.file).toBeUndefined();
+      for (const [name, v] of Object.entries(p.probabilities)) expect(v).toBeCloseTo(a[i]!.probabilities[name]!, 5);
+    });
+    expect(model.training).toBe(true); // restored after the eval-mode pass
+    model.dispose();
+  });
+
+  it('a tensor of the wrong shape, or TTA on a tensor, is an InputError naming the shape', async () => {
+    const d = device();
+    const model = ferResNet18(d, { width: 4, seed: 6 });
+    const bad = d.zeros([2, 3, 48, 48]);
+    await expect(predict(model, bad)).rejects.toThrow(InputError);
+    await expect(predict(model, bad)).rejects.toThrow(/\[N, 1, 48, 48\].*\[2, 3, 48, 48\]/);
+    const ok = d.zeros([1, 1, 48, 48]);
+    await expect(predict(model, ok, { tta: true })).rejects.toThrow(/TTA/);
+    bad.dispose();
+    ok.dispose();
+    model.dispose();
+  });
+});
