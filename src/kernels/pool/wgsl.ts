@@ -118,31 +118,17 @@ fn main(${GRID_ARGS}) {
 }`,
 };
 
-/** One invocation per (n, c) plane: the mean of its HW values. */
-export const GLOBAL_AVG_POOL: Kernel = {
-  name: 'globalAvgPool2d',
-  code: /* wgsl */ `
+/**
+ * One invocation per (n, c) plane: the mean of its HW values, summed in f32. The f16 variant
+ * (f16 inference) reads half-precision input and writes f32.
+ */
+function globalAvgPoolKernel(input: 'f32' | 'f16'): Kernel {
+  return {
+    name: 'globalAvgPool2d',
+    code: /* wgsl */ `${input === 'f16' ? 'enable f16;' : ''}
 struct Params { n: u32, HW: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@compute @workgroup_size(256)
-fn main(${GRID_ARGS}) {
-  ${LINEAR_INDEX}
-  if (i >= p.n) { return; }
-  var s = 0.0;
-  for (var k = 0u; k < p.HW; k++) { s += x[i * p.HW + k]; }
-  y[i] = s / f32(p.HW);
-}`,
-};
-
-/** GLOBAL_AVG_POOL over an f16 input (f16 inference), summed and written in f32. */
-export const GLOBAL_AVG_POOL_F16: Kernel = {
-  name: 'globalAvgPool2d',
-  code: /* wgsl */ `enable f16;
-struct Params { n: u32, HW: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f16>;
+@group(0) @binding(1) var<storage, read> x: array<${input}>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(256)
 fn main(${GRID_ARGS}) {
@@ -152,7 +138,11 @@ fn main(${GRID_ARGS}) {
   for (var k = 0u; k < p.HW; k++) { s += f32(x[i * p.HW + k]); }
   y[i] = s / f32(p.HW);
 }`,
-};
+  };
+}
+
+export const GLOBAL_AVG_POOL: Kernel = globalAvgPoolKernel('f32');
+export const GLOBAL_AVG_POOL_F16: Kernel = globalAvgPoolKernel('f16');
 
 export const GLOBAL_AVG_POOL_BACKWARD: Kernel = {
   name: 'globalAvgPool2dBackward',
