@@ -128,6 +128,20 @@ export function chooseTiling(
     const invocations = Math.ceil(dims.rows / heuristic.bm) * Math.ceil(dims.cols / heuristic.bn);
     while (invocations * splits < 1 << 15 && dims.depth / (splits * 2) >= 256) splits *= 2;
   }
+  if (op === 'conv2dBackwardWeight' && software) {
+    // Few columns (C·R·S < 64·bn: the stem and the first stages of narrow models): lavapipe runs
+    // one workgroup per thread, so one 64-wide workgroup of mostly clamped duplicate columns
+    // leaves the other threads idle. Size the workgroup to the columns and split the reduction
+    // into >= 16 workgroups. fer-resnet18(8) step: stem 145 -> 15 ms, 8->8 at 48x48 214 -> 45 ms,
+    // 16->16 at 24x24 62 -> 19 ms (bench/lab/bww-small.ts); wider layers keep the default.
+    const lanes = heuristic.sg || 8;
+    const wg = Math.ceil(Math.ceil(dims.cols / heuristic.bn) / lanes) * lanes;
+    if (wg < heuristic.wg) {
+      heuristic.wg = wg;
+      const groups = Math.ceil(dims.rows / heuristic.bm);
+      while (groups * splits < 16 && dims.depth / (splits * 2) >= 1024) splits *= 2;
+    }
+  }
   const t: Tiling = { ...heuristic, splits, ...tuned(device, op), ...overrides.get(device)?.[op] };
   // broadcasts need whole subgroups of at least sg lanes: turn them off where that may not hold
   if (t.sg > 0 && (t.sg > sgLanes || t.wg % t.sg !== 0)) t.sg = 0;
