@@ -10,7 +10,7 @@
  *   per-class.png          PrivateTest, single crop: precision, recall, F1 per class
  *
  *   npx tsx scripts/model-report.ts --data ../shared/data/fer2013 [--weights models/fer-resnet18.safetensors] [--tta]
- *       [--out docs/results] [--train-command "npx tsx src/cli/main.ts train …"] [--train-log runs/x/train-log.jsonl]
+ *       [--out docs/results] [--train-command "npx tsx src/cli/main.ts train …"]… [--train-log runs/x/train-log.jsonl]…
  *
  * Each image's prediction is computed once per split and view (single crop / TTA); the
  * "without Training duplicates" rows use the same predictions minus those images, so they equal
@@ -39,15 +39,15 @@ const { values: a } = parseArgs({
     'no-public': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/results' },
     'batch-size': { type: 'string', default: '256' },
-    'train-command': { type: 'string' },
-    'train-log': { type: 'string' },
+    'train-command': { type: 'string', multiple: true },
+    'train-log': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (a.help || !a.data) {
   console.error(
     'usage: npx tsx scripts/model-report.ts --data <fer2013 folder|csv> [--weights w.safetensors] [--tta] [--no-public] [--out docs/results]\n' +
-      '         [--train-command "…"] [--train-log train-log.jsonl] [--batch-size 256]',
+      '         [--train-command "…"]… [--train-log train-log.jsonl]… (one per training stage) [--batch-size 256]',
   );
   process.exit(a.help ? 0 : 1);
 }
@@ -170,11 +170,14 @@ await writePlot(cmPng, {
 });
 await writePlot(barsPng, { type: 'perClassBars', report: headline.report, title: 'FER2013 PrivateTest: precision, recall, F1' });
 
-const trainLog = a['train-log'] ?? path.join(path.dirname(weights), 'train-log.jsonl');
-let training: { epochs: unknown[] } | null = null;
-if (fs.existsSync(trainLog)) {
-  training = { epochs: fs.readFileSync(trainLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
+// A model trained in stages (a run, then a fine-tuning run with --init) has one log and one command per stage.
+const trainCommands = a['train-command'] ?? [];
+const trainLogs = (a['train-log'] ?? [path.join(path.dirname(weights), 'train-log.jsonl')]).filter((f) => fs.existsSync(f));
+const training = trainLogs.map((f, i) => ({
+  log: rel(f),
+  command: trainCommands[i] ?? null,
+  epochs: fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+}));
 const evalCommand = ['npx tsx scripts/model-report.ts', '--data', a.data, ...(a.weights ? ['--weights', a.weights] : []), ...(a.tta ? ['--tta'] : []), ...(a.out !== 'docs/results' ? ['--out', a.out!] : [])].join(' ');
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const f3 = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
@@ -185,7 +188,7 @@ const json = {
   ferGpuVersion: VERSION,
   adapter,
   command: evalCommand,
-  trainCommand: a['train-command'] ?? null,
+  trainCommands,
   weights: {
     file: rel(weights),
     bytes: weightBytes.length,
@@ -237,7 +240,7 @@ md.push(
   'Reproduce:',
   '',
   '```sh',
-  ...(a['train-command'] ? [`${a['train-command']}`] : ['# (training command: pass --train-command to record it here)']),
+  ...(trainCommands.length ? trainCommands : ['# (training command: pass --train-command to record it here)']),
   evalCommand,
   `npx tsx src/cli/main.ts eval --data ${a.data}${a.weights ? ` --weights ${a.weights}` : ''} --split PrivateTest --exclude-train-duplicates`,
   '```',

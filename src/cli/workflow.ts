@@ -1,6 +1,8 @@
 /**
  * `fer-gpu train`, `eval` and `predict`.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createDevice } from '../gpu/device.js';
 import { InputError } from '../errors.js';
@@ -47,6 +49,7 @@ export function registerWorkflow(program: Command): void {
     .option('--data <csv|dir>', 'fer2013.csv or an image folder (default: built-in synthetic faces)')
     .option('--on-error <mode>', 'bad rows or images in --data: throw (stop, naming the file and line) or skip (skip and report them)', 'throw')
     .option('--width <n>', 'channels of the first stage', int('width'), 16)
+    .option('--init <weights>', 'start from these weights (fine-tuning; the width comes from the file) with a fresh optimizer and schedule')
     .option('--epochs <n>', 'epochs', int('epochs'), 10)
     .option('--batch-size <n>', 'batch size', int('batch-size'), 64)
     .option('--optimizer <name>', 'sgd or adamw', 'sgd')
@@ -66,13 +69,20 @@ export function registerWorkflow(program: Command): void {
     .option('--out <dir>', 'output folder for checkpoints and the log', 'runs/fer-resnet18')
     .option('--resume', 'continue the run in --out')
     .option('--json', 'print the result as JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const log = o.json ? () => {} : (s: string) => console.log(s);
+      if (o.init && o.resume) throw new InputError('--init starts a new run from weights and --resume continues one: pass one of them');
       let data = await dataFor(o.data, log, o.onError);
       if (!data.splits.includes(1) && !data.splits.includes(4)) data = holdout(data, { fraction: 0.1, seed: o.seed });
       const device = await createDevice();
       try {
-        const model = ferResNet18(device, { width: o.width, seed: o.seed });
+        // The width of a fine-tuned or resumed run comes from its weights.
+        const last = join(o.out, 'last.safetensors');
+        const from: string | undefined = o.init ?? (o.resume && existsSync(last) ? last : undefined);
+        const model = from ? loadModel(device, from).model : ferResNet18(device, { width: o.width, seed: o.seed });
+        if (from && cmd.getOptionValueSource('width') === 'cli' && model.width !== o.width) {
+          throw new InputError(`--width ${o.width} does not match ${from}, a fer-resnet18(${model.width})`);
+        }
         const schedule =
           o.schedule === 'step' ? { kind: 'step' as const, stepSize: Math.max(1, Math.floor(o.epochs / 3)) }
           : o.schedule === 'one-cycle' ? { kind: 'one-cycle' as const }

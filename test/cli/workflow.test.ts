@@ -93,4 +93,25 @@ describe('fer-gpu predict / eval with the default weights', () => {
     expect(r.err).toMatch(/needs a split other than Training/);
     expect(run(['eval', '--data', csv, '--split', 'Private']).err).toMatch(/--split must be one of/);
   });
+
+  it('train --init starts from the given weights (width from the file) and checks its flags', async () => {
+    const out = path.join(dir, 'ft');
+    // lr 0 and no weight decay: one step leaves the convolution weights exactly as loaded.
+    const r = run(['train', '--data', csv, '--init', weights, '--epochs', '1', '--batch-size', '4', '--lr', '0', '--weight-decay', '0', '--max-steps', '1', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const { readSafetensors } = await import('../../src/io/safetensors.js');
+    const conv1 = (f: string) => readSafetensors(f).tensors['conv1.weight']!;
+    const tuned = conv1(path.join(out, 'last.safetensors'));
+    expect(tuned.shape).toEqual([4, 1, 3, 3]);
+    expect(Array.from(tuned.data)).toEqual(Array.from(conv1(weights).data));
+    // --resume takes the width from the run's own checkpoint too (the default --width is 16).
+    const resumed = run(['train', '--data', csv, '--epochs', '1', '--batch-size', '4', '--lr', '0', '--weight-decay', '0', '--max-steps', '2', '--out', out, '--resume']);
+    expect(resumed.code, resumed.err).toBe(0);
+    const wide = run(['train', '--data', csv, '--init', weights, '--width', '8', '--epochs', '1', '--out', path.join(dir, 'ft8')]);
+    expect(wide.code).toBe(1);
+    expect(wide.err).toMatch(/--width 8 does not match .*tiny\.safetensors, a fer-resnet18\(4\)/);
+    const both = run(['train', '--data', csv, '--init', weights, '--resume', '--epochs', '1', '--out', out]);
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/--init .* --resume .*one of them/);
+  });
 });
