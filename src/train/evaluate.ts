@@ -3,7 +3,7 @@
  * test-time augmentation (softmax averaged over the crops), and the metrics report.
  */
 import { readFileSync } from 'node:fs';
-import type { Device } from '../gpu/device.js';
+import { createDevice, type Device } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
 import { FER_CLASSES } from '../classes.js';
@@ -162,17 +162,29 @@ export type PredictInputs = Array<string | Uint8Array> | Tensor;
  *
  * Without a model, `predict(device, inputs)` uses the pretrained one shipped in the package (see
  * {@link defaultWeightsPath}; `options.weights` picks another checkpoint), with the mean, std and
- * class names its checkpoint records, and disposes of it afterwards.
+ * class names its checkpoint records, and disposes of it afterwards. `predict(inputs)` does the
+ * same on a device it creates and destroys (simplest; a program that predicts often should keep
+ * one device).
  *
  * @example
- * const [p] = await predict(device, ['face.jpg']);    // the shipped fer-resnet18
+ * const [p] = await predict(['face.jpg']);            // the shipped fer-resnet18, its own device
+ * const preds = await predict(device, ['a.png'], { weights: 'runs/x/best.safetensors' });
  * const preds = await predict(model, ['a.png', 'b.jpg'], { tta: true });
  * console.log(p.label, p.probabilities);
  */
+export async function predict(inputs: Array<string | Uint8Array>, options?: PredictOptions & { weights?: string }): Promise<Prediction[]>;
 export async function predict(model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
 export async function predict(device: Device, inputs: Array<string | Uint8Array>, options?: PredictOptions & { weights?: string }): Promise<Prediction[]>;
 export async function predict(device: Device, model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
 export async function predict(...args: unknown[]): Promise<Prediction[]> {
+  if (Array.isArray(args[0])) {
+    const device = await createDevice();
+    try {
+      return await predict(device, args[0] as Array<string | Uint8Array>, args[1] as PredictOptions & { weights?: string });
+    } finally {
+      device.destroy();
+    }
+  }
   if (args[0] instanceof Module) return predictWith(args[0] as Model, args[1] as PredictInputs, (args[2] ?? {}) as PredictOptions);
   if (args[1] instanceof Module) return predictWith(args[1] as Model, args[2] as PredictInputs, (args[3] ?? {}) as PredictOptions);
   const device = args[0] as Device;

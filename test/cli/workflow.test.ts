@@ -100,7 +100,7 @@ describe('fer-gpu predict / eval with the default weights', () => {
     const r = run(['train', '--data', csv, '--init', weights, '--epochs', '1', '--batch-size', '4', '--lr', '0', '--weight-decay', '0', '--max-steps', '1', '--out', out]);
     expect(r.code, r.err).toBe(0);
     const { readSafetensors } = await import('../../src/io/safetensors.js');
-    const conv1 = (f: string) => readSafetensors(f).tensors['conv1.weight']!;
+    const conv1 = (f: string) => readSafetensors(f).tensors['conv1.weight'] as { shape: readonly number[]; data: Float32Array };
     const tuned = conv1(path.join(out, 'last.safetensors'));
     expect(tuned.shape).toEqual([4, 1, 3, 3]);
     expect(Array.from(tuned.data)).toEqual(Array.from(conv1(weights).data));

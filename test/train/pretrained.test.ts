@@ -85,7 +85,8 @@ describe('default weights', () => {
     const viaDefault = await predict(d, images);
     delete process.env[WEIGHTS_ENV];
     const viaOption = await predict(d, images, { weights: tiny });
-    for (const got of [viaDefault, viaOption]) {
+    const ownDevice = await predict(images, { weights: tiny }); // no device: predict makes one
+    for (const got of [viaDefault, viaOption, ownDevice]) {
       expect(got.map((p) => p.label)).toEqual(expected.map((p) => p.label));
       got.forEach((p, i) => {
         for (const c of FER_CLASSES) expect(p.probabilities[c]).toBeCloseTo(expected[i]!.probabilities[c]!, 5);
