@@ -168,7 +168,7 @@ export type PredictInputs = Array<string | Uint8Array> | Tensor;
  *
  * @example
  * const [p] = await predict(['face.jpg']);            // the shipped fer-resnet18, its own device
- * const preds = await predict(device, ['a.png'], { weights: 'runs/x/best.safetensors' });
+ * const mine = await predict(device, ['a.png'], { weights: 'runs/x/best.safetensors' });
  * const preds = await predict(model, ['a.png', 'b.jpg'], { tta: true });
  * console.log(p.label, p.probabilities);
  */
