@@ -1,21 +1,28 @@
 import { defineConfig } from 'tsup';
 
+// The @stdlib special functions (drift p-values) are bundled into dist (they are devDependencies),
+// so installing fer-gpu does not pull their ~210 packages; their licences go to dist/THIRD-PARTY-NOTICES.md.
+const bundled = [/^@stdlib\//];
+
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
+    // ESM: the library and the CLI share one copy of the code (code splitting: dist/chunk-*.js).
+    entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    splitting: true,
+    dts: { entry: { index: 'src/index.ts' } },
     clean: true,
     target: 'node20',
     external: ['webgpu'],
+    noExternal: bundled,
+    onSuccess: 'node scripts/third-party-notices.mjs',
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
-    format: ['esm'],
-    sourcemap: true,
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    dts: { entry: { index: 'src/index.ts' } },
     target: 'node20',
     external: ['webgpu'],
-    banner: { js: '#!/usr/bin/env node' },
+    noExternal: bundled,
   },
 ]);

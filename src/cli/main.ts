@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `fer-gpu` command line. Exit codes: 0 ok, 1 bad input, 2 runtime failure.
  */

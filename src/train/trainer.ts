@@ -17,7 +17,7 @@ import { DataLoader } from '../data/loader.js';
 import type { AugmentOptions } from '../data/augment/index.js';
 import { LrSchedule, type ScheduleSpec } from './schedules.js';
 import { evaluate } from './evaluate.js';
-import { saveModel, saveTrainState, loadTrainState, type TrainState } from './checkpoint.js';
+import { loadModel, saveModel, saveTrainState, loadTrainState, type TrainState } from './checkpoint.js';
 import { InputError } from '../errors.js';
 
 export interface TrainOptions {
@@ -134,7 +134,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume) {
     if (!out) throw new InputError('train: resume needs outDir');
     if (!existsSync(file('last.safetensors'))) throw new InputError(`train: nothing to resume in ${out} (no last.safetensors)`);
-    const { loadModel } = await import('./checkpoint.js');
     const loaded = loadModel(device, file('last.safetensors'));
     model.loadStateDict(await loaded.model.stateDict());
     loaded.model.dispose();
