@@ -46,4 +46,16 @@ export { LrSchedule, type ScheduleSpec } from './train/schedules.js';
 export { InputError } from './errors.js';
 export { Rng } from './random.js';
 export { VERSION } from './version.js';
+// Types that public signatures name (test/package.test.ts checks that none is missing).
+export type { Kernel, Param } from './gpu/device.js';
+export type { BufferPool } from './gpu/pool.js';
+export type { GradNode, GradMode } from './autograd.js';
+export type { Storage } from './tensor.js';
+export type { RawImage } from './data/image.js';
+export type { SyntheticFacesOptions } from './data/synthetic.js';
+export type { ReadSafetensorsOptions } from './io/safetensors.js';
+export { FER_ARCH } from './io/fer-metadata.js';
+export type { Logger } from './train/trainer.js';
+export type { Model, PredictInputs } from './train/evaluate.js';
+export type { GemmOp, Tiling } from './kernels/matmul/tiling.js';
 export { autotune, tuneKernels, tuneCachePath, type TuneWorkload } from './kernels/matmul/autotune.js';

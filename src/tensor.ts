@@ -24,7 +24,7 @@ export interface TensorOptions {
 }
 
 /** A GPU buffer shared by a tensor and its views (reshape/detach). */
-class Storage {
+export class Storage {
   refs = 1;
   constructor(readonly buffer: GPUBuffer) {}
 }

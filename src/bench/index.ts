@@ -17,7 +17,7 @@ import { SCHEMA_VERSION, SUITES, type BenchReport, type BenchRow, type Iteration
 
 export * from './schema.js';
 export { formatReport } from './table.js';
-export { compareReports, compareChartHtml, mergeReports } from './compare.js';
+export { compareReports, compareChartHtml, mergeReports, type LabeledReport } from './compare.js';
 
 /** Options of {@link runBenchmark}. */
 export interface BenchOptions {

@@ -32,7 +32,8 @@ export type StatTestId =
   | 'TVD'
   | 'empirical_mmd';
 
-interface StatTestDef {
+/** One entry of {@link STATTESTS}. */
+export interface StatTestDef {
   /** Column kinds the test accepts (Evidently's allowed_feature_types). */
   kinds: ColumnKind[];
   /** Evidently's default_threshold. */
@@ -232,6 +233,9 @@ export {
   type DriftReportInput,
   type DriftReportOptions,
   type FeatureDrift,
+  type FeatureStats,
+  type ClassDistribution,
+  type PerformanceSummary,
   type ModelOutputs,
 } from './report.js';
 export { appendHistory, historyEntry, renderDriftHtml, renderTrendHtml, escapeHtml, type DriftHistoryEntry } from './html.js';

@@ -15,7 +15,8 @@ import { classificationReport, type ClassificationReport } from '../metrics/inde
 import { InputError } from '../errors.js';
 import { loadPretrained } from './pretrained.js';
 
-type Model = Module & { numClasses?: number };
+/** A classifier `evaluate`/`predict` can run: a module whose forward gives logits [N, classes]. */
+export type Model = Module & { numClasses?: number };
 
 export interface EvaluateOptions {
   split?: FerSplit | readonly FerSplit[];
