@@ -10,6 +10,7 @@ import { registerWorkflow } from './workflow.js';
 import { runDataCheck } from './data.js';
 import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
+import { registerSetup } from './setup.js';
 
 
 const program = new Command();
@@ -50,6 +51,7 @@ program
   });
 
 registerWorkflow(program);
+registerSetup(program);
 
 /**
  * Commands that parse their own arguments (they are also usable as functions: runDataCheck,

@@ -9,6 +9,7 @@ import { bytesPerElement, Tensor, type TensorOptions, type DType } from '../tens
 import { toHalfArray, toHalfBits } from './half.js';
 import { GradMode } from '../autograd.js';
 import { InputError } from '../errors.js';
+import { softwareDriverHelp } from './software-driver.js';
 
 /** Backends dawn.node can be forced to. */
 export type Backend = 'vulkan' | 'metal' | 'd3d12' | 'opengl' | 'opengles';
@@ -76,13 +77,6 @@ function installGlobals(): void {
   globalsInstalled = true;
 }
 
-const SOFTWARE_DRIVER_HELP = `fer-gpu found no WebGPU adapter.
-On a machine without a GPU, install a software driver:
-  Debian/Ubuntu: sudo bash scripts/install-software-gpu.sh   (from the fer-gpu repository)
-  which installs Mesa's lavapipe Vulkan driver (Mesa >= 24; on Debian 12 from bookworm-backports)
-  and Mesa's EGL/OpenGL for the compatibility fallback (FER_GPU_BACKEND=opengl).
-With an NVIDIA/AMD/Intel GPU, install its Vulkan driver and loader (libvulkan1).`;
-
 async function findAdapter(options: DeviceOptions): Promise<{
   instance: GPU;
   adapter: GPUAdapter;
@@ -125,7 +119,7 @@ async function findAdapter(options: DeviceOptions): Promise<{
     liveInstances.delete(instance);
     tried.push(`${a.backend} backend, ${a.featureLevel} feature level: no adapter`);
   }
-  throw new Error(`${SOFTWARE_DRIVER_HELP}\nTried: ${tried.join('; ')}.`);
+  throw new Error(`${softwareDriverHelp()}\nTried: ${tried.join('; ')}.`);
 }
 
 function guessBackend(requested: Backend | 'default', description: string): Backend | 'default' {

@@ -3,62 +3,20 @@
  * FER2013), used whenever no weights are given: `predict(device, files)`, `fer-gpu predict`,
  * `fer-gpu eval`. `$FER_GPU_WEIGHTS` replaces it with another checkpoint.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { loadModel, type LoadedModel } from './checkpoint.js';
+import { moduleDir, packageRoot } from '../package-root.js';
+
+export { packageRoot };
 
 /** Where the default weights sit inside the package. */
 export const DEFAULT_WEIGHTS_FILE = 'models/fer-resnet18.safetensors';
 
 /** Environment variable naming a checkpoint to use instead of the shipped one. */
 export const WEIGHTS_ENV = 'FER_GPU_WEIGHTS';
-
-/**
- * The folder of this module: `src/train/` under tsx/vitest, `dist/` in the ESM build (both
- * from import.meta.url), `dist/` in the CommonJS build too (esbuild empties import.meta there,
- * so `__dirname` of the CommonJS module wrapper is used).
- */
-function moduleDir(): string | undefined {
-  try {
-    const url = (import.meta as { url?: string }).url;
-    if (url) return path.dirname(fileURLToPath(url));
-  } catch {
-    // not a file: URL (a bundle); fall through
-  }
-  return typeof __dirname === 'string' ? __dirname : undefined;
-}
-
-let cachedRoot: string | null | undefined;
-
-/**
- * The root of the installed fer-gpu package (the folder of its package.json), found by walking
- * up from this module; null when this code was bundled into something else.
- */
-export function packageRoot(): string | null {
-  if (cachedRoot !== undefined) return cachedRoot;
-  cachedRoot = null;
-  let dir = moduleDir();
-  for (let i = 0; dir && i < 6; i++) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'fer-gpu') {
-          cachedRoot = dir;
-          break;
-        }
-      } catch {
-        // unreadable package.json: keep walking up
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return cachedRoot;
-}
 
 /** The shipped checkpoint's path in this installation (whether or not the file is there); null when the package root is unknown. */
 export function shippedWeightsPath(): string | null {
