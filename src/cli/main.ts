@@ -10,6 +10,7 @@ import { registerWorkflow } from './workflow.js';
 import { runDataCheck } from './data.js';
 import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
+import { registerDemo } from './demo.js';
 import { registerSetup } from './setup.js';
 
 
@@ -51,6 +52,7 @@ program
   });
 
 registerWorkflow(program);
+registerDemo(program);
 registerSetup(program);
 
 /**

@@ -42,9 +42,12 @@ export { ROW_SUM_TOLERANCE, type LabelArray, type ProbabilityInput } from './val
 export {
   renderConfusionMatrix,
   renderPerClassBars,
+  renderFaceGrid,
   writePlot,
   type BarsPlotOptions,
   type ConfusionPlotOptions,
+  type FaceGridOptions,
+  type GridFace,
   type PlotFormat,
   type PlotSpec,
 } from './plot.js';

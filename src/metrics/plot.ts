@@ -1,5 +1,5 @@
 /**
- * Confusion-matrix and per-class precision/recall/F1 pictures as PNG (pngjs, text drawn with the
+ * Confusion-matrix, per-class precision/recall/F1 and face-grid pictures as PNG (pngjs, text drawn with the
  * embedded 5x7 bitmap font at 2x, so no native dependency) or SVG. Both formats are drawn from one
  * list of rectangles and text labels, so they show the same layout.
  */
@@ -42,10 +42,21 @@ interface TextItem {
   vertical?: boolean;
 }
 
+/** A gray image (row-major uint8) drawn `scale` times larger, nearest neighbour. */
+interface ImageItem {
+  kind: 'image';
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+  scale: number;
+}
+
 interface Scene {
   width: number;
   height: number;
-  items: (RectItem | TextItem)[];
+  items: (RectItem | TextItem | ImageItem)[];
 }
 
 /** Options of {@link renderConfusionMatrix}. */
@@ -91,10 +102,42 @@ export function renderPerClassBars(report: Pick<ReportData, 'classes'>, options:
   return renderScene(barsScene(report, options), options.format);
 }
 
+/** One face of {@link renderFaceGrid}: a 48x48 gray image and the caption lines under it. */
+export interface GridFace {
+  /** 48 * 48 gray pixels, row-major (as `FerDataset.pixels` holds them). */
+  pixels: Uint8Array;
+  caption: readonly string[];
+  /** Colour of the caption (e.g. green for a right prediction); default dark gray. */
+  color?: string;
+}
+
+/** Options of {@link renderFaceGrid}. */
+export interface FaceGridOptions<F extends PlotFormat = PlotFormat> {
+  format: F;
+  title?: string;
+  /** Faces per row (default 7, one per FER2013 class). */
+  columns?: number;
+  /** Each face is drawn `scale` times larger (default 3). */
+  scale?: number;
+}
+
+/**
+ * Draws faces in a grid with a caption under each (for example the predicted expression and its
+ * probability).
+ * @returns a PNG `Buffer` for `format: 'png'`, an SVG string for `format: 'svg'`.
+ */
+export function renderFaceGrid(faces: readonly GridFace[], options: FaceGridOptions<'png'>): Buffer;
+export function renderFaceGrid(faces: readonly GridFace[], options: FaceGridOptions<'svg'>): string;
+export function renderFaceGrid(faces: readonly GridFace[], options: FaceGridOptions): Buffer | string;
+export function renderFaceGrid(faces: readonly GridFace[], options: FaceGridOptions): Buffer | string {
+  return renderScene(faceGridScene(faces, options), options.format);
+}
+
 /** What {@link writePlot} draws. */
 export type PlotSpec =
   | ({ type: 'confusionMatrix'; cm: readonly (readonly number[])[] } & Omit<ConfusionPlotOptions, 'format'>)
-  | ({ type: 'perClassBars'; report: Pick<ReportData, 'classes'> } & Omit<BarsPlotOptions, 'format'>);
+  | ({ type: 'perClassBars'; report: Pick<ReportData, 'classes'> } & Omit<BarsPlotOptions, 'format'>)
+  | ({ type: 'faceGrid'; faces: readonly GridFace[] } & Omit<FaceGridOptions, 'format'>);
 
 /**
  * Renders a plot and writes it to `path`, choosing PNG or SVG from the extension (.png / .svg).
@@ -107,7 +150,9 @@ export async function writePlot(path: string, plot: PlotSpec): Promise<void> {
   const out =
     plot.type === 'confusionMatrix'
       ? renderConfusionMatrix(plot.cm, { ...plot, format })
-      : renderPerClassBars(plot.report, { ...plot, format });
+      : plot.type === 'perClassBars'
+        ? renderPerClassBars(plot.report, { ...plot, format })
+        : renderFaceGrid(plot.faces, { ...plot, format });
   await writeFile(path, out);
 }
 
@@ -206,6 +251,46 @@ function barsScene(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions
   return { width: Math.ceil(width), height: Math.ceil(height), items };
 }
 
+const FACE_SIZE = 48;
+
+function faceGridScene(faces: readonly GridFace[], options: FaceGridOptions): Scene {
+  const scale = options.scale ?? 3;
+  const columns = options.columns ?? 7;
+  if (faces.length === 0) throw new RangeError('renderFaceGrid: no faces');
+  if (!(Number.isInteger(scale) && scale >= 1) || !(Number.isInteger(columns) && columns >= 1)) {
+    throw new RangeError(`renderFaceGrid: scale and columns must be positive integers, got ${scale} and ${columns}`);
+  }
+  faces.forEach((f, i) => {
+    if (f.pixels.length !== FACE_SIZE * FACE_SIZE) throw new RangeError(`renderFaceGrid: face ${i} has ${f.pixels.length} pixels, not 48x48`);
+  });
+  const lines = Math.max(...faces.map((f) => f.caption.length));
+  const lineHeight = TEXT_HEIGHT + 6;
+  const cellW = Math.max(FACE_SIZE * scale, ...faces.flatMap((f) => f.caption.map(textWidth))) + 16;
+  const cellH = FACE_SIZE * scale + 8 + lines * lineHeight + 12;
+  const top = options.title ? 16 + TEXT_HEIGHT + 16 : 12;
+  const cols = Math.min(columns, faces.length);
+  const width = Math.max(cols * cellW + 16, options.title ? textWidth(options.title) + 32 : 0);
+  const height = top + Math.ceil(faces.length / columns) * cellH;
+  const items: Scene['items'] = [];
+  if (options.title) items.push({ kind: 'text', x: width / 2, y: 16 + TEXT_HEIGHT / 2, text: options.title, anchor: 'middle', color: INK });
+  faces.forEach((f, i) => {
+    const x = 8 + (i % columns) * cellW;
+    const y = top + Math.floor(i / columns) * cellH;
+    items.push({ kind: 'image', x: x + (cellW - FACE_SIZE * scale) / 2, y, width: FACE_SIZE, height: FACE_SIZE, pixels: f.pixels, scale });
+    f.caption.forEach((text, n) => {
+      items.push({ kind: 'text', x: x + cellW / 2, y: y + FACE_SIZE * scale + 8 + n * lineHeight + TEXT_HEIGHT / 2, text, anchor: 'middle', color: f.color ?? INK });
+    });
+  });
+  return { width, height, items };
+}
+
+/** A gray image as a PNG (for SVG's data: URLs). */
+function grayPng(pixels: Uint8Array, width: number, height: number): Buffer {
+  const png = new pngjs.PNG({ width, height });
+  for (let i = 0; i < width * height; i++) png.data.set([pixels[i]!, pixels[i]!, pixels[i]!, 255], i * 4);
+  return pngjs.PNG.sync.write(png);
+}
+
 function renderScene(scene: Scene, format: PlotFormat): Buffer | string {
   if (format === 'svg') return toSvg(scene);
   if (format === 'png') return toPng(scene);
@@ -220,6 +305,11 @@ function toSvg(scene: Scene): string {
   for (const it of scene.items) {
     if (it.kind === 'rect') {
       parts.push(`<rect x="${it.x}" y="${it.y}" width="${it.w}" height="${it.h}" fill="${it.fill}"/>`);
+    } else if (it.kind === 'image') {
+      const href = `data:image/png;base64,${grayPng(it.pixels, it.width, it.height).toString('base64')}`;
+      parts.push(
+        `<image x="${it.x}" y="${it.y}" width="${it.width * it.scale}" height="${it.height * it.scale}" style="image-rendering:pixelated" href="${href}"/>`,
+      );
     } else {
       const rotate = it.vertical ? ` transform="rotate(-90 ${it.x} ${it.y})"` : '';
       parts.push(
@@ -253,6 +343,20 @@ function toPng(scene: Scene): Buffer {
   for (const it of scene.items) {
     if (it.kind === 'rect') {
       fill(it.x, it.y, it.w, it.h, it.fill);
+      continue;
+    }
+    if (it.kind === 'image') {
+      const x0 = Math.round(it.x);
+      const y0 = Math.round(it.y);
+      for (let yy = 0; yy < it.height * it.scale; yy++) {
+        for (let xx = 0; xx < it.width * it.scale; xx++) {
+          const px = x0 + xx;
+          const py = y0 + yy;
+          if (px < 0 || py < 0 || px >= png.width || py >= png.height) continue;
+          const g = it.pixels[Math.floor(yy / it.scale) * it.width + Math.floor(xx / it.scale)]!;
+          png.data.set([g, g, g, 255], (py * png.width + px) * 4);
+        }
+      }
       continue;
     }
     const w = textWidth(it.text);
