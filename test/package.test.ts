@@ -200,6 +200,14 @@ describe('the packed package', () => {
     expect(out).toMatch(/WebGPU adapter found: .+\(\w+, core feature level\)\. No software driver needed/);
   }, 120_000);
 
+  it('fer-gpu demo, the main job (small here: 1 epoch on 140 faces)', () => {
+    const out = sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['demo', '--epochs', '1', '--images', '140', '--out', 'demo'], app);
+    expect(out).toMatch(/^fer-gpu demo on .+ feature level\); output in demo\/$/m);
+    expect(out).toMatch(/ \d+ of 14 as drawn\./);
+    expect(out).toMatch(/accuracy +\d\.\d\d +14\n/);
+    for (const picture of ['sample-faces.png', 'confusion-matrix.png']) expect(fs.existsSync(path.join(app, 'demo', picture))).toBe(true);
+  }, 300_000);
+
   describe("the README's programs, as written there", () => {
     const programs = readmePrograms();
 
