@@ -12,7 +12,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import ts from 'typescript';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticFaces } from '../src/data/synthetic.js';
 import { FER_PIXELS, type FerDataset } from '../src/data/dataset.js';
 import { FER_CLASSES } from '../src/classes.js';
@@ -129,6 +129,8 @@ describe('the packed package', () => {
     writeFaces('faces-january', 'test', syntheticFaces({ perClass: 8, seed: 6, split: 'Test' }));
     writeFaces('faces-june', 'test', syntheticFaces({ perClass: 8, seed: 7, split: 'Test' }));
   }, 300_000);
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true })); // the app's node_modules is 140 MB
 
   it('holds dist (no source maps), the shipped model, the software-driver installer and the licences of the bundled code', () => {
     expect(packedFiles).toEqual(
