@@ -100,13 +100,7 @@ export class BatchNorm2d extends Module {
   foldedInto(conv: Conv2d): { weight: Tensor; bias: Tensor; packedWeight: Tensor; packedHalf(): Tensor } {
     if (this.folded?.conv !== conv) {
       this.dropFolded();
-      const f = foldBatchNormIntoConv(conv.weight, conv.bias, {
-        weight: this.weight,
-        bias: this.bias,
-        runningMean: this.runningMean,
-        runningVar: this.runningVar,
-        eps: this.options.eps ?? 1e-5,
-      });
+      const f = this.fold(conv);
       // the layout the vec4 forward kernels read (packConv2dWeight), made once with the fold
       const packedWeight = packConv2dWeight(f.weight);
       for (const t of [f.weight, f.bias, packedWeight]) this.device.untrack(t);
@@ -128,6 +122,21 @@ export class BatchNorm2d extends Module {
       this.folded = folded;
     }
     return this.folded;
+  }
+
+  /**
+   * `conv`'s weight and bias with this batch norm's running statistics folded in, as fresh
+   * tensors that the caller owns (foldedInto keeps a cached copy for inference; ONNX export reads
+   * this one).
+   */
+  fold(conv: Conv2d): { weight: Tensor; bias: Tensor } {
+    return foldBatchNormIntoConv(conv.weight, conv.bias, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      eps: this.options.eps ?? 1e-5,
+    });
   }
 
   private folded: { conv: Conv2d; weight: Tensor; bias: Tensor; packedWeight: Tensor; packedHalf(): Tensor; dispose(): void } | null = null;
