@@ -1,6 +1,7 @@
 /**
  * The `__metadata__` entries fer-gpu puts in its safetensors checkpoints, so a checkpoint says
- * how to rebuild the model and preprocess images: architecture, width, normalization, classes.
+ * how to rebuild the model and preprocess images: architecture, width, normalization, classes,
+ * and, when fitted, calibration (temperature, per-class logit bias).
  */
 import { FER_CLASSES } from '../classes.js';
 import { InputError } from '../errors.js';
@@ -12,6 +13,10 @@ export const FER_METADATA_KEYS = {
   mean: 'fer-gpu.mean',
   std: 'fer-gpu.std',
   classes: 'fer-gpu.classes',
+  /** Calibration (optional): probabilities = softmax(logits / temperature + logitBias). */
+  temperature: 'fer-gpu.temperature',
+  /** Per-class logit bias, comma-separated in class order (optional; see temperature). */
+  logitBias: 'fer-gpu.logit-bias',
 } as const;
 
 /** The one architecture fer-gpu checkpoints hold today. */
@@ -27,6 +32,13 @@ export interface FerCheckpointInfo {
   std: number;
   /** Class names in label-id order. */
   classes: string[];
+  /**
+   * Calibration, when the checkpoint has it: calibrated probabilities are
+   * softmax(logits / temperature + logitBias); an absent part is 1 (temperature) or 0 (bias).
+   */
+  temperature?: number;
+  /** One logit offset per class (see temperature). */
+  logitBias?: number[];
 }
 
 /**
@@ -39,16 +51,26 @@ export function ferMetadata({
   mean = 0.5,
   std = 0.5,
   classes = FER_CLASSES,
+  temperature,
+  logitBias,
 }: {
   width: number;
   mean?: number;
   std?: number;
   classes?: readonly string[];
+  temperature?: number;
+  logitBias?: readonly number[];
 }): Record<string, string> {
   if (!Number.isSafeInteger(width) || width <= 0) throw new InputError(`width must be a positive integer, got ${width}`);
   if (!Number.isFinite(mean)) throw new InputError(`mean must be a finite number, got ${mean}`);
   if (!(Number.isFinite(std) && std > 0)) throw new InputError(`std must be a positive number, got ${std}`);
   checkClasses(classes, 'classes');
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature > 0)) {
+    throw new InputError(`temperature must be a positive number, got ${temperature}`);
+  }
+  if (logitBias !== undefined && (logitBias.length !== classes.length || !logitBias.every(Number.isFinite))) {
+    throw new InputError(`logitBias must hold ${classes.length} finite numbers (one per class), got [${logitBias.join(', ')}]`);
+  }
   return {
     format: 'pt',
     [FER_METADATA_KEYS.arch]: FER_ARCH,
@@ -56,6 +78,8 @@ export function ferMetadata({
     [FER_METADATA_KEYS.mean]: String(mean),
     [FER_METADATA_KEYS.std]: String(std),
     [FER_METADATA_KEYS.classes]: classes.join(','),
+    ...(temperature !== undefined ? { [FER_METADATA_KEYS.temperature]: String(temperature) } : {}),
+    ...(logitBias !== undefined ? { [FER_METADATA_KEYS.logitBias]: logitBias.join(',') } : {}),
   };
 }
 
@@ -80,10 +104,11 @@ export function parseFerMetadata(meta: Record<string, string>, file = 'checkpoin
     if (!(Number.isSafeInteger(width) && width > 0)) throw bad(FER_METADATA_KEYS.width, 'must be a positive integer');
   }
 
+  const toNumber = (text: string): number => (text.trim() === '' ? NaN : Number(text));
   const number = (key: string, fallback: number): number => {
     const text = get(key);
     if (text === undefined) return fallback;
-    const value = text.trim() === '' ? NaN : Number(text);
+    const value = toNumber(text);
     if (!Number.isFinite(value)) throw bad(key, 'must be a finite number');
     return value;
   };
@@ -95,7 +120,19 @@ export function parseFerMetadata(meta: Record<string, string>, file = 'checkpoin
   const classes = classesText === undefined ? [...FER_CLASSES] : classesText.split(',');
   checkClasses(classes, `${file}: metadata "${FER_METADATA_KEYS.classes}"`);
 
-  return { arch: FER_ARCH, width, mean, std, classes };
+  const info: FerCheckpointInfo = { arch: FER_ARCH, width, mean, std, classes };
+  if (get(FER_METADATA_KEYS.temperature) !== undefined) {
+    info.temperature = number(FER_METADATA_KEYS.temperature, 1);
+    if (!(info.temperature > 0)) throw bad(FER_METADATA_KEYS.temperature, 'must be positive');
+  }
+  const biasText = get(FER_METADATA_KEYS.logitBias);
+  if (biasText !== undefined) {
+    info.logitBias = biasText.split(',').map(toNumber);
+    if (info.logitBias.length !== classes.length || !info.logitBias.every(Number.isFinite)) {
+      throw bad(FER_METADATA_KEYS.logitBias, `must hold ${classes.length} comma-separated finite numbers, one per class`);
+    }
+  }
+  return info;
 }
 
 function checkClasses(classes: readonly string[], what: string): void {

@@ -22,7 +22,22 @@ describe('fer-gpu checkpoint metadata', () => {
     expect(ferMetadata({ width: 8 })['fer-gpu.classes']).toBe(FER_CLASSES.join(','));
   });
 
+  it('reads and writes the calibration (temperature, per-class logit bias) when present', () => {
+    const meta = ferMetadata({ width: 8, classes: ['a', 'b', 'c'], temperature: 1.25, logitBias: [0.5, -0.25, 0] });
+    expect(meta['fer-gpu.temperature']).toBe('1.25');
+    expect(meta['fer-gpu.logit-bias']).toBe('0.5,-0.25,0');
+    expect(parseFerMetadata(meta)).toMatchObject({ temperature: 1.25, logitBias: [0.5, -0.25, 0] });
+    const plain = parseFerMetadata(ferMetadata({ width: 8 }));
+    expect('temperature' in plain || 'logitBias' in plain).toBe(false);
+    expect(() => ferMetadata({ width: 8, temperature: 0 })).toThrow(/temperature must be a positive number/);
+    expect(() => ferMetadata({ width: 8, logitBias: [1, 2] })).toThrow(/logitBias must hold 7 finite numbers/);
+  });
+
   it.each([
+    [{ 'fer-gpu.temperature': '-1' }, /"fer-gpu\.temperature" must be positive, got "-1"/],
+    [{ 'fer-gpu.temperature': 'warm' }, /"fer-gpu\.temperature" must be a finite number/],
+    [{ 'fer-gpu.logit-bias': '1,2,3' }, /"fer-gpu\.logit-bias" must hold 7 comma-separated finite numbers/],
+    [{ 'fer-gpu.logit-bias': '0,0,0,0,0,0,x' }, /"fer-gpu\.logit-bias" must hold 7/],
     [{ 'fer-gpu.arch': 'resnet50' }, /m\.safetensors: metadata "fer-gpu\.arch" must be "fer-resnet18".*got "resnet50"/],
     [{ 'fer-gpu.width': '4.5' }, /"fer-gpu\.width" must be a positive integer, got "4\.5"/],
     [{ 'fer-gpu.width': '0' }, /"fer-gpu\.width" must be a positive integer/],
