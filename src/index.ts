@@ -43,6 +43,7 @@ export {
   WEIGHTS_ENV,
 } from './train/pretrained.js';
 export { LrSchedule, type ScheduleSpec } from './train/schedules.js';
+export { exportOnnx, ONNX_NAMES, DEFAULT_OPSET, type ExportOnnxOptions } from './onnx/index.js';
 export { InputError } from './errors.js';
 export { Rng } from './random.js';
 export { VERSION } from './version.js';
