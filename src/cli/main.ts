@@ -12,12 +12,13 @@ import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerSetup } from './setup.js';
+import { registerExport } from './export.js';
 
 
 const program = new Command();
 program
   .name('fer-gpu')
-  .description('Facial-expression recognition on WebGPU: train, evaluate, predict, check data, benchmark.')
+  .description('Facial-expression recognition on WebGPU: train, evaluate, predict, export to ONNX, check data, benchmark.')
   .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
@@ -54,6 +55,7 @@ program
 registerWorkflow(program);
 registerDemo(program);
 registerSetup(program);
+registerExport(program);
 
 /**
  * Commands that parse their own arguments (they are also usable as functions: runDataCheck,
