@@ -243,4 +243,9 @@ describe('the packed package', () => {
       expect(fs.readFileSync(path.join(app, 'drift.html'), 'utf8')).toContain('faces-june');
     }, 300_000);
   });
+
+  it('the bin exports the shipped model to ONNX (protobufjs installed as a dependency)', () => {
+    expect(sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['export', '--onnx', 'fer.onnx'], app)).toMatch(/^wrote fer\.onnx \(\d+ KiB\): fer-resnet18/);
+    expect(fs.statSync(path.join(app, 'fer.onnx')).size).toBeGreaterThan(100_000);
+  }, 120_000);
 });
