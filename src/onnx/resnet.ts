@@ -1,13 +1,19 @@
 /**
- * fer-resnet18 as an ONNX graph, the way fer-gpu runs it for inference: every batch norm folded
+ * fer-resnet18 as an ONNX model, the way fer-gpu runs it for inference: every batch norm folded
  * into the convolution before it (BatchNorm2d.fold, the same fold as the GPU inference path),
- * then ReLU, the residual Add, global average pooling, Flatten and Gemm (the fc layer).
+ * then ReLU, the residual Add, global average pooling, Flatten and Gemm (the fc layer); then
+ * optionally the calibrated softmax.
  */
 import { InputError } from '../errors.js';
+import { FER_CLASSES, FER_IMAGE_SIZE } from '../classes.js';
+import { VERSION } from '../version.js';
 import type { Tensor } from '../tensor.js';
 import type { BatchNorm2d, Conv2d } from '../nn/layers.js';
 import type { BasicBlock, FerResNet18 } from '../nn/resnet.js';
-import type { GraphBuilder } from './graph.js';
+import { ferMetadata } from '../io/fer-metadata.js';
+import { GraphBuilder } from './graph.js';
+import type { OnnxModel, OnnxValue } from './proto.js';
+import { DEFAULT_OPSET, ONNX_NAMES, checkOpset, type ExportOnnxOptions } from './options.js';
 
 /** A value of the graph and its channel count (checked against each layer's weight). */
 interface Value {
@@ -72,7 +78,7 @@ async function basicBlock(g: GraphBuilder, name: string, block: BasicBlock, x: V
  * ([N, numClasses]). Reads the weights back from the GPU; the model is not changed.
  * @throws InputError when a layer's weight does not fit its input, or a weight is not finite.
  */
-export async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input: { name: string; channels: number }, logits: string): Promise<void> {
+async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input: Value, logits: string): Promise<void> {
   let x = relu(g, 'relu', await convBn(g, 'conv1', model.conv1, model.bn1, input));
   for (const [i, stage] of model.layers.entries()) {
     for (const [j, block] of (stage.children() as BasicBlock[]).entries()) x = await basicBlock(g, `layer${i + 1}.${j}`, block, x);
@@ -85,4 +91,52 @@ export async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input
   const inputs = [flat, weight];
   if (model.fc.bias) inputs.push(g.initializer('fc.bias', [classes], await read(model.fc.bias, 'fc.bias')));
   g.node('Gemm', 'fc', inputs, { transB: 1 }, logits);
+}
+
+/**
+ * fer-resnet18 as a whole ONNX model (see exportOnnx): the body, the optional calibrated softmax,
+ * the inputs and outputs, and the checkpoint's metadata.
+ */
+export async function ferResNet18Onnx(model: FerResNet18, options: ExportOnnxOptions): Promise<OnnxModel> {
+  const { opset = DEFAULT_OPSET, dynamicBatch = true, withSoftmax = false, mean = 0.5, std = 0.5, classes = FER_CLASSES, temperature, logitBias } = options;
+  checkOpset(opset, 'exportOnnx: opset');
+  if (classes.length !== model.numClasses) {
+    throw new InputError(`exportOnnx: the model has ${model.numClasses} outputs (fc.weight [${model.fc.weight.shape.join(', ')}]) but ${classes.length} class names were given`);
+  }
+  let metadata: Record<string, string>;
+  try {
+    metadata = ferMetadata({ width: model.width, mean, std, classes, temperature, logitBias });
+  } catch (e) {
+    throw new InputError(`exportOnnx: ${(e as Error).message}`);
+  }
+  delete metadata.format; // safetensors' marker of PyTorch's tensor layout, not an ONNX notion
+
+  const batch = dynamicBatch ? ONNX_NAMES.batch : 1;
+  const inChannels = model.conv1.inChannels;
+  const k = model.numClasses;
+  const g = new GraphBuilder();
+  await ferResNet18Body(g, model, { name: ONNX_NAMES.input, channels: inChannels }, ONNX_NAMES.logits);
+  const outputs: OnnxValue[] = [{ name: ONNX_NAMES.logits, shape: [batch, k], docString: `class scores in the order ${classes.join(', ')}` }];
+  if (withSoftmax) {
+    let x: string = ONNX_NAMES.logits;
+    if (temperature !== undefined) x = g.node('Div', 'temperature', [x, g.initializer('temperature.value', [], Float32Array.of(temperature))]);
+    if (logitBias !== undefined) x = g.node('Add', 'logit_bias', [x, g.initializer('logit_bias.value', [k], Float32Array.from(logitBias))]);
+    g.node('Softmax', 'softmax', [x], { axis: 1 }, ONNX_NAMES.probabilities);
+    outputs.push({ name: ONNX_NAMES.probabilities, shape: [batch, k], docString: 'softmax(logits / temperature + logit_bias)' });
+  }
+  const size = FER_IMAGE_SIZE;
+  const arch = `fer-resnet18(${model.width})`;
+  return {
+    graphName: arch,
+    docString:
+      `${arch} facial-expression classifier exported by fer-gpu ${VERSION}. Input '${ONNX_NAMES.input}': ` +
+      `${size}x${size} gray faces as (pixel / 255 - ${mean}) / ${std}. Classes: ${classes.join(', ')}.`,
+    opset,
+    producerVersion: VERSION,
+    inputs: [{ name: ONNX_NAMES.input, shape: [batch, inChannels, size, size], docString: `(pixel / 255 - ${mean}) / ${std}, NCHW` }],
+    outputs,
+    nodes: g.nodes,
+    initializers: g.initializers,
+    metadata,
+  };
 }
