@@ -1,6 +1,7 @@
 /**
  * Peer frameworks run on the same workloads, in child processes: TensorFlow.js's WebGPU backend
- * on the same Dawn adapter (bench/peers/tfjs.ts) and PyTorch on the CPU
+ * on the same Dawn adapter (bench/peers/tfjs.ts), fer-gpu's own ONNX export in onnxruntime-node
+ * on the CPU (bench/peers/onnxruntime.ts, inference rows) and PyTorch on the CPU
  * (bench/peers/torch_bench.py). Both live in the fer-gpu repository (not in the npm package), so
  * peers run from a checkout; anything missing makes the peer 'skipped' with the reason.
  *
@@ -91,6 +92,15 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
           return 'devDependency @tensorflow/tfjs-backend-webgpu is not installed (npm install in the checkout)';
         }
         return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'tfjs.ts'), ...args], root, o.log);
+      },
+    },
+    {
+      name: 'onnxruntime-cpu',
+      run: () => {
+        if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
+        const root = path.dirname(path.dirname(dir));
+        if (!fs.existsSync(path.join(root, 'node_modules', 'onnxruntime-node'))) return 'devDependency onnxruntime-node is not installed (npm install in the checkout)';
+        return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'onnxruntime.ts'), ...args], root, o.log);
       },
     },
     {
