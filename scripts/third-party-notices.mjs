@@ -1,8 +1,9 @@
 /**
  * Writes dist/THIRD-PARTY-NOTICES.md: the licences of the code bundled into dist (the @stdlib
  * special functions behind the drift p-values, Apache-2.0, with the attributions of the Boost,
- * Cephes and FreeBSD code they port). Run by the build (tsup.config.ts); the list of packages comes
- * from bundling src/drift/special.ts, so it is exactly what dist holds.
+ * Cephes and FreeBSD code they port; ONNX's onnx.proto as the ONNX exporter's schema, Apache-2.0).
+ * Run by the build (tsup.config.ts); the list of packages comes from bundling
+ * src/drift/special.ts, so it is exactly what dist holds.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,6 +47,9 @@ const out = [
   `fer-gpu's dist/ bundles these ${packages.length} packages of stdlib (https://github.com/stdlib-js/stdlib), licensed under the Apache License 2.0 (some also under the Boost Software License 1.0 for the Boost code they port, as their attributions below say):`,
   '',
   ...packages.map((p) => `- ${p.name}@${p.version} (${p.license})`),
+  '',
+  "It also holds ONNX's schema `onnx.proto` (ONNX 1.12.0, https://github.com/onnx/onnx, Copyright ONNX Project Contributors, " +
+    'Apache License 2.0, text below) as a protobufjs descriptor, for the ONNX export (src/onnx/schema.ts).',
   '',
   '## NOTICE',
   '',
