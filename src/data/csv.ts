@@ -144,7 +144,16 @@ async function parseCsv(file: string, size: number, onError: OnError): Promise<F
   const training = splitId('Training');
   let cols: Columns | null = null;
 
-  const parser = fs.createReadStream(file).pipe(parse({ info: true, relax_column_count: true, bom: true, skip_empty_lines: true }));
+  const parser = parse({ info: true, relax_column_count: true, bom: true, skip_empty_lines: true });
+  // pipe() does not forward the file's errors (EACCES, EIO…): route them into the parser, so the
+  // loop below rejects instead of the process dying of an unhandled 'error' event.
+  let readError: Error | undefined;
+  const input = fs.createReadStream(file);
+  input.on('error', (e) => {
+    readError = e;
+    parser.destroy(e);
+  });
+  input.pipe(parser);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
@@ -163,11 +172,13 @@ async function parseCsv(file: string, size: number, onError: OnError): Promise<F
     }
   } catch (e) {
     if (e instanceof FerDataError) throw e;
-    // csv-parse errors (e.g. an unclosed quote) say where; I/O errors say what.
+    if (readError) throw new FerDataError(file, `cannot read CSV: ${readError.message}`);
+    // csv-parse errors (e.g. an unclosed quote) say where.
     const where = (e as { lines?: number }).lines;
     throw new FerDataError(where ? `${file}:${where}` : file, `cannot parse CSV: ${(e as Error).message}`);
   } finally {
     parser.destroy();
+    input.destroy();
   }
   if (!cols) throw new FerDataError(file, 'empty file (expected header emotion,pixels,Usage)');
   return builder.build(file, issues);
