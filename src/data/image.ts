@@ -18,20 +18,64 @@ function startsWith(bytes: Uint8Array, sig: readonly number[]): boolean {
 }
 
 /**
+ * The most pixels fer-gpu decodes from one image: 64 megapixels (8000x8000). A small file can
+ * claim a huge size (a 388 KB PNG of 20000x20000 decodes to 1.6 GB), so the size in the header
+ * is checked before anything is allocated. Faces need far fewer: everything is resized to 48x48.
+ */
+export const MAX_IMAGE_PIXELS = 64_000_000;
+
+/** Throws a {@link FerDataError} naming `path` when a `width`x`height` image is over {@link MAX_IMAGE_PIXELS}. */
+export function checkImagePixels(width: number, height: number, path: string): void {
+  if (width * height <= MAX_IMAGE_PIXELS) return;
+  throw new FerDataError(
+    path,
+    `the image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels), over the limit of ` +
+      `${MAX_IMAGE_PIXELS / 1e6} megapixels that fer-gpu decodes; downscale it first`,
+  );
+}
+
+/** Width and height from a JPEG's frame header (SOFn), or undefined when the markers before it are unreadable. */
+function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 9 <= b.length && b[i] === 0xff) {
+    const marker = b[i + 1]!;
+    if (marker === 0xff) i++; // fill byte
+    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) i += 2; // markers without a length
+    else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
+    } else if (marker === 0xd9 || marker === 0xda) return undefined;
+    else i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
+  }
+  return undefined;
+}
+
+/**
  * Decodes a JPEG or PNG (chosen by its magic bytes, not its extension) to RGBA.
- * Throws a {@link FerDataError} naming `path` for unknown formats and for unreadable or truncated files.
+ * Throws a {@link FerDataError} naming `path` for unknown formats, unreadable or truncated files,
+ * and images over {@link MAX_IMAGE_PIXELS}.
  */
 export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
   if (bytes.length === 0) throw new FerDataError(path, 'empty image file');
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    const size = jpegSize(bytes);
+    if (size) checkImagePixels(size.width, size.height, path);
     try {
-      const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      // jpeg-js's own limits as a backstop, with room for any 4-component JPEG within the cap (24 bytes per pixel).
+      const limits = { maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 24) / 2 ** 20) + 64 };
+      const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...limits });
       return { width: im.width, height: im.height, channels: 4, data: im.data };
     } catch (e) {
-      throw new FerDataError(path, `cannot decode JPEG (corrupt or truncated?): ${(e as Error).message}`);
+      const message = (e as Error).message;
+      if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) throw new FerDataError(path, `the JPEG is too large to decode: ${message}`);
+      throw new FerDataError(path, `cannot decode JPEG (corrupt or truncated?): ${message}`);
     }
   }
   if (startsWith(bytes, PNG_SIGNATURE)) {
+    // IHDR is the first chunk: width and height are the big-endian u32s at bytes 16 and 20.
+    if (bytes.length >= 24) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+      checkImagePixels(view.getUint32(16), view.getUint32(20), path);
+    }
     try {
       const im = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: im.width, height: im.height, channels: 4, data: new Uint8Array(im.data.buffer, im.data.byteOffset, im.data.byteLength) };
