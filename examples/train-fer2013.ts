@@ -4,6 +4,8 @@
  *
  *   npx tsx examples/train-fer2013.ts                                   # synthetic faces, quick
  *   npx tsx examples/train-fer2013.ts --data ../fer2013 --width 16 --epochs 30 --out runs/w16
+ *
+ * A second run into the same --out is refused: pass --resume to continue it, --overwrite to replace it.
  */
 import { parseArgs } from 'node:util';
 import { createDevice, ferResNet18, holdout, loadFer2013, syntheticFaces, train } from '../src/index.js';
@@ -17,6 +19,7 @@ const { values: a } = parseArgs({
     lr: { type: 'string', default: '0.05' },
     out: { type: 'string', default: 'runs/example' },
     resume: { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
   },
 });
 
@@ -48,6 +51,7 @@ const result = await train({
   seed: 0,
   outDir: a.out,
   resume: a.resume,
+  overwrite: a.overwrite,
 });
 console.log(`best validation accuracy ${(100 * (result.best?.metric ?? 0)).toFixed(2)}% at epoch ${result.best?.epoch}; weights in ${a.out}/best.safetensors`);
 device.destroy();

@@ -14,7 +14,7 @@ import { withoutTrainingDuplicates } from '../data/check.js';
 import { ferResNet18 } from '../nn/resnet.js';
 import { train } from '../train/trainer.js';
 import { evaluate, predict } from '../train/evaluate.js';
-import { loadModel } from '../train/checkpoint.js';
+import { CHECKPOINT_FILE, loadModel } from '../train/checkpoint.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';
 import { writePlot } from '../metrics/index.js';
 
@@ -67,7 +67,8 @@ export function registerWorkflow(program: Command): void {
     .option('--checkpoint-every <steps>', 'also write the last checkpoint every this many steps inside an epoch', int('checkpoint-every'), 200)
     .option('--seed <n>', 'random seed', num('seed'), 0)
     .option('--out <dir>', 'output folder for checkpoints and the log', 'runs/fer-resnet18')
-    .option('--resume', 'continue the run in --out')
+    .option('--resume', 'continue the run in --out (its checkpoint is verified; the options and data must be the same)')
+    .option('--overwrite', 'start afresh in an --out that holds a run, deleting its checkpoints and log')
     .option('--json', 'print the result as JSON')
     .action(async (o, cmd: Command) => {
       const log = o.json ? () => {} : (s: string) => console.log(s);
@@ -77,8 +78,8 @@ export function registerWorkflow(program: Command): void {
       const device = await createDevice();
       try {
         // The width of a fine-tuned or resumed run comes from its weights.
-        const last = join(o.out, 'last.safetensors');
-        const from: string | undefined = o.init ?? (o.resume && existsSync(last) ? last : undefined);
+        const checkpoint = join(o.out, CHECKPOINT_FILE);
+        const from: string | undefined = o.init ?? (o.resume && existsSync(checkpoint) ? checkpoint : undefined);
         const model = from ? loadModel(device, from).model : ferResNet18(device, { width: o.width, seed: o.seed });
         if (from && cmd.getOptionValueSource('width') === 'cli' && model.width !== o.width) {
           throw new InputError(`--width ${o.width} does not match ${from}, a fer-resnet18(${model.width})`);
@@ -96,7 +97,7 @@ export function registerWorkflow(program: Command): void {
           device, model, trainSet: data, epochs: o.epochs, batchSize: o.batchSize, optimizer: o.optimizer, lr: o.lr,
           weightDecay: o.weightDecay, nesterov: o.nesterov, schedule, labelSmoothing: o.labelSmoothing,
           clipGradNorm: o.clipGradNorm, augment: o.augment, balanced: o.balanced, earlyStoppingPatience: o.patience,
-          maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed, outDir: o.out, resume: o.resume, log: o.json ? Object.assign(() => {}, {}) : undefined,
+          maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed, outDir: o.out, resume: o.resume, overwrite: o.overwrite, log: o.json ? Object.assign(() => {}, {}) : undefined,
         });
         if (o.json) console.log(JSON.stringify(result));
         else if (result.best) log(`best checkpoint: ${o.out}/best.safetensors (epoch ${result.best.epoch}); log: ${o.out}/train-log.jsonl`);

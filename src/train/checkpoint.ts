@@ -1,25 +1,33 @@
 /**
- * Model checkpoints as safetensors with PyTorch state-dict names and fer-gpu metadata, and the
- * training state (optimizer, epoch, history) beside them for resume. Every file is written
- * atomically (temp + rename), so a crash never destroys the last good checkpoint.
+ * Model files as safetensors with PyTorch state-dict names and fer-gpu metadata, and the
+ * training checkpoint: one file holding the model, the optimizer state and the trainer's counters
+ * of one step, with a checksum. Every file is written atomically (temp + rename), so a crash
+ * leaves the complete previous checkpoint or the complete new one.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../io/fer-metadata.js';
 import { FerResNet18 } from '../nn/resnet.js';
-import type { StateDict } from '../nn/module.js';
+import type { StateDict, StateEntry } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 
 /** Writes a model's state dict with fer-gpu metadata. */
-export async function saveModel(
-  file: string,
-  model: FerResNet18,
-  { mean = 0.5, std = 0.5, classes }: { mean?: number; std?: number; classes?: readonly string[] } = {},
-): Promise<void> {
-  const state = await model.stateDict();
-  writeSafetensors(file, state as Record<string, SafetensorsTensor>, ferMetadata({ width: model.width, mean, std, classes }));
+export async function saveModel(file: string, model: FerResNet18, meta: ModelFileMeta = {}): Promise<void> {
+  saveStateDict(file, await model.stateDict(), model.width, meta);
+}
+
+/** Normalisation and class names a model file records (defaults: mean 0.5, std 0.5, FER2013's classes). */
+export interface ModelFileMeta {
+  mean?: number;
+  std?: number;
+  classes?: readonly string[];
+}
+
+/** Writes a fer-resnet18(`width`) state dict already read back from the GPU as a model file. */
+export function saveStateDict(file: string, state: StateDict, width: number, { mean = 0.5, std = 0.5, classes }: ModelFileMeta = {}): void {
+  writeSafetensors(file, state as Record<string, SafetensorsTensor>, ferMetadata({ width, mean, std, classes }));
 }
 
 /** A model loaded from a checkpoint, with what its metadata says. */
@@ -33,7 +41,10 @@ export interface LoadedModel {
  * comes from the metadata or from conv1's shape; names and shapes must match (strict).
  */
 export function loadModel(device: Device, file: string): LoadedModel {
-  const { tensors, metadata } = readSafetensors(file);
+  const content = readSafetensors(file);
+  const { metadata } = content;
+  // A training checkpoint holds the model too, under `model.`.
+  const tensors = Object.hasOwn(metadata, CHECKPOINT_KEY) ? (readCheckpoint(file, content).model as Record<string, SafetensorsTensor>) : content.tensors;
   const info = parseFerMetadata(metadata, file);
   const conv1 = tensors['conv1.weight'];
   if (!conv1) throw new InputError(`${file}: no 'conv1.weight' tensor: not a fer-resnet18 checkpoint`);
@@ -72,67 +83,91 @@ export function loadModel(device: Device, file: string): LoadedModel {
   return { model, info: { ...info, width } };
 }
 
-/** What a training-state file holds besides the optimizer's tensors. */
-export interface TrainState {
-  epoch: number;
-  /** Best validation metric so far and its epoch. */
-  best: { metric: number; epoch: number } | null;
-  /** Epochs since the best one (early stopping). */
-  staleEpochs: number;
-  /** Learning-rate schedule state. */
-  schedule: unknown;
-  seed: number;
-  /** Set when the checkpoint was written mid-epoch: the progress of the unfinished epoch `epoch`. */
-  partial?: PartialEpoch;
+/**
+ * The file of a run folder that `resume` reads: the model, the optimizer state and the trainer's
+ * counters of one step, written with one atomic rename, so they always belong together.
+ */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+const CHECKPOINT_KEY = 'fer-gpu.checkpoint';
+const CHECKPOINT_FORMAT = 1;
+
+/**
+ * What a checkpoint holds. Each tensor set is stored under its own name prefix (`model.`,
+ * `optim.`); another set (say `ema.` weights) is one more prefix in the same file.
+ */
+export interface Checkpoint<S extends object> {
+  /** The model's state dict. */
+  model: StateDict;
+  optimizer: OptimizerStateDict<{ lr: number }>;
+  /** The trainer's counters (JSON). */
+  state: S;
 }
 
-/** Counters of an unfinished epoch, so a resumed run continues it where it stopped. */
-export interface PartialEpoch {
-  /** Optimizer steps done in this epoch. */
-  steps: number;
-  lossSum: number;
-  seen: number;
-  correct: number;
-  sampled: number;
-  seconds: number;
+/** The checkpoint's own entries in its metadata, besides the trainer's state. */
+interface CheckpointHeader {
+  format: number;
+  /** sha256 of every tensor (name, dtype, shape, bytes), in name order. */
+  sha256: string;
+  paramGroups: OptimizerStateDict<{ lr: number }>['paramGroups'];
+  /** The optimizer's step count per parameter index. */
+  optimSteps: Record<string, number>;
 }
 
-/** Saves the optimizer state and the trainer's counters (for resume). */
-export async function saveTrainState(file: string, optimizer: Optimizer<{ lr: number }>, state: TrainState): Promise<void> {
-  const dict = await optimizer.stateDict();
+/** sha256 of a set of tensors: names, dtypes, shapes and bytes, in name order (independent of the file layout). */
+export function tensorsDigest(tensors: Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }>): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(tensors).sort()) {
+    const { dtype, shape, data } = tensors[name]!;
+    h.update(`${name}\0${dtype}\0${shape.join(',')}\0`);
+    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** Writes a checkpoint atomically (one file, one rename). `meta` describes the model as in a model file. */
+export function writeCheckpoint<S extends object>(file: string, c: Checkpoint<S>, width: number, meta: ModelFileMeta = {}): void {
   const tensors: Record<string, SafetensorsTensor> = {};
-  const steps: Record<string, number> = {};
-  for (const [i, entry] of Object.entries(dict.state)) {
-    steps[i] = entry.step;
+  for (const [name, entry] of Object.entries(c.model)) tensors[`model.${name}`] = entry as SafetensorsTensor;
+  const optimSteps: Record<string, number> = {};
+  for (const [i, entry] of Object.entries(c.optimizer.state)) {
+    optimSteps[i] = entry.step;
     for (const [k, v] of Object.entries(entry)) {
       if (v instanceof Float32Array) tensors[`optim.${i}.${k}`] = { dtype: 'F32', shape: [v.length], data: v };
     }
   }
-  writeSafetensors(file, tensors, {
-    'fer-gpu.train-state': JSON.stringify({ ...state, paramGroups: dict.paramGroups, steps }),
-  });
+  const header: CheckpointHeader = { format: CHECKPOINT_FORMAT, sha256: tensorsDigest(tensors), paramGroups: c.optimizer.paramGroups, optimSteps };
+  const { mean = 0.5, std = 0.5, classes } = meta;
+  writeSafetensors(file, tensors, { ...ferMetadata({ width, mean, std, classes }), [CHECKPOINT_KEY]: JSON.stringify({ ...c.state, ...header }) });
 }
 
-/** Loads what saveTrainState wrote into the optimizer; returns the counters. */
-export function loadTrainState(file: string, optimizer: Optimizer<{ lr: number }>): TrainState {
-  if (!existsSync(file)) throw new InputError(`${file}: no training state to resume from`);
-  const { tensors, metadata } = readSafetensors(file);
-  let parsed: TrainState & { paramGroups: OptimizerStateDict<{ lr: number }>['paramGroups']; steps: Record<string, number> };
+/**
+ * Reads a checkpoint and verifies it: its format, and the checksum of every tensor in it.
+ * @throws InputError naming the file when it is not a fer-gpu checkpoint or does not match its checksum.
+ */
+export function readCheckpoint(file: string, content = readSafetensors(file)): Checkpoint<Record<string, unknown>> {
+  const { tensors, metadata } = content;
+  let parsed: Record<string, unknown> & CheckpointHeader;
   try {
-    parsed = JSON.parse(metadata['fer-gpu.train-state'] ?? '');
+    parsed = JSON.parse(metadata[CHECKPOINT_KEY] ?? '');
   } catch {
-    throw new InputError(`${file}: missing or malformed 'fer-gpu.train-state' metadata`);
+    throw new InputError(`${file}: not a fer-gpu training checkpoint (missing or malformed '${CHECKPOINT_KEY}' metadata)`);
   }
-  const state: OptimizerStateDict<{ lr: number }>['state'] = {};
-  for (const [i, step] of Object.entries(parsed.steps)) state[Number(i)] = { step };
+  if (typeof parsed !== 'object' || parsed === null || parsed.format !== CHECKPOINT_FORMAT) {
+    throw new InputError(`${file}: checkpoint format ${JSON.stringify(parsed?.format)} is not one this fer-gpu reads (${CHECKPOINT_FORMAT})`);
+  }
+  const { format: _f, sha256, paramGroups, optimSteps, ...state } = parsed;
+  void _f;
+  if (tensorsDigest(tensors) !== sha256) {
+    throw new InputError(`${file}: the tensors do not match the checkpoint's checksum (sha256): the file is damaged or was edited`);
+  }
+  const model: StateDict = {};
+  const optimState: OptimizerStateDict<{ lr: number }>['state'] = {};
+  for (const [i, step] of Object.entries(optimSteps ?? {})) optimState[Number(i)] = { step };
   for (const [name, t] of Object.entries(tensors)) {
     const m = /^optim\.(\d+)\.(\w+)$/.exec(name);
-    if (!m || !(t.data instanceof Float32Array)) throw new InputError(`${file}: unexpected tensor '${name}'`);
-    (state[Number(m[1])] ??= { step: 0 })[m[2]!] = t.data;
+    if (name.startsWith('model.') && (t.dtype === 'F32' || t.dtype === 'I64')) model[name.slice(6)] = t as StateEntry;
+    else if (m && t.data instanceof Float32Array) (optimState[Number(m[1])] ??= { step: 0 })[m[2]!] = t.data;
+    else throw new InputError(`${file}: unexpected tensor '${name}' in a checkpoint`);
   }
-  optimizer.loadStateDict({ state, paramGroups: parsed.paramGroups });
-  const { paramGroups: _g, steps: _s, ...rest } = parsed;
-  void _g;
-  void _s;
-  return rest;
+  return { model, optimizer: { state: optimState, paramGroups }, state };
 }

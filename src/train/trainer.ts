@@ -4,10 +4,11 @@
  * checkpoint on the validation split, early stopping, a JSONL log, resume, and a NaN guard.
  * One queue submit per step; the loss is read back only every few steps for the progress line.
  */
-import { existsSync, mkdirSync, appendFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Device } from '../gpu/device.js';
+import type { Tensor } from '../tensor.js';
 import { crossEntropy } from '../kernels/cross-entropy/index.js';
 import { addInto } from '../kernels/elementwise/index.js';
 import { SGD, AdamW, clipGradNorm, type Optimizer } from '../optim/index.js';
@@ -17,7 +18,10 @@ import { DataLoader } from '../data/loader.js';
 import type { AugmentOptions } from '../data/augment/index.js';
 import { LrSchedule, type ScheduleSpec } from './schedules.js';
 import { evaluate } from './evaluate.js';
-import { loadModel, saveModel, saveTrainState, loadTrainState, type TrainState } from './checkpoint.js';
+import { CHECKPOINT_FILE as CHECKPOINT, readCheckpoint, saveStateDict, writeCheckpoint } from './checkpoint.js';
+import type { StateDict } from '../nn/module.js';
+import type { OptimizerStateDict } from '../optim/optimizer.js';
+import { BEST_FILE, LAST_FILE, LOG_FILE, checkSameRun, datasetFingerprint, lockRunFolder, prepareRunFolder, repairRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
 
 export interface TrainOptions {
@@ -47,11 +51,19 @@ export interface TrainOptions {
   /** Class-balanced sampling. */
   balanced?: boolean;
   seed?: number;
-  /** Folder for checkpoints (best.safetensors, last.safetensors, last.state.safetensors) and train-log.jsonl. */
+  /**
+   * The run folder: checkpoint.safetensors (what resume reads), last.safetensors and
+   * best.safetensors (model files) and train-log.jsonl. It is locked while the run writes in it.
+   */
   outDir?: string;
+  /** Start afresh in an outDir that holds a run, removing that run's files (otherwise refused). */
+  overwrite?: boolean;
   /** Stop after this many epochs without improvement of the selection metric. */
   earlyStoppingPatience?: number;
-  /** Continue from outDir's last checkpoint. */
+  /**
+   * Continue from outDir's checkpoint, after verifying its checksum; the options and data must be
+   * those the run was started with (maxSteps, checkpointEvery and log may change).
+   */
   resume?: boolean;
   mean?: number;
   std?: number;
@@ -90,17 +102,80 @@ export interface TrainResult {
   outDir?: string;
 }
 
-/** Thrown when the loss becomes NaN or infinite; the last good checkpoint is kept. */
+/** Thrown when the loss or the weights become NaN or infinite; the last good checkpoint is kept. */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
-/** Trains a model. See TrainOptions for the knobs; defaults follow PyTorch practice. */
+/** What a checkpoint holds besides the model's and optimizer's tensors. */
+interface TrainState {
+  /** Optimizer steps done in all. */
+  step: number;
+  /** Epochs finished. */
+  epoch: number;
+  /** Best validation metric so far and its epoch. */
+  best: { metric: number; epoch: number } | null;
+  /** Epochs since the best one (early stopping). */
+  staleEpochs: number;
+  /** Learning-rate schedule state. */
+  schedule: unknown;
+  /** Set when the checkpoint was written mid-epoch: the progress of the unfinished epoch `epoch`. */
+  partial?: PartialEpoch;
+  /** Every finished epoch's log line (train-log.jsonl is rebuilt from it after a crash). */
+  history: EpochLog[];
+  /** The options and data fingerprints a resumed run must keep. */
+  run: Record<string, unknown>;
+}
+
+/** Counters of an unfinished epoch, so a resumed run continues it where it stopped. */
+interface PartialEpoch {
+  /** Optimizer steps done in this epoch. */
+  steps: number;
+  lossSum: number;
+  seen: number;
+  correct: number;
+  sampled: number;
+  seconds: number;
+}
+
+/** "step 12, epoch 3" (at an epoch's end) or "step 14, inside epoch 4". */
+function describeCheckpoint(s: { step: number; epoch: number; partial?: unknown }): string {
+  return s.partial ? `step ${s.step}, inside epoch ${s.epoch + 1}` : `step ${s.step}, epoch ${s.epoch}`;
+}
+
+/** The first non-finite value in a state dict or optimizer state, described, or undefined. */
+function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: number }>): string | undefined {
+  const sets: Array<[string, Record<string, unknown>]> = [['', model], ...Object.entries(optimizer.state).map(([i, e]) => [`optimizer state of param ${i}: `, e] as [string, Record<string, unknown>])];
+  for (const [prefix, set] of sets) {
+    for (const [name, entry] of Object.entries(set)) {
+      const data = entry instanceof Float32Array ? entry : (entry as { data?: unknown })?.data;
+      if (!(data instanceof Float32Array)) continue;
+      let bad = 0;
+      for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+      if (bad) return `${prefix}'${name}' has ${bad} of ${data.length} values NaN or infinite`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Trains a model. See TrainOptions for the knobs; defaults follow PyTorch practice. With outDir,
+ * the run folder is locked for the run's duration (another run into it is refused).
+ */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`train: epochs must be a positive integer, got ${o.epochs}`);
+  const release = o.outDir ? lockRunFolder(o.outDir) : undefined;
+  try {
+    return await runTraining(o);
+  } finally {
+    release?.();
+  }
+}
+
+async function runTraining(o: TrainOptions): Promise<TrainResult> {
   const { model } = o;
   const device = o.device ?? model.device;
   const seed = o.seed ?? 0;
-  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`train: epochs must be a positive integer, got ${o.epochs}`);
   const trainSplit = o.trainSplit ?? 'Training';
   const valSet = o.valSet ?? o.trainSet;
   const valSplit = o.valSplit ?? pickValSplit(valSet);
@@ -118,164 +193,247 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     mean: o.mean,
     std: o.std,
   });
-  if (loader.length === 0) throw new InputError(`train: fewer training images (${loader.size}) than one batch (${loader.batchSize})`);
+  if (loader.length === 0) {
+    loader.dispose();
+    throw new InputError(`train: fewer training images (${loader.size}) than one batch (${loader.batchSize})`);
+  }
   const lr = o.lr ?? (o.optimizer === 'adamw' ? 1e-3 : 0.01);
+  const weightDecay = o.weightDecay ?? (o.optimizer === 'adamw' ? 1e-2 : 5e-4);
   const params = model.parameters();
   const optimizer: Optimizer<{ lr: number }> =
     o.optimizer === 'adamw'
-      ? new AdamW(params, { lr, weightDecay: o.weightDecay ?? 1e-2 })
-      : new SGD(params, { lr, momentum: o.momentum ?? 0.9, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 5e-4 });
+      ? new AdamW(params, { lr, weightDecay })
+      : new SGD(params, { lr, momentum: o.momentum ?? 0.9, nesterov: o.nesterov ?? false, weightDecay });
   const schedule = new LrSchedule(o.schedule ?? { kind: 'cosine', warmupEpochs: 0 }, lr, loader.length, o.epochs);
+  const lossSum = device.zeros([1]);
+  device.untrack(lossSum);
+  try {
+    return await trainLoop(o, { device, loader, optimizer, schedule, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
+  } finally {
+    lossSum.dispose();
+    loader.dispose();
+    optimizer.dispose();
+  }
+}
 
-  let state: TrainState = { epoch: 0, best: null, staleEpochs: 0, schedule: schedule.state(), seed };
+interface LoopParts {
+  device: Device;
+  loader: DataLoader;
+  optimizer: Optimizer<{ lr: number }>;
+  schedule: LrSchedule;
+  lossSum: Tensor;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  trainSplit: FerSplit | readonly FerSplit[];
+  valSet: FerDataset;
+  valSplit: FerSplit | readonly FerSplit[] | undefined;
+}
+
+async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult> {
+  const { model } = o;
+  const { device, loader, optimizer, schedule, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit } = parts;
+  const params = model.parameters();
+
+  // What a resumed run must keep: every option that shapes the run, and the data.
+  const run: Record<string, unknown> = {
+    width: model.width,
+    numClasses: model.numClasses,
+    epochs: o.epochs,
+    batchSize: loader.batchSize,
+    optimizer: o.optimizer ?? 'sgd',
+    lr,
+    momentum: o.optimizer === 'adamw' ? undefined : (o.momentum ?? 0.9),
+    nesterov: o.optimizer === 'adamw' ? undefined : (o.nesterov ?? false),
+    weightDecay,
+    schedule: o.schedule ?? { kind: 'cosine', warmupEpochs: 0 },
+    labelSmoothing: o.labelSmoothing ?? 0,
+    classWeights: o.classWeights,
+    clipGradNorm: o.clipGradNorm,
+    augment: o.augment ?? true,
+    balanced: o.balanced ?? false,
+    seed,
+    trainSplit,
+    valSplit,
+    mean: o.mean,
+    std: o.std,
+    selectOn: o.selectOn ?? 'accuracy',
+    earlyStoppingPatience: o.earlyStoppingPatience,
+  };
+  let state: TrainState = { step: 0, epoch: 0, best: null, staleEpochs: 0, schedule: schedule.state(), history: [], run };
   const out = o.outDir;
-  if (out) mkdirSync(out, { recursive: true });
   const file = (name: string) => join(out!, name);
+  const meta = { mean: o.mean, std: o.std };
+  if (out) {
+    run.trainData = datasetFingerprint(o.trainSet);
+    if (valSet !== o.trainSet) run.valData = datasetFingerprint(valSet);
+  }
+  /** The checkpoint on disk now (what a crash would leave), or null before the first. */
+  let kept: TrainState | null = null;
   if (o.resume) {
     if (!out) throw new InputError('train: resume needs outDir');
-    if (!existsSync(file('last.safetensors'))) throw new InputError(`train: nothing to resume in ${out} (no last.safetensors)`);
-    const loaded = loadModel(device, file('last.safetensors'));
-    model.loadStateDict(await loaded.model.stateDict());
-    loaded.model.dispose();
-    state = loadTrainState(file('last.state.safetensors'), optimizer);
-    if (state.seed !== seed) throw new InputError(`train: resuming a run made with seed ${state.seed} with seed ${seed}`);
+    const checkpointFile = prepareRunFolder(out, o);
+    const c = readCheckpoint(checkpointFile);
+    const saved = c.state as unknown as TrainState;
+    checkSameRun(checkpointFile, saved.run ?? {}, run);
+    try {
+      model.loadStateDict(c.model);
+      optimizer.loadStateDict(c.optimizer);
+    } catch (e) {
+      throw new InputError(`${checkpointFile}: ${(e as Error).message}`);
+    }
+    state = saved;
     schedule.loadState(state.schedule);
+    kept = state;
+    const bestIsCheckpoint = !state.partial && state.best?.epoch === state.epoch;
+    repairRunFolder(out, { model: c.model, history: state.history, bestIsCheckpoint }, model.width, meta);
+  } else if (out) {
+    prepareRunFolder(out, o);
   }
 
   const log = o.log ?? defaultLogger();
   const history: EpochLog[] = [];
   const patience = o.earlyStoppingPatience ?? Infinity;
   let stoppedEarly = false;
-  let globalStep = state.epoch * loader.length + (state.partial?.steps ?? 0);
-  const meta = { mean: o.mean, std: o.std };
-  const saveLast = async (s: TrainState) => {
-    await saveModel(file('last.safetensors'), model, meta);
-    await saveTrainState(file('last.state.safetensors'), optimizer, s);
-  };
+  let globalStep = state.step;
+  const keptMessage = () =>
+    !out ? '' : kept ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.` : ` No checkpoint was written in ${out}.`;
   const checkFinite = (meanLoss: number, epoch: number, step: number) => {
     if (Number.isFinite(meanLoss)) return;
     throw new NonFiniteLossError(
-      `train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping. ` +
-        (out ? `The last good checkpoint is kept in ${out}.` : '') +
+      `train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping.` +
+        keptMessage() +
         ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
     );
   };
-  const lossSum = device.zeros([1]);
-  device.untrack(lossSum);
-  try {
-    for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
-      model.train();
-      // A checkpoint written mid-epoch continues that epoch where it stopped.
-      const partial = state.partial;
-      state = { ...state, partial: undefined };
-      loader.setEpoch(epoch, partial?.steps ?? 0);
-      device.fill(lossSum, partial?.lossSum ?? 0);
-      const t0 = performance.now() - (partial?.seconds ?? 0) * 1000;
-      let seen = partial?.seen ?? 0;
-      let correct = partial?.correct ?? 0;
-      let sampled = partial?.sampled ?? 0;
-      let steps = partial?.steps ?? 0;
-      let stoppedMidEpoch = false;
-      const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
-      bar?.update(steps, { loss: '-', ips: '-' });
-      for (const batch of loader) {
-        optimizer.lr = schedule.lrAt(globalStep);
-        const logits = device.tidy(() => {
-          const logits = model.forward(batch.images);
-          const loss = crossEntropy(logits, batch.labels, { labelSmoothing: o.labelSmoothing ?? 0, weight: o.classWeights });
-          loss.backward();
-          if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
-          optimizer.step();
-          optimizer.zeroGrad();
-          addInto(lossSum, loss.reshape([1]));
-          return logits.detach();
-        });
-        batch.images.dispose();
-        globalStep++;
-        steps++;
-        seen += batch.labels.length;
-        // Training accuracy costs one small read-back; do it every 10 steps and at the end.
-        if (steps % 10 === 0 || steps === loader.length) {
-          const l = await logits.toArray();
-          correct += countCorrect(l, batch.labels, model.numClasses);
-          sampled += batch.labels.length;
-          const meanLoss = (await lossSum.item()) / steps;
-          checkFinite(meanLoss, epoch, steps);
-          bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
-        } else {
-          device.flush();
-        }
-        logits.dispose();
-        const stopping = !!o.maxSteps && globalStep >= o.maxSteps;
-        if (out && steps < loader.length && (stopping || (o.checkpointEvery && steps % o.checkpointEvery === 0))) {
-          const sum = await lossSum.item();
-          checkFinite(sum / steps, epoch, steps);
-          const seconds = (performance.now() - t0) / 1000;
-          await saveLast({ ...state, partial: { steps, lossSum: sum, seen, correct, sampled, seconds } });
-        }
-        if (stopping) {
-          stoppedMidEpoch = steps < loader.length;
-          break;
-        }
-      }
-      bar?.stop();
-      if (stoppedMidEpoch) {
-        await device.sync();
-        log(`stopped after ${globalStep} steps, inside epoch ${epoch + 1} (step ${steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
-        break;
-      }
-      await device.sync(); // time to GPU completion
-      const seconds = (performance.now() - t0) / 1000;
-      const trainLoss = (await lossSum.item()) / Math.max(1, steps);
-      let valAccuracy: number | null = null;
-      let valMacroF1: number | null = null;
-      if (valSplit) {
-        const report = await evaluate(model, valSet, { split: valSplit, mean: o.mean, std: o.std });
-        valAccuracy = report.accuracy ?? null;
-        valMacroF1 = report.macroAvg.f1;
-      }
-      const metric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
-      const isBest = state.best === null || metric > state.best.metric;
-      if (isBest) {
-        state.best = { metric, epoch: epoch + 1 };
-        state.staleEpochs = 0;
-      } else state.staleEpochs++;
-      schedule.observe(metric);
-      state = { ...state, epoch: epoch + 1, schedule: schedule.state() };
-      const entry: EpochLog = {
-        epoch: epoch + 1,
-        steps,
-        lr: optimizer.lr,
-        trainLoss,
-        trainAccuracy: sampled > 0 ? correct / sampled : null,
-        valAccuracy,
-        valMacroF1,
-        imagesPerSecond: seen / seconds,
-        seconds,
-        best: isBest,
-      };
-      history.push(entry);
-      log(
-        `epoch ${entry.epoch}/${o.epochs}  loss ${trainLoss.toFixed(4)}  ` +
-          `val acc ${valAccuracy === null ? '-' : (100 * valAccuracy).toFixed(2) + '%'}  ` +
-          `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
+  /**
+   * Reads the weights back and refuses non-finite ones (the loss of a step is computed before
+   * its update, so a finite loss does not vouch for the weights); with outDir, writes the
+   * checkpoint, then last.safetensors, then best.safetensors when `isBest`.
+   */
+  const checkpoint = async (s: TrainState, isBest: boolean) => {
+    const weights = await model.stateDict();
+    const optimState = out ? await optimizer.stateDict() : { state: {}, paramGroups: [] };
+    const bad = findNonFinite(weights, optimState);
+    if (bad) {
+      throw new NonFiniteLossError(
+        `train: the weights became non-finite by ${describeCheckpoint(s)} (${bad}); stopping without saving them.` +
+          keptMessage() +
+          ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
       );
-      if (out) {
-        await saveLast(state);
-        if (isBest) await saveModel(file('best.safetensors'), model, meta);
-        appendFileSync(file('train-log.jsonl'), JSON.stringify(entry) + '\n');
+    }
+    if (!out) return;
+    writeCheckpoint(file(CHECKPOINT), { model: weights, optimizer: optimState, state: s }, model.width, meta);
+    kept = s;
+    saveStateDict(file(LAST_FILE), weights, model.width, meta);
+    if (isBest) saveStateDict(file(BEST_FILE), weights, model.width, meta);
+  };
+  for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+    if (o.maxSteps && globalStep >= o.maxSteps) break; // a resumed run that already reached it
+    model.train();
+    // A checkpoint written mid-epoch continues that epoch where it stopped.
+    const partial = state.partial;
+    state = { ...state, partial: undefined };
+    loader.setEpoch(epoch, partial?.steps ?? 0);
+    device.fill(lossSum, partial?.lossSum ?? 0);
+    const t0 = performance.now() - (partial?.seconds ?? 0) * 1000;
+    let seen = partial?.seen ?? 0;
+    let correct = partial?.correct ?? 0;
+    let sampled = partial?.sampled ?? 0;
+    let steps = partial?.steps ?? 0;
+    let stoppedMidEpoch = false;
+    const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
+    bar?.update(steps, { loss: '-', ips: '-' });
+    for (const batch of loader) {
+      optimizer.lr = schedule.lrAt(globalStep);
+      const logits = device.tidy(() => {
+        const logits = model.forward(batch.images);
+        const loss = crossEntropy(logits, batch.labels, { labelSmoothing: o.labelSmoothing ?? 0, weight: o.classWeights });
+        loss.backward();
+        if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
+        optimizer.step();
+        optimizer.zeroGrad();
+        addInto(lossSum, loss.reshape([1]));
+        return logits.detach();
+      });
+      batch.images.dispose();
+      globalStep++;
+      steps++;
+      seen += batch.labels.length;
+      // Training accuracy costs one small read-back; do it every 10 steps and at the end.
+      if (steps % 10 === 0 || steps === loader.length) {
+        const l = await logits.toArray();
+        correct += countCorrect(l, batch.labels, model.numClasses);
+        sampled += batch.labels.length;
+        const meanLoss = (await lossSum.item()) / steps;
+        checkFinite(meanLoss, epoch, steps);
+        bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
+      } else {
+        device.flush();
       }
-      if (state.staleEpochs >= patience) {
-        log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
-        stoppedEarly = true;
+      logits.dispose();
+      const stopping = !!o.maxSteps && globalStep >= o.maxSteps;
+      if (out && steps < loader.length && (stopping || (o.checkpointEvery && steps % o.checkpointEvery === 0))) {
+        const sum = await lossSum.item();
+        checkFinite(sum / steps, epoch, steps);
+        const seconds = (performance.now() - t0) / 1000;
+        await checkpoint({ ...state, step: globalStep, partial: { steps, lossSum: sum, seen, correct, sampled, seconds } }, false);
+      }
+      if (stopping) {
+        stoppedMidEpoch = steps < loader.length;
         break;
       }
-      if (o.maxSteps && globalStep >= o.maxSteps) break;
     }
-  } finally {
-    lossSum.dispose();
-    loader.dispose();
-    optimizer.dispose();
+    bar?.stop();
+    if (stoppedMidEpoch) {
+      await device.sync();
+      log(`stopped after ${globalStep} steps, inside epoch ${epoch + 1} (step ${steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
+      break;
+    }
+    await device.sync(); // time to GPU completion
+    const seconds = (performance.now() - t0) / 1000;
+    const trainLoss = (await lossSum.item()) / Math.max(1, steps);
+    let valAccuracy: number | null = null;
+    let valMacroF1: number | null = null;
+    if (valSplit) {
+      const report = await evaluate(model, valSet, { split: valSplit, mean: o.mean, std: o.std });
+      valAccuracy = report.accuracy ?? null;
+      valMacroF1 = report.macroAvg.f1;
+    }
+    const metric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
+    const isBest = state.best === null || metric > state.best.metric;
+    if (isBest) {
+      state.best = { metric, epoch: epoch + 1 };
+      state.staleEpochs = 0;
+    } else state.staleEpochs++;
+    schedule.observe(metric);
+    const entry: EpochLog = {
+      epoch: epoch + 1,
+      steps,
+      lr: optimizer.lr,
+      trainLoss,
+      trainAccuracy: sampled > 0 ? correct / sampled : null,
+      valAccuracy,
+      valMacroF1,
+      imagesPerSecond: seen / seconds,
+      seconds,
+      best: isBest,
+    };
+    history.push(entry);
+    state = { ...state, step: globalStep, epoch: epoch + 1, schedule: schedule.state(), history: [...state.history, entry] };
+    log(
+      `epoch ${entry.epoch}/${o.epochs}  loss ${trainLoss.toFixed(4)}  ` +
+        `val acc ${valAccuracy === null ? '-' : (100 * valAccuracy).toFixed(2) + '%'}  ` +
+        `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
+    );
+    await checkpoint(state, isBest);
+    if (out) appendFileSync(file(LOG_FILE), JSON.stringify(entry) + '\n');
+    if (state.staleEpochs >= patience) {
+      log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
+      stoppedEarly = true;
+      break;
+    }
+    if (o.maxSteps && globalStep >= o.maxSteps) break;
   }
   return { history, best: state.best, stoppedEarly, outDir: out };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
-import { train, NonFiniteLossError } from '../../src/train/trainer.js';
+import { train } from '../../src/train/trainer.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { LrSchedule } from '../../src/train/schedules.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
@@ -68,18 +68,6 @@ describe('trainer', () => {
     const sc = await c.stateDict();
     for (const k of Object.keys(sa)) expect(Array.from(sc[k]!.data as Float32Array), k).toEqual(Array.from(sa[k]!.data as Float32Array));
     for (const m of [a, b, c]) m.dispose();
-  });
-
-  it('stops on a NaN loss and keeps the last good checkpoint', async () => {
-    const d = device();
-    const ds = syntheticFaces({ perClass: 12, seed: 7 });
-    const model = ferResNet18(d, { width: 4 });
-    const dir = tmp();
-    await train({ device: d, model, trainSet: ds, epochs: 1, batchSize: 16, outDir: dir, log: quiet });
-    const good = fs.readFileSync(path.join(dir, 'last.safetensors'));
-    await expect(train({ device: d, model, trainSet: ds, epochs: 3, batchSize: 16, outDir: dir, resume: true, lr: 1e30, log: quiet })).rejects.toThrow(NonFiniteLossError);
-    expect(fs.readFileSync(path.join(dir, 'last.safetensors')).equals(good)).toBe(true);
-    model.dispose();
   });
 
   it('never selects on a test split', async () => {
