@@ -106,7 +106,7 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
         const times = await timeCpu(async () => {
           count = (await loadImageFolder(dir, { cache: mode === 'cold' ? false : cacheDir })).length;
         }, it);
-        const how = mode === 'cold' ? 'every image decoded (cache: false)' : 'the decoded cache read back (file listing + fingerprint + cache read)';
+        const how = mode === 'cold' ? 'every image decoded (cache: false)' : 'the decoded cache read back (file listing + content hash + cache read)';
         rows.push(
           makeRow(
             { id: `data.folder-${mode}`, name: `image folder, ${mode} (loadImageFolder)`, suite: 'data', shape: `${count} images`, unit: 'images/s', work: count },

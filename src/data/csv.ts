@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { FER_CLASSES } from '../classes.js';
-import { cachePaths, fingerprint, readCache, writeCache, type CacheOption } from './cache.js';
+import { cacheFile, contentKey, fileDigest, readCache, writeCache, type CacheOption } from './cache.js';
 import {
   DatasetBuilder,
   FER_PIXELS,
@@ -26,7 +26,7 @@ const USAGES: readonly string[] = ['Training', 'PublicTest', 'PrivateTest'];
 export interface LoadCsvOptions extends SkipOptions {
   /** Keep only rows with this `Usage` (or these). Default: all rows. */
   usage?: FerUsage | readonly FerUsage[];
-  /** Decoded cache: `true` (default) beside the CSV or under os.tmpdir(), `false` for none, or a cache directory. */
+  /** Decoded cache: `true` (default) in the user's cache folder (see cache.ts), `false` for none, or a cache folder. */
   cache?: CacheOption;
 }
 
@@ -52,9 +52,14 @@ export async function loadFer2013Csv(file: string, opts: LoadCsvOptions = {}): P
   if (stat.size === 0) throw new FerDataError(file, 'empty file (expected header emotion,pixels,Usage)');
 
   const cacheOpt = opts.cache ?? true;
-  const fp = fingerprint([{ path: path.basename(file), size: stat.size, mtimeMs: stat.mtimeMs }]);
-  const caches = cachePaths(file, cacheOpt);
-  const hit = readCache(caches, fp, file);
+  const cache = cacheFile(file, cacheOpt);
+  let key = '';
+  try {
+    if (cache) key = contentKey([{ name: path.basename(file), digest: fileDigest(file) }]);
+  } catch (e) {
+    throw new FerDataError(file, `cannot read CSV: ${(e as Error).message}`);
+  }
+  const hit = readCache(cache, key, file);
   let ds: FerDataset;
   if (hit) {
     ds = { ...hit.ds, info: { cache: 'hit', cachePath: hit.path, ms: 0 } };
@@ -63,7 +68,7 @@ export async function loadFer2013Csv(file: string, opts: LoadCsvOptions = {}): P
     let info: FerDataset['info'] = { cache: 'off', ms: 0 };
     if (cacheOpt !== false) {
       // Only complete loads are cached, so a cached load never hides a bad row.
-      const written = ds.issues.length === 0 ? writeCache(caches, fp, ds) : null;
+      const written = ds.issues.length === 0 ? writeCache(cache, key, ds) : null;
       info = written ? { cache: 'written', cachePath: written, ms: 0 } : { cache: 'not-written', ms: 0 };
     }
     ds = { ...ds, info };

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FER_CLASSES } from '../classes.js';
-import { cachePaths, fingerprint, readCache, writeCache, type CacheOption } from './cache.js';
+import { cacheFile, contentKey, fileDigest, readCache, writeCache, type CacheOption } from './cache.js';
 import { DatasetBuilder, FerDataError, reportSkipped, splitId, type FerDataset, type LoadIssue, type OnError, type SkipOptions } from './dataset.js';
 import { decodeImage } from './image.js';
 
 /** Options of {@link loadImageFolder}. */
 export interface LoadFolderOptions extends SkipOptions {
-  /** Decoded cache: `true` (default) in `<dir>/.fer-gpu-cache/` or, if read-only, under os.tmpdir(); `false` for none; or a cache directory. */
+  /** Decoded cache: `true` (default) in the user's cache folder (see cache.ts); `false` for none; or a cache folder. */
   cache?: CacheOption;
 }
 
@@ -17,8 +17,6 @@ const SPLIT_FOLDERS = ['train', 'test'] as const;
 interface ImageFile {
   path: string; // absolute
   rel: string;
-  size: number;
-  mtimeMs: number;
   label: number;
   split: number;
 }
@@ -35,7 +33,7 @@ function listDir(dir: string, problems: LoadIssue[]): fs.Dirent[] {
   try {
     return fs
       .readdirSync(dir, { withFileTypes: true })
-      .filter((e) => !e.name.startsWith('.')) // hidden files (.DS_Store, our .fer-gpu-cache) are not data
+      .filter((e) => !e.name.startsWith('.')) // hidden files (.DS_Store, an old .fer-gpu-cache) are not data
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (e) {
     problems.push({ location: dir, message: `cannot read folder: ${(e as Error).message}` });
@@ -74,12 +72,7 @@ function walk(root: string): { files: ImageFile[]; problems: LoadIssue[] } {
           problems.push({ location: p, message: `not a .jpg/.jpeg/.png file` });
           continue;
         }
-        try {
-          const st = fs.statSync(p);
-          files.push({ path: p, rel: path.relative(root, p), size: st.size, mtimeMs: st.mtimeMs, label, split: splitOf(folder, f.name) });
-        } catch (e) {
-          problems.push({ location: p, message: `cannot read file: ${(e as Error).message}` });
-        }
+        files.push({ path: p, rel: path.relative(root, p), label, split: splitOf(folder, f.name) });
       }
     }
   }
@@ -100,8 +93,8 @@ function walk(root: string): { files: ImageFile[]; problems: LoadIssue[] } {
  * image in a known class folder, and any unreadable image, throws a {@link FerDataError} naming
  * the path, or with `onError: 'skip'` is skipped and recorded in `issues`.
  *
- * Decoded images are cached (see {@link LoadFolderOptions.cache}); the cache is invalidated by the
- * size and mtime of every file, and only complete loads (no issues) are cached.
+ * Decoded images are cached (see {@link LoadFolderOptions.cache}), keyed by the content of every
+ * file; only complete loads (no issues) are cached.
  */
 export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {}): Promise<FerDataset> {
   const t0 = performance.now();
@@ -117,9 +110,15 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
   if (problems.length > 0 && onError === 'throw') throw new FerDataError(problems[0]!.location, problems[0]!.message);
 
   const cacheOpt = opts.cache ?? true;
-  const caches = problems.length === 0 ? cachePaths(root, cacheOpt) : [];
-  const fp = fingerprint(files.map((f) => ({ path: f.rel, size: f.size, mtimeMs: f.mtimeMs })));
-  const hit = readCache(caches, fp, dir);
+  // Only complete loads are cached; a file that cannot be read is reported by the decode below.
+  let cached = problems.length === 0 ? cacheFile(root, cacheOpt) : null;
+  let key = '';
+  try {
+    if (cached) key = contentKey(files.map((f) => ({ name: f.rel, digest: fileDigest(f.path) })));
+  } catch {
+    cached = null;
+  }
+  const hit = readCache(cached, key, dir);
   if (hit) return { ...hit.ds, info: { cache: 'hit', cachePath: hit.path, ms: performance.now() - t0 } };
 
   const builder = new DatasetBuilder(files.length);
@@ -140,7 +139,7 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
   let cache: 'written' | 'not-written' | 'off' = 'off';
   let cachePath: string | undefined;
   if (cacheOpt !== false) {
-    cachePath = issues.length === 0 ? (writeCache(caches, fp, ds) ?? undefined) : undefined;
+    cachePath = issues.length === 0 ? (writeCache(cached, key, ds) ?? undefined) : undefined;
     cache = cachePath ? 'written' : 'not-written';
   }
   reportSkipped(ds, opts.onSkip);
