@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../io/fer-metadata.js';
+import { FER_METADATA_KEYS, ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../io/fer-metadata.js';
+import { FER_CLASSES } from '../classes.js';
 import { FerResNet18 } from '../nn/resnet.js';
 import type { StateDict, StateEntry } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
@@ -27,7 +28,28 @@ export interface ModelFileMeta {
 
 /** Writes a fer-resnet18(`width`) state dict already read back from the GPU as a model file. */
 export function saveStateDict(file: string, state: StateDict, width: number, { mean = 0.5, std = 0.5, classes }: ModelFileMeta = {}): void {
+  const outputs = state['fc.weight']?.shape[0];
+  const names = classes ?? FER_CLASSES;
+  if (outputs !== undefined && outputs !== names.length) {
+    throw new InputError(`saveModel: the model has ${outputs} outputs but ${names.length} class names; pass classes (one name per output)`);
+  }
   writeSafetensors(file, state as Record<string, SafetensorsTensor>, ferMetadata({ width, mean, std, classes }));
+}
+
+/** Refuses a checkpoint with NaN or infinite values, naming the file and the tensors. */
+function checkFinite(tensors: Record<string, SafetensorsTensor>, file: string): void {
+  const bad: Array<[string, number]> = [];
+  for (const name of Object.keys(tensors).sort()) {
+    const { data } = tensors[name]!;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) continue;
+    let n = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) n++;
+    if (n) bad.push([name, n]);
+  }
+  if (bad.length === 0) return;
+  const [name, n] = bad[0]!;
+  const more = bad.length > 1 ? ` (and ${bad.length - 1} more tensor${bad.length > 2 ? 's' : ''}: ${bad.slice(1, 6).map(([t]) => t).join(', ')}${bad.length > 6 ? ', …' : ''})` : '';
+  throw new InputError(`${file}: '${name}' has ${n} NaN or infinite value${n > 1 ? 's' : ''}${more}; the weights are unusable`);
 }
 
 /** A model loaded from a checkpoint, with what its metadata says. */
@@ -68,6 +90,20 @@ export function loadModel(device: Device, file: string): LoadedModel {
   expect('layer4.1.conv2.weight', [8 * width, 8 * width, 3, 3]);
   expect('fc.weight', [numClasses, 8 * width]);
   if (numClasses < 1) throw new InputError(`${file}: 'fc.weight' has no classes`);
+  if (!Object.hasOwn(metadata, FER_METADATA_KEYS.classes)) {
+    if (numClasses !== FER_CLASSES.length) {
+      throw new InputError(
+        `${file}: the model has ${numClasses} outputs but no "${FER_METADATA_KEYS.classes}" metadata naming them ` +
+          `(without it, FER2013's ${FER_CLASSES.length} classes are assumed)`,
+      );
+    }
+  } else if (info.classes.length !== numClasses) {
+    throw new InputError(
+      `${file}: metadata "${FER_METADATA_KEYS.classes}" names ${info.classes.length} classes (${info.classes.join(', ')}), ` +
+        `but the model has ${numClasses} outputs ('fc.weight' is [${tensors['fc.weight']!.shape.join(', ')}])`,
+    );
+  }
+  checkFinite(tensors, file);
   let model: FerResNet18;
   try {
     model = new FerResNet18(device, { width, numClasses, inChannels });
