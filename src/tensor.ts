@@ -125,6 +125,9 @@ export class Tensor {
     if (gradient === undefined && this.size !== 1) {
       throw new Error(`backward: grad can be implicitly created only for one-element outputs; this one has shape [${this.shape.join(', ')}]`);
     }
+    if (gradient && gradient.device !== this.device) {
+      throw new Error('backward: the gradient lives on another device than the tensor');
+    }
     if (gradient && !sameShape(gradient.shape, this.shape)) {
       throw new Error(`backward: gradient shape [${gradient.shape.join(', ')}] does not match tensor shape [${this.shape.join(', ')}]`);
     }
