@@ -15,6 +15,8 @@ import { ferResNet18 } from '../nn/resnet.js';
 import { train } from '../train/trainer.js';
 import { evaluate, predict } from '../train/evaluate.js';
 import { CHECKPOINT_FILE, loadModel } from '../train/checkpoint.js';
+import { checkTrainOptions } from '../train/options.js';
+import { makeDirs } from '../train/run-folder.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';
 import { writePlot } from '../metrics/index.js';
 
@@ -73,6 +75,23 @@ export function registerWorkflow(program: Command): void {
     .action(async (o, cmd: Command) => {
       const log = o.json ? () => {} : (s: string) => console.log(s);
       if (o.init && o.resume) throw new InputError('--init starts a new run from weights and --resume continues one: pass one of them');
+      const schedule =
+        o.schedule === 'step' ? { kind: 'step' as const, stepSize: Math.max(1, Math.floor(o.epochs / 3)) }
+        : o.schedule === 'one-cycle' ? { kind: 'one-cycle' as const }
+        : o.schedule === 'plateau' ? { kind: 'plateau' as const, patience: 3 }
+        : o.schedule === 'constant' ? { kind: 'constant' as const }
+        : o.schedule === 'cosine' ? { kind: 'cosine' as const, warmupEpochs: o.warmupEpochs }
+        : null;
+      if (!schedule) throw new InputError(`--schedule must be cosine, step, one-cycle, plateau or constant, got '${o.schedule}'`);
+      const options = {
+        epochs: o.epochs, batchSize: o.batchSize, optimizer: o.optimizer, lr: o.lr, weightDecay: o.weightDecay, nesterov: o.nesterov,
+        schedule, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, augment: o.augment, balanced: o.balanced,
+        earlyStoppingPatience: o.patience, maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed,
+        outDir: o.out, resume: o.resume, overwrite: o.overwrite,
+      };
+      // Bad options and an unusable --out fail before the data are loaded.
+      checkTrainOptions(options);
+      makeDirs(o.out, `--out ${o.out}`);
       let data = await dataFor(o.data, log, o.onError);
       if (!data.splits.includes(1) && !data.splits.includes(4)) data = holdout(data, { fraction: 0.1, seed: o.seed });
       const device = await createDevice();
@@ -84,21 +103,7 @@ export function registerWorkflow(program: Command): void {
         if (from && cmd.getOptionValueSource('width') === 'cli' && model.width !== o.width) {
           throw new InputError(`--width ${o.width} does not match ${from}, a fer-resnet18(${model.width})`);
         }
-        const schedule =
-          o.schedule === 'step' ? { kind: 'step' as const, stepSize: Math.max(1, Math.floor(o.epochs / 3)) }
-          : o.schedule === 'one-cycle' ? { kind: 'one-cycle' as const }
-          : o.schedule === 'plateau' ? { kind: 'plateau' as const, patience: 3 }
-          : o.schedule === 'constant' ? { kind: 'constant' as const }
-          : o.schedule === 'cosine' ? { kind: 'cosine' as const, warmupEpochs: o.warmupEpochs }
-          : null;
-        if (!schedule) throw new InputError(`--schedule must be cosine, step, one-cycle, plateau or constant, got '${o.schedule}'`);
-        if (o.optimizer !== 'sgd' && o.optimizer !== 'adamw') throw new InputError(`--optimizer must be sgd or adamw, got '${o.optimizer}'`);
-        const result = await train({
-          device, model, trainSet: data, epochs: o.epochs, batchSize: o.batchSize, optimizer: o.optimizer, lr: o.lr,
-          weightDecay: o.weightDecay, nesterov: o.nesterov, schedule, labelSmoothing: o.labelSmoothing,
-          clipGradNorm: o.clipGradNorm, augment: o.augment, balanced: o.balanced, earlyStoppingPatience: o.patience,
-          maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed, outDir: o.out, resume: o.resume, overwrite: o.overwrite, log: o.json ? Object.assign(() => {}, {}) : undefined,
-        });
+        const result = await train({ ...options, device, model, trainSet: data, log: o.json ? Object.assign(() => {}, {}) : undefined });
         if (o.json) console.log(JSON.stringify(result));
         else if (result.best) log(`best checkpoint: ${o.out}/best.safetensors (epoch ${result.best.epoch}); log: ${o.out}/train-log.jsonl`);
         else log(`no validated epoch yet, so no best checkpoint: the weights are in ${o.out}/last.safetensors`);

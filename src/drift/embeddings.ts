@@ -7,6 +7,7 @@
  */
 import type { Device } from '../gpu/device.js';
 import { Rng } from '../random.js';
+import { SEED, checkNumber, checkOneOf } from '../options.js';
 import { LegacyMT19937 } from './random.js';
 import { rankAverage } from './special.js';
 import { columnDrift, type StatTestId } from './index.js';
@@ -97,6 +98,14 @@ function toMatrix(x: EmbeddingInput, dim: number | undefined, side: string): Mat
  * embeddingDrift(refEmb, curEmb, { method: 'mmd', dim: 512, device });
  */
 export async function embeddingDrift(ref: EmbeddingInput, cur: EmbeddingInput, options: EmbeddingDriftOptions = {}): Promise<EmbeddingDriftResult> {
+  const where = 'embeddingDrift';
+  checkOneOf(where, 'method', options.method, ['model', 'mmd', 'ratio', 'distance']);
+  checkOneOf(where, 'distance', options.distance, ['euclidean', 'cosine', 'cityblock', 'chebyshev']);
+  checkNumber(where, 'threshold', options.threshold);
+  checkNumber(where, 'quantileProbability', options.quantileProbability, { above: 0, below: 1 });
+  checkNumber(where, 'componentStattestThreshold', options.componentStattestThreshold);
+  checkNumber(where, 'pcaComponents', options.pcaComponents, { integer: true, min: 1 });
+  checkNumber(where, 'seed', options.seed, SEED);
   let x = toMatrix(ref, options.dim, 'reference');
   let y = toMatrix(cur, options.dim, 'current');
   if (x.cols !== y.cols) throw new Error(`embeddingDrift: reference has ${x.cols} columns, current has ${y.cols}`);

@@ -9,6 +9,10 @@
  */
 import * as st from './stattests.js';
 import type { ColumnKind, Value } from './stattests.js';
+import { InputError } from '../errors.js';
+import { SEED, checkNumber, checkOneOf } from '../options.js';
+
+const COLUMN_KINDS: readonly ColumnKind[] = ['num', 'cat'];
 
 export type { ColumnKind, Value };
 
@@ -103,7 +107,7 @@ function clean(values: ArrayLike<Value | null | undefined>, side: string): Value
     if (typeof v === 'number' && !Number.isFinite(v)) continue;
     out.push(v);
   }
-  if (out.length === 0) throw new Error(`columnDrift: the ${side} column is empty after dropping NaN/inf values`);
+  if (out.length === 0) throw new InputError(`columnDrift: the ${side} column is empty after dropping NaN/inf values`);
   return out;
 }
 
@@ -130,18 +134,23 @@ export function columnDrift(
   cur: ArrayLike<Value | null | undefined>,
   options: ColumnDriftOptions = {},
 ): ColumnDriftResult {
+  checkOneOf('columnDrift', 'kind', options.kind, COLUMN_KINDS);
+  if (options.method !== undefined && !Object.hasOwn(STATTESTS, options.method)) {
+    throw new InputError(`columnDrift: unknown method '${String(options.method)}'. Available: ${Object.keys(STATTESTS).join(', ')}`);
+  }
+  checkNumber('columnDrift', 'threshold', options.threshold);
+  checkNumber('columnDrift', 'seed', options.seed, SEED);
   const r = clean(ref, 'reference');
   const c = clean(cur, 'current');
   const kind = options.kind ?? ([...r, ...c].some((v) => typeof v === 'string') ? 'cat' : 'num');
   if (kind === 'num' && [...r, ...c].some((v) => typeof v !== 'number')) {
-    throw new Error("columnDrift: kind 'num' needs numeric values only (found a string)");
+    throw new InputError("columnDrift: kind 'num' needs numeric values only (found a string)");
   }
   const method = options.method ?? defaultStatTest(r, c, kind);
   const def = STATTESTS[method];
-  if (!def) throw new Error(`columnDrift: unknown method '${method}'. Available: ${Object.keys(STATTESTS).join(', ')}`);
   // The automatic choice may apply chisquare/z to a numerical column, as Evidently does.
   if (options.method && !def.kinds.includes(kind)) {
-    throw new Error(`columnDrift: stattest '${method}' isn't applicable to a '${kind}' column (allowed: ${def.kinds.join(', ')})`);
+    throw new InputError(`columnDrift: stattest '${method}' isn't applicable to a '${kind}' column (allowed: ${def.kinds.join(', ')})`);
   }
   const threshold = options.threshold ?? def.threshold;
   const score = def.score(r, c, kind, options.seed ?? 0);
@@ -181,22 +190,26 @@ export function datasetDrift(
   curColumns: Record<string, ArrayLike<Value | null | undefined>>,
   options: DatasetDriftOptions = {},
 ): DatasetDriftResult {
+  checkNumber('datasetDrift', 'driftShare', options.driftShare, { min: 0, max: 1 });
   const names = Object.keys(refColumns);
-  if (names.length === 0) throw new Error('datasetDrift: no columns in the reference data');
-  const columns: Record<string, ColumnDriftResult> = {};
+  if (names.length === 0) throw new InputError('datasetDrift: no columns in the reference data');
+  // Column names are data: `__proto__` or `toString` are columns, never Object.prototype's.
+  const columns: Record<string, ColumnDriftResult> = Object.create(null);
+  const own = <T>(o: Record<string, T> | undefined, k: string): T | undefined => (o && Object.hasOwn(o, k) ? o[k] : undefined);
   for (const name of names) {
-    const cur = curColumns[name];
-    if (!cur) throw new Error(`datasetDrift: cannot find column '${name}' in current data`);
+    const cur = own(curColumns, name);
+    if (!cur) throw new InputError(`datasetDrift: cannot find column '${name}' in current data`);
     const opts: ColumnDriftOptions = {
       method: options.method,
       threshold: options.threshold,
       seed: options.seed,
-      ...options.perColumn?.[name],
+      ...own(options.perColumn, name),
     };
     try {
-      columns[name] = columnDrift(refColumns[name]!, cur, opts);
+      columns[name] = columnDrift(own(refColumns, name)!, cur, opts);
     } catch (e) {
-      throw new Error(`datasetDrift: column '${name}': ${(e as Error).message}`);
+      const Err = e instanceof InputError ? InputError : Error;
+      throw new Err(`datasetDrift: column '${name}': ${(e as Error).message.replace(/^columnDrift: /, '')}`);
     }
   }
   const drifted = names.filter((n) => columns[n]!.drifted).length;

@@ -8,6 +8,8 @@ import type { Tensor } from '../tensor.js';
 import type { FerDataset } from '../data/dataset.js';
 import { FER_CLASSES } from '../classes.js';
 import { VERSION } from '../version.js';
+import { InputError } from '../errors.js';
+import { checkNumber } from '../options.js';
 import { GpuImages, augmentBatch, identityParams, PARAMS_PER_IMAGE } from '../data/augment/index.js';
 import { classificationReport } from '../metrics/report.js';
 import { columnDrift, datasetDrift, type ColumnDriftResult, type StatTestId } from './index.js';
@@ -279,8 +281,12 @@ export async function runModel(
  */
 export async function driftReport({ reference, current, model, device, options = {} }: DriftReportInput): Promise<DriftReport> {
   if (reference.length < 2 || current.length < 2) {
-    throw new Error(`driftReport: need at least 2 images per dataset (reference ${reference.length}, current ${current.length})`);
+    throw new InputError(`driftReport: need at least 2 images per dataset (reference ${reference.length}, current ${current.length})`);
   }
+  checkNumber('driftReport', 'featureThreshold', options.featureThreshold);
+  checkNumber('driftReport', 'driftShare', options.driftShare, { min: 0, max: 1 });
+  checkNumber('driftReport', 'bins', options.bins, { integer: true, min: 1 });
+  checkNumber('driftReport', 'batchSize', options.batchSize, { integer: true, min: 1 });
   const classNames = [...(options.classNames ?? FER_CLASSES)];
   const bins = options.bins ?? 20;
 

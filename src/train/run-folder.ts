@@ -21,6 +21,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import type { FerDataset } from '../data/dataset.js';
 import type { StateDict } from '../nn/module.js';
 import { CHECKPOINT_FILE, saveStateDict, tensorsDigest, type ModelFileMeta } from './checkpoint.js';
+import { optionName } from './options.js';
 
 export const LOCK_FILE = 'run.lock';
 export const LAST_FILE = 'last.safetensors';
@@ -232,26 +233,6 @@ export function datasetFingerprint(ds: FerDataset): string {
   return createHash('sha256').update(`${ds.length}\n`).update(ds.labels).update(ds.splits).update(ds.pixels).digest('hex');
 }
 
-/** The command-line flag of each train() option a resumed run must keep (for error messages). */
-const FLAGS: Record<string, string> = {
-  width: '--width',
-  epochs: '--epochs',
-  batchSize: '--batch-size',
-  optimizer: '--optimizer',
-  lr: '--lr',
-  weightDecay: '--weight-decay',
-  nesterov: '--nesterov',
-  schedule: '--schedule, --warmup-epochs',
-  labelSmoothing: '--label-smoothing',
-  clipGradNorm: '--clip-grad-norm',
-  augment: '--no-augment',
-  balanced: '--balanced',
-  earlyStoppingPatience: '--patience',
-  seed: '--seed',
-  trainData: '--data',
-  valData: '--data',
-};
-
 /** JSON with object keys sorted, so equal settings compare equal whatever their key order. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -270,11 +251,10 @@ export function checkSameRun(file: string, saved: Record<string, unknown>, now: 
   for (const key of new Set([...Object.keys(saved), ...Object.keys(now)])) {
     const [was, is] = [canonical(saved[key]), canonical(now[key])];
     if (was === is) continue;
-    const flag = FLAGS[key] ? ` (${FLAGS[key]})` : '';
-    const what = key === 'trainData' ? 'the training data' : key === 'valData' ? 'the validation data' : key;
+    const what = key === 'trainData' ? 'the training data (--data)' : key === 'valData' ? 'the validation data (--data)' : optionName(key);
     const values = key.endsWith('Data') ? `sha256 fingerprint ${was.slice(1, 13)}… in that run, ${is.slice(1, 13)}… now` : `${was} in that run, ${is} now`;
     throw new InputError(
-      `train: cannot resume ${file}: ${what}${flag} differs: ${values}. A resumed run keeps its configuration and data; ` +
+      `train: cannot resume ${file}: ${what} differs: ${values}. A resumed run keeps its configuration and data; ` +
         `to change them, start a new run from its weights (fer-gpu train --init ${path.join(path.dirname(file), LAST_FILE)})`,
     );
   }

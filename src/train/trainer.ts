@@ -23,6 +23,7 @@ import type { StateDict } from '../nn/module.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { BEST_FILE, LAST_FILE, LOG_FILE, checkSameRun, datasetFingerprint, lockRunFolder, prepareRunFolder, repairRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
+import { checkTrainOptions } from './options.js';
 
 export interface TrainOptions {
   /** The model's device (default: `model.device`). */
@@ -163,7 +164,7 @@ function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: num
  * the run folder is locked for the run's duration (another run into it is refused).
  */
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`train: epochs must be a positive integer, got ${o.epochs}`);
+  checkTrainOptions(o, o.model.numClasses);
   const release = o.outDir ? lockRunFolder(o.outDir) : undefined;
   try {
     return await runTraining(o);
