@@ -152,11 +152,12 @@ async function runDriftHistory(argv: readonly string[], io: DriftCliIO): Promise
   const file = cmd.args[0]!;
   try {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    fs.writeFileSync(cmd.opts<{ out: string }>().out, renderTrendHtml(lines));
+    fs.writeFileSync(cmd.opts<{ out: string }>().out, renderTrendHtml(lines, file));
     io.stdout(`${lines.filter((l) => l.trim()).length} reports → ${cmd.opts<{ out: string }>().out}\n`);
     return 0;
   } catch (e) {
-    io.stderr(`fer-gpu drift history: ${file}: ${(e as Error).message}\n`);
+    const message = (e as Error).message;
+    io.stderr(`fer-gpu drift history: ${message.startsWith(file) ? message : `${file}: ${message}`}\n`);
     return 1;
   }
 }

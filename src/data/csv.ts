@@ -134,9 +134,13 @@ function describeBadPixels(field: string): string {
   const tokens = field.trim().split(/\s+/).filter((t) => t.length > 0);
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
-    if (!/^[+-]?\d+(\.\d+)?$/.test(t)) return `pixel ${k + 1} is '${t.slice(0, 20)}', not a number`;
-    const v = Number(t);
-    if (!Number.isInteger(v) || v < 0 || v > 255) return `pixel ${k + 1} is ${t}, outside the integers 0-255`;
+    if (/^-?\d+$/.test(t)) {
+      if (Number(t) > 255 || t.startsWith('-')) return `pixel ${k + 1} is ${t}, outside the integers 0-255`;
+    } else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) {
+      return `pixel ${k + 1} is '${t.slice(0, 20)}', not an integer 0-255 written in digits`;
+    } else {
+      return `pixel ${k + 1} is '${t.slice(0, 20)}', not a number`;
+    }
   }
   return `expected ${FER_PIXELS} pixels (48x48), got ${tokens.length}`;
 }
@@ -159,9 +163,11 @@ async function parseCsv(file: string, size: number, onError: OnError): Promise<F
     parser.destroy(e);
   });
   input.pipe(parser);
+  let lastLine = 0; // the line of the last complete record
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
+      lastLine = line;
       if (!cols) {
         cols = parseHeader(record, file);
         continue;
@@ -178,7 +184,11 @@ async function parseCsv(file: string, size: number, onError: OnError): Promise<F
   } catch (e) {
     if (e instanceof FerDataError) throw e;
     if (readError) throw new FerDataError(file, `cannot read CSV: ${readError.message}`);
-    // csv-parse errors (e.g. an unclosed quote) say where.
+    // csv-parse finds an unclosed quote only at the end of the file: it opened in the record after the last complete one.
+    if ((e as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED') {
+      throw new FerDataError(`${file}:${lastLine + 1}`, 'a quoted field is never closed (a " opens in this row and no " ends it)');
+    }
+    // Other csv-parse errors say where.
     const where = (e as { lines?: number }).lines;
     throw new FerDataError(where ? `${file}:${where}` : file, `cannot parse CSV: ${(e as Error).message}`);
   } finally {
@@ -186,6 +196,7 @@ async function parseCsv(file: string, size: number, onError: OnError): Promise<F
     input.destroy();
   }
   if (!cols) throw new FerDataError(file, 'empty file (expected header emotion,pixels,Usage)');
+  if (builder.length === 0 && issues.length === 0) throw new FerDataError(file, 'no data rows after the header');
   return builder.build(file, issues);
 }
 

@@ -195,7 +195,7 @@ export function holdout(ds: FerDataset, { fraction, seed }: HoldoutOptions): Fer
   const train = splitId('Training');
   const byClass: number[][] = FER_CLASSES.map(() => []);
   for (let i = 0; i < ds.length; i++) if (ds.splits[i] === train) byClass[ds.labels[i]!]!.push(i);
-  if (byClass.every((c) => c.length === 0)) throw new Error(`holdout: ${ds.source} has no Training images`);
+  if (byClass.every((c) => c.length === 0)) throw new InputError(`holdout: ${ds.source} has no Training images`);
   const rng = new Rng(seed);
   const splits = ds.splits.slice();
   const held = splitId('Holdout');
@@ -226,7 +226,7 @@ export function datasetMeanStd(ds: FerDataset, opts: { split?: FerSplit | readon
     n += hist[v]!;
     sum += v * hist[v]!;
   }
-  if (n === 0) throw new Error(`datasetMeanStd: no images in ${ds.source}${opts.split ? ` (split ${opts.split})` : ''}`);
+  if (n === 0) throw new InputError(`datasetMeanStd: no images in ${ds.source}${opts.split ? ` (split ${opts.split})` : ''}`);
   const mean = sum / n;
   let ss = 0;
   for (let v = 0; v < 256; v++) ss += hist[v]! * (v - mean) ** 2;

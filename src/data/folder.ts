@@ -68,7 +68,17 @@ function walk(root: string): { files: ImageFile[]; problems: LoadIssue[] } {
       }
       for (const f of listDir(clsPath, problems)) {
         const p = path.join(clsPath, f.name);
-        if (!f.isFile() || !IMAGE_EXT.test(f.name)) {
+        let isFile = f.isFile();
+        if (f.isSymbolicLink()) {
+          // A link counts as what it points to.
+          try {
+            isFile = fs.statSync(p).isFile();
+          } catch {
+            problems.push({ location: p, message: 'cannot read file: a symbolic link to a missing file' });
+            continue;
+          }
+        }
+        if (!isFile || !IMAGE_EXT.test(f.name)) {
           problems.push({ location: p, message: `not a .jpg/.jpeg/.png file` });
           continue;
         }

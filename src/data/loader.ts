@@ -3,6 +3,7 @@
  * and normalisation. Images stay on the GPU for the whole run (2,304 bytes each), so a batch
  * costs one small upload of indices and augmentation parameters.
  */
+import { InputError } from '../errors.js';
 import type { Device } from '../gpu/device.js';
 import type { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
@@ -48,9 +49,9 @@ export class DataLoader {
   constructor(readonly device: Device, readonly dataset: FerDataset, options: DataLoaderOptions = {}) {
     this.opts = options;
     this.batchSize = options.batchSize ?? 64;
-    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InputError(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
     const idx = options.split === undefined ? [...Array(dataset.length).keys()] : splitIndices(dataset, options.split);
-    if (idx.length === 0) throw new Error(`DataLoader: ${dataset.source} has no images in split ${String(options.split)}`);
+    if (idx.length === 0) throw new InputError(`DataLoader: ${dataset.source} has no images in split ${String(options.split)}`);
     this.indices = Int32Array.from(idx);
     // Upload only the images this loader serves; position k on the GPU = this.indices[k].
     const pixels = new Uint8Array(idx.length * FER_PIXELS);

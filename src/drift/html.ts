@@ -2,6 +2,7 @@
  * Self-contained HTML for drift reports and their history: inline CSS and SVG only (no scripts,
  * no network). Every string that comes from the user or the data is escaped.
  */
+import { InputError } from '../errors.js';
 import { appendFileSync } from 'node:fs';
 import type { DriftReport } from './report.js';
 
@@ -202,21 +203,35 @@ export function appendHistory(jsonlPath: string, report: DriftReport): void {
   appendFileSync(jsonlPath, JSON.stringify(historyEntry(report)) + '\n');
 }
 
+/** Why a parsed JSONL line is not a drift history entry, or undefined when it is one. */
+function historyEntryProblem(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'not a JSON object';
+  const o = e as Record<string, unknown>;
+  if (typeof o.metrics !== 'object' || o.metrics === null || Array.isArray(o.metrics)) return 'no "metrics" object';
+  for (const [k, v] of Object.entries(o.metrics)) if (v !== null && typeof v !== 'number') return `metric ${JSON.stringify(k)} is ${JSON.stringify(v)}, not a number or null`;
+  for (const k of ['createdAt', 'current'] as const) if (typeof o[k] !== 'string') return `"${k}" is not a string`;
+  if (typeof o.drift !== 'boolean') return '"drift" is not true or false';
+  return undefined;
+}
+
 /**
  * One HTML page with a line chart per metric over the history (lines of a JSONL file written by
- * appendHistory; blank lines are skipped, a malformed line is an error naming its number).
+ * appendHistory; blank lines are skipped). A malformed line is an InputError `<source>:<line>: …`.
  */
-export function renderTrendHtml(historyLines: readonly string[]): string {
+export function renderTrendHtml(historyLines: readonly string[], source = 'history'): string {
   const entries: DriftHistoryEntry[] = [];
   historyLines.forEach((line, i) => {
     if (!line.trim()) return;
+    let e: unknown;
+    let problem: string | undefined;
     try {
-      const e = JSON.parse(line) as DriftHistoryEntry;
-      if (typeof e !== 'object' || e === null || typeof e.metrics !== 'object') throw new Error('no "metrics" object');
-      entries.push(e);
+      e = JSON.parse(line);
+      problem = historyEntryProblem(e);
     } catch (err) {
-      throw new Error(`renderTrendHtml: line ${i + 1} is not a drift history entry: ${(err as Error).message}`);
+      problem = (err as Error).message;
     }
+    if (problem) throw new InputError(`${source}:${i + 1}: not a drift history entry: ${problem}`);
+    entries.push(e as DriftHistoryEntry);
   });
   const names = [...new Set(entries.flatMap((e) => Object.keys(e.metrics)))];
   const charts = names.map((name) => lineSvg(name, entries.map((e) => e.metrics[name] ?? null), entries.map((e) => e.drift)));

@@ -90,7 +90,7 @@ describe('driftReport (precomputed embeddings and predictions, CPU)', () => {
       expect(lines.filter(Boolean)).toHaveLength(2);
       const html = renderTrendHtml(lines);
       expect(html.match(/class="chart trend"/g)!.length).toBe(Object.keys(JSON.parse(lines[0]!).metrics).length);
-      expect(() => renderTrendHtml(['{"metrics":{}}', 'oops'])).toThrow(/line 2/);
+      expect(() => renderTrendHtml([lines[0]!, 'oops'], 'h.jsonl')).toThrow(/^h\.jsonl:2: not a drift history entry/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
