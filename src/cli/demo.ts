@@ -117,6 +117,7 @@ const shortTraining: DemoStep = {
     const result = await train({
       device, model, trainSet: data, epochs, batchSize: 64, optimizer: 'sgd', lr: 0.02, nesterov: true,
       schedule: { kind: 'cosine', warmupEpochs: 0 }, labelSmoothing: 0.1, seed: 0, outDir: runDir, mean: info.mean, std: info.std,
+      overwrite: true, // each demo replaces its own previous run
     });
     model.dispose();
     const best = path.join(runDir, result.best ? 'best.safetensors' : 'last.safetensors');
