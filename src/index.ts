@@ -32,7 +32,7 @@ export * as nn from './nn/index.js';
 export { ferResNet18, FerResNet18, type FerResNet18Options } from './nn/resnet.js';
 export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog } from './train/trainer.js';
 export { evaluate, predict, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
-export { saveModel, loadModel, type LoadedModel } from './train/checkpoint.js';
+export { saveModel, loadModel, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {
   loadPretrained,
   defaultWeightsPath,
