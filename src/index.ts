@@ -31,6 +31,8 @@ export {
 export * as nn from './nn/index.js';
 export { ferResNet18, FerResNet18, type FerResNet18Options } from './nn/resnet.js';
 export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog } from './train/trainer.js';
+export * from './faces/index.js';
+export { GpuImage, cropResize, type CropBox, type CropResizeOptions } from './kernels/crop-resize/index.js';
 export { evaluate, predict, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
 export { saveModel, loadModel, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {

@@ -26,8 +26,8 @@ async function main(): Promise<void> {
     const med = (k: number) => { const v = stats.map((s) => s[k]!).sort((a, b) => a - b); return [v[Math.floor(v.length * 0.25)]!, v[Math.floor(v.length / 2)]!, v[Math.floor(v.length * 0.75)]!].map((x) => x.toFixed(3)).join('/'); };
     console.log(range, `found ${stats.length}/${files.length}`, 'side/48 (q1/med/q3)', med(0), 'cx', med(1), 'cy', med(2), 'h/w', med(3));
     det.dispose();
-}
-device.destroy();
+  }
+  device.destroy();
 }
 
 void main();

@@ -193,7 +193,11 @@ export function resizeBilinear(src: Uint8Array, width: number, height: number, o
  * `path` is only used in error messages.
  */
 export function decodeImage(bytes: Uint8Array, path: string): Uint8Array {
-  const raw = decodeRaw(bytes, path);
+  return toFerPixels(decodeRaw(bytes, path), path);
+}
+
+/** A decoded image as 48x48 gray, as {@link decodeImage} makes it. */
+export function toFerPixels(raw: RawImage, path: string): Uint8Array {
   if (raw.width < 1 || raw.height < 1) throw new FerDataError(path, `image has no pixels (${raw.width}x${raw.height})`);
   const gray = toLuma(raw);
   if (raw.width === FER_IMAGE_SIZE && raw.height === FER_IMAGE_SIZE) return gray;

@@ -91,7 +91,8 @@ export function fitImage(image: PixelImage, maxBytes: number): { image: PixelIma
   if (!(width >= 1 && height >= 1)) return { image, factor: 1 }; // GpuImage.upload says what is wrong
   if (width * height * 4 <= maxBytes) return { image, factor: 1 };
   const channels = image.channels ?? data.length / (width * height);
-  const factor = Math.ceil(Math.sqrt((width * height * 4) / maxBytes)) + 1;
+  let factor = Math.ceil(Math.sqrt((width * height * 4) / maxBytes));
+  while (Math.floor(width / factor) * Math.floor(height / factor) * 4 > maxBytes) factor++;
   const w = Math.max(1, Math.floor(width / factor));
   const h = Math.max(1, Math.floor(height / factor));
   const out = new Uint8Array(w * h * channels);

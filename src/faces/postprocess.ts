@@ -132,5 +132,5 @@ export function project(d: Detection, region: Box): Detection {
 /** The letterbox of a width x height image: the centred square (in its pixels) that the model sees, padded with black. */
 export function letterbox(width: number, height: number): Box {
   const side = Math.max(width, height);
-  return { x: -Math.floor((side - width) / 2), y: -Math.floor((side - height) / 2), width: side, height: side };
+  return { x: 0 - Math.floor((side - width) / 2), y: 0 - Math.floor((side - height) / 2), width: side, height: side };
 }

@@ -10,7 +10,7 @@ import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augment/index.js';
-import { decodeImage } from '../data/image.js';
+import { decodeRaw, toFerPixels } from '../data/image.js';
 import { classificationReport, type ClassificationReport } from '../metrics/index.js';
 import { InputError } from '../errors.js';
 import { loadPretrained } from './pretrained.js';
@@ -217,6 +217,14 @@ function toPredictions(p: Float32Array, k: number, names: readonly string[], fil
   });
 }
 
+/**
+ * True for an image that could be a face crop: nearly square (sides within 1.25x of each other)
+ * and not larger than 800 pixels a side; a 640x480 scene or a 4000x3000 photo is not.
+ */
+export function looksLikeFaceCrop(width: number, height: number): boolean {
+  return Math.max(width, height) <= 1.25 * Math.min(width, height) && Math.max(width, height) <= 800;
+}
+
 async function predictWith(model: Model, inputs: PredictInputs, options: PredictOptions): Promise<Prediction[]> {
   const k = model.numClasses ?? FER_CLASSES.length;
   const names = options.classNames ?? FER_CLASSES;
@@ -236,6 +244,7 @@ async function predictWith(model: Model, inputs: PredictInputs, options: Predict
   }
   if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);
+  const notCrops: string[] = [];
   inputs.forEach((input, i) => {
     let img: Uint8Array;
     if (typeof input === 'string') {
@@ -245,13 +254,22 @@ async function predictWith(model: Model, inputs: PredictInputs, options: Predict
       } catch (e) {
         throw new InputError(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      img = decodeImage(bytes, input);
+      const raw = decodeRaw(bytes, input);
+      if (!looksLikeFaceCrop(raw.width, raw.height)) notCrops.push(`${input} (${raw.width}x${raw.height})`);
+      img = toFerPixels(raw, input);
     } else {
       if (input.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${input.length} pixels, not 48x48 = ${FER_PIXELS}`);
       img = input;
     }
     pixels.set(img, i * FER_PIXELS);
   });
+  if (notCrops.length > 0) {
+    console.warn(
+      `predict: ${notCrops.slice(0, 3).join(', ')}${notCrops.length > 3 ? ` and ${notCrops.length - 3} more` : ''} ` +
+        `${notCrops.length === 1 ? 'does' : 'do'} not look like a face crop (predict squeezes the whole image to 48x48); ` +
+        'to find the faces in a photo first, use recognize() (fer-gpu detect on the command line)',
+    );
+  }
   const dataset: FerDataset = {
     length: inputs.length,
     pixels,
