@@ -7,6 +7,7 @@ import { createDevice, type Backend } from '../gpu/device.js';
 import { VERSION } from '../version.js';
 import { InputError } from '../errors.js';
 import { registerWorkflow } from './workflow.js';
+import { registerDetect } from './detect.js';
 import { runDataCheck } from './data.js';
 import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
@@ -56,6 +57,7 @@ registerWorkflow(program);
 registerDemo(program);
 registerSetup(program);
 registerExport(program);
+registerDetect(program);
 
 /**
  * Commands that parse their own arguments (they are also usable as functions: runDataCheck,
