@@ -11,6 +11,7 @@ import { createDevice, type Backend, type Device } from '../gpu/device.js';
 import { VERSION } from '../version.js';
 import { runKernelSuite } from './kernels.js';
 import { runTrainSuite, runInferSuite } from './e2e.js';
+import { runFacesSuite } from './faces.js';
 import { runDataSuite } from './data.js';
 import { runPeers } from './peers.js';
 import { SCHEMA_VERSION, SUITES, type BenchReport, type BenchRow, type Iterations, type Suite } from './schema.js';
@@ -95,7 +96,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
     device.destroy();
   }
   if (suites.includes('train')) rows.push(...(await runTrainSuite(newDevice, opts)));
-  if (suites.includes('infer')) rows.push(...(await runInferSuite(newDevice, opts)));
+  if (suites.includes('infer')) rows.push(...(await runInferSuite(newDevice, opts)), ...(await runFacesSuite(newDevice, opts)));
 
   const peers = options.peers && rows.length > 0 ? runPeers(rows, opts) : [];
   return {

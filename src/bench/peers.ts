@@ -104,6 +104,16 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
       },
     },
     {
+      name: 'human-wasm',
+      run: () => {
+        if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
+        if (!rows.some((r) => r.id.startsWith('infer.faces-'))) return 'no faces rows in this run';
+        const root = path.dirname(path.dirname(dir));
+        if (!fs.existsSync(path.join(root, 'node_modules', '@vladmandic', 'human'))) return 'devDependency @vladmandic/human is not installed (npm install in the checkout)';
+        return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'human.ts'), ...args], root, o.log);
+      },
+    },
+    {
       name: 'torch-cpu',
       run: () => {
         if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
