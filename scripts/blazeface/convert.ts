@@ -14,11 +14,12 @@
  *   asymmetric ones of strided convolutions (the extra pixel at the bottom and right) to a pad node.
  * The anchor and decoding settings come from MediaPipe's face_detection_{full,short}_range.pbtxt.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { writeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.js';
+import { encodeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.js';
 import { blazeFaceSpec, type BlazeFaceGraph, type GraphNode, type BlazeFaceRange } from '../../src/faces/spec.js';
+import { samePadding } from '../../src/kernels/depthwise-conv2d/shape.js';
 import { readTflite, tensorValues, type TfliteGraph, type TfliteOperator } from './tflite.js';
 
 const PACKAGE = '@mediapipe/face_detection';
@@ -68,7 +69,6 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
 
   const nodes: Array<GraphNode & { at: number }> = [];
   const fused = new Set<number>(); // ops absorbed into another node
-  const outName = new Map<number, string>(); // op output tensor -> the name the graph gives it (after RELU folding)
 
   // Which tensor an op's result ends up in, after folding a following RELU (if it is the only reader).
   const reluAfter = (out: number): TfliteOperator | null => {
@@ -100,7 +100,7 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
         const wShape = shapeOf(op.inputs[1]!);
         const [R, S] = [wShape[1]!, wShape[2]!];
         const [H, W] = spatial(x!);
-        const pads = same ? [...samePad(H, R, stride), ...samePad(W, S, stride)] : [0, 0, 0, 0];
+        const pads = same ? [...samePadding(H, R, stride), ...samePadding(W, S, stride)] : [0, 0, 0, 0];
         let input = name(x!);
         const node = {
           weight: weight(op.inputs[1]!, depthwise ? 'depthwise' : 'conv'),
@@ -163,7 +163,6 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
         throw new Error(`${name(out)}: unsupported op ${op.op}`);
     }
   });
-  void outName;
 
   // The heads: the tensors that the RESHAPE/CONCATENATION tail reads, in concatenation order.
   const heads = (output: number): string[] => {
@@ -180,35 +179,34 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
   };
 }
 
-function samePad(size: number, kernel: number, stride: number): [number, number] {
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + kernel - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 /** The source .tflite of a range, from node_modules. */
 export function sourceFile(range: BlazeFaceRange): string {
   const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve(`${PACKAGE}/package.json`)), SOURCES[range]);
 }
 
-function main(): void {
+/** The bytes of models/blazeface-<range>.safetensors as this script writes them. */
+export function convertedFile(range: BlazeFaceRange): { bytes: Buffer; nodes: number; tensors: number; params: number } {
   const require = createRequire(import.meta.url);
   const version = (require(`${PACKAGE}/package.json`) as { version: string }).version;
+  const { tensors, graph } = convertTflite(readFileSync(sourceFile(range)));
+  const bytes = encodeSafetensors(tensors, {
+    'fer-gpu.model': 'blazeface',
+    'fer-gpu.blazeface.range': range,
+    'fer-gpu.blazeface.input_size': String(blazeFaceSpec(range).inputSize),
+    'fer-gpu.blazeface.graph': JSON.stringify(graph),
+    'fer-gpu.source': `${PACKAGE}@${version}/${SOURCES[range]} (Apache-2.0, Copyright Google LLC; converted by scripts/blazeface/convert.ts)`,
+  });
+  const params = Object.values(tensors).reduce((a, t) => a + t.data.length, 0);
+  return { bytes, nodes: graph.nodes.length, tensors: Object.keys(tensors).length, params };
+}
+
+function main(): void {
   for (const range of ['full', 'short'] as const) {
-    const file = sourceFile(range);
-    const { tensors, graph } = convertTflite(readFileSync(file));
-    const spec = blazeFaceSpec(range);
     const out = path.join('models', `blazeface-${range}.safetensors`);
-    writeSafetensors(out, tensors, {
-      'fer-gpu.model': 'blazeface',
-      'fer-gpu.blazeface.range': range,
-      'fer-gpu.blazeface.input_size': String(spec.inputSize),
-      'fer-gpu.blazeface.graph': JSON.stringify(graph),
-      'fer-gpu.source': `${PACKAGE}@${version}/${SOURCES[range]} (Apache-2.0, Copyright Google LLC; converted by scripts/blazeface/convert.ts)`,
-    });
-    const params = Object.values(tensors).reduce((a, t) => a + t.data.length, 0);
-    console.log(`${out}: ${graph.nodes.length} nodes, ${Object.keys(tensors).length} tensors, ${params} parameters, from ${file}`);
+    const { bytes, nodes, tensors, params } = convertedFile(range);
+    writeFileSync(out, bytes);
+    console.log(`${out}: ${nodes} nodes, ${tensors} tensors, ${params} parameters, from ${sourceFile(range)}`);
   }
 }
 

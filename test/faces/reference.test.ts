@@ -3,7 +3,8 @@
  * transform) against MediaPipe's .tflite graph run with TensorFlow.js ops (tfjs-reference.ts),
  * on the six group photos that @vladmandic/face-api ships (read from node_modules).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { convertedFile } from '../../scripts/blazeface/convert.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,14 @@ function referenceFaces(model: (x: tf.Tensor4D) => ReturnType<Awaited<ReturnType
   const region = letterbox(image.width, image.height);
   return weightedNms(decode(raw, 0, det.spec, anchorCentres(det.spec), det.spec.minScore), det.spec.iouThreshold).map((d) => project(d, region));
 }
+
+describe('the shipped BlazeFace files', () => {
+  it('are what scripts/blazeface/convert.ts makes of @mediapipe/face_detection (byte for byte)', () => {
+    for (const range of ['full', 'short'] as const) {
+      expect(convertedFile(range).bytes.equals(readFileSync(`models/blazeface-${range}.safetensors`)), range).toBe(true);
+    }
+  });
+});
 
 describe.skipIf(!existsSync(PHOTOS[0]!))('BlazeFace port against the tfjs reference', () => {
   const device = useDevice();
