@@ -137,6 +137,7 @@ describe('the packed package', () => {
       expect.arrayContaining([
         'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'dist/THIRD-PARTY-NOTICES.md',
         'models/fer-resnet18.safetensors', 'scripts/install-software-gpu.sh', 'README.md',
+        'models/blazeface-full.safetensors', 'models/blazeface-short.safetensors', 'models/NOTICE-blazeface.md', 'models/LICENSE-blazeface.txt',
       ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
@@ -166,6 +167,14 @@ describe('the packed package', () => {
     const p = JSON.parse(sh(process.execPath, ['predict-one.mjs'], app).trim().split('\n').at(-1)!) as { label: string; probabilities: Record<string, number> };
     expect(FER_CLASSES).toContain(p.label);
     expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  }, 120_000);
+
+  it('ESM: recognize() finds the faces of a photo with the shipped models', () => {
+    fs.copyFileSync(path.join(root, 'node_modules/@vladmandic/face-api/demo/sample3.jpg'), path.join(app, 'group.jpg'));
+    fs.writeFileSync(path.join(app, 'recognize.mjs'), "import { recognize } from 'fer-gpu';\nconsole.log(JSON.stringify(await recognize('group.jpg')));\n");
+    const faces = JSON.parse(sh(process.execPath, ['recognize.mjs'], app).trim().split('\n').at(-1)!) as Array<{ label: string; box: { width: number } }>;
+    expect(faces).toHaveLength(3);
+    for (const f of faces) expect(FER_CLASSES).toContain(f.label);
   }, 120_000);
 
   it('CommonJS require and the fer-gpu bin', () => {
