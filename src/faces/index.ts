@@ -3,7 +3,7 @@
  * parts are detect.ts, blazeface.ts, postprocess.ts, draw.ts).
  */
 export { BlazeFace, type RawDetections } from './blazeface.js';
-export { blazeFaceSpec, type BlazeFaceRange, type BlazeFaceSpec } from './spec.js';
+export { blazeFaceSpec, type BlazeFaceRange, type BlazeFaceSpec, type BlazeFaceGraph, type GraphNode } from './spec.js';
 export { KEYPOINT_NAMES, type KeypointName, type Box } from './postprocess.js';
 export {
   faceCrop,

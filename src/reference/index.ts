@@ -23,7 +23,7 @@ export {
 } from '../kernels/conv2d/reference.js';
 export { matmul, matmulBackward, linear, linearBackward } from '../kernels/matmul/reference.js';
 export { sgdStep, adamwStep, adamwState, clipGradNorm, type SgdReferenceState, type AdamWReferenceState } from '../optim/reference.js';
-export { depthwiseConv2d } from '../kernels/depthwise-conv2d/reference.js';
+export { depthwiseConv2d, type CpuDepthwiseConv2dOptions } from '../kernels/depthwise-conv2d/reference.js';
 export { resizeBilinear } from '../kernels/resize-bilinear/reference.js';
 export { pad } from '../kernels/pad/reference.js';
-export { cropResize } from '../kernels/crop-resize/reference.js';
+export { cropResize, type RgbaImage } from '../kernels/crop-resize/reference.js';
