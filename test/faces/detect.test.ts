@@ -154,6 +154,16 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     const text = path.join(dir, 'notes.png');
     writeFileSync(text, 'not an image');
     await expect(detectFaces(detector, empty)).rejects.toThrow(/empty\.jpg.*empty image file/);
+    // a 20000x20000 PNG: refused from its header, before anything is allocated
+    const huge = path.join(dir, 'huge.png');
+    const ihdr = Buffer.alloc(25);
+    ihdr.writeUInt32BE(13, 0);
+    ihdr.write('IHDR', 4);
+    ihdr.writeUInt32BE(20000, 8);
+    ihdr.writeUInt32BE(20000, 12);
+    ihdr.set([8, 2, 0, 0, 0], 16); // 8-bit RGB (the CRC is not checked before the size)
+    writeFileSync(huge, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]));
+    await expect(detectFaces(detector, huge)).rejects.toThrow(/huge\.png.*20000x20000.*megapixels/);
     await expect(detectFaces(detector, text)).rejects.toThrow(/notes\.png.*not a JPEG or PNG/);
     await expect(detectFaces(detector, path.join(dir, 'missing.jpg'))).rejects.toThrow(/missing\.jpg: cannot read \(ENOENT\)/);
     await expect(detectFaces(detector, { width: 0, height: 0, data: new Uint8Array(0) })).rejects.toThrow(/no pixels/);
