@@ -1,9 +1,20 @@
 /** Shared test utilities: one device per test file, seeded data, tolerant comparison, finite differences. */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
 import { createDevice, type Device } from '../src/gpu/device.js';
 import { CpuTensor } from '../src/reference/tensor.js';
 import { Rng } from '../src/random.js';
 import type { Tensor } from '../src/tensor.js';
+
+/**
+ * A device of the calling test's own, destroyed when the test ends: for tests that count
+ * `memory().bytesInUse`, where tensors that earlier tests left to the garbage collector would go
+ * back to a shared device's pool in the middle of the count.
+ */
+export async function ownDevice(): Promise<Device> {
+  const d = await createDevice();
+  onTestFinished(() => d.destroy());
+  return d;
+}
 
 /** Creates one device for the test file and destroys it afterwards. */
 export function useDevice(): () => Device {

@@ -6,7 +6,7 @@ import * as ew from '../../src/kernels/elementwise/reference.js';
 import * as convRef from '../../src/kernels/conv2d/reference.js';
 import { conv2d } from '../../src/kernels/conv2d/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
-import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
+import { expectClose, numericGrad, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 // f32 GPU against the f64 reference. Outputs and gx are O(1) values built from sums over a
 // channel (M = N·H·W up to 9,216 terms): 1e-4 covers f32 rounding of those sums. gWeight and
@@ -161,7 +161,7 @@ describe('batchNorm2d', () => {
   });
 
   it('frees its saved statistics after backward, or at once without grad', async () => {
-    const d = device();
+    const d = await ownDevice();
     const x = d.zeros([2, 3, 4, 4], { requiresGrad: true });
     const [weight, bias] = [d.zeros([3], { requiresGrad: true }), d.zeros([3], { requiresGrad: true })];
     const before = d.memory().bytesInUse;

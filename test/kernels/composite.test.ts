@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as ops from '../../src/ops.js';
 import * as R from '../../src/reference/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
-import { expectClose, randn, toGpu, useDevice } from '../helpers.js';
+import { expectClose, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 const N = 3, C = 5, H = 9, W = 7, K = 4; // odd sizes, channels not a multiple of 4
 const targets = [1, 3, 0];
@@ -96,7 +96,7 @@ describe('composite chain', () => {
   });
 
   it('1,000 forward/backward steps leave bytesInUse flat and create no buffers after the first', async () => {
-    const d = device();
+    const d = await ownDevice();
     const p = params();
     const g = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toGpu(d, v, true)]));
     const step = () =>

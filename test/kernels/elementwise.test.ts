@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/elementwise/reference.js';
 import { add, addRelu, relu } from '../../src/kernels/elementwise/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
-import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
+import { expectClose, numericGrad, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 const SHAPES = [[1], [7], [2, 3, 5, 5], [64, 16, 48, 48], [300, 257]];
 // Tolerance: these ops are exact in f32 (one add), so only the f64->f32 rounding of inputs.
@@ -65,7 +65,7 @@ describe('elementwise', () => {
   });
 
   it('tidy keeps memory flat over many steps', async () => {
-    const d = device();
+    const d = await ownDevice();
     const x = d.tensor(new Float32Array(1000).fill(1), [1000], { requiresGrad: true });
     const before = d.memory().bytesInUse;
     for (let i = 0; i < 50; i++) {

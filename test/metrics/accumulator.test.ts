@@ -9,7 +9,7 @@ import { FER_CLASSES } from '../../src/classes.js';
 import { Rng } from '../../src/random.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Device } from '../../src/gpu/device.js';
-import { expectClose, useDevice } from '../helpers.js';
+import { expectClose, ownDevice, useDevice } from '../helpers.js';
 
 // Tolerances: counts are integers (exact); figures derived from counts are the same f64
 // arithmetic on both sides (1e-9); probabilities are an f32 softmax on the GPU against f64 (1e-6).
@@ -222,7 +222,7 @@ describe('MetricAccumulator', () => {
   });
 
   it('memory stays flat over many updates without probabilities; reset() starts over', async () => {
-    const d = device();
+    const d = await ownDevice();
     const K = 7;
     const N = 64;
     const { logits, labels } = data(N, K, 11);
@@ -247,7 +247,7 @@ describe('MetricAccumulator', () => {
   });
 
   it('keeps its probabilities alive inside device.tidy, and frees them on reset()', async () => {
-    const d = device();
+    const d = await ownDevice();
     const K = 3;
     const { logits, labels } = data(40, K, 13);
     const acc = new MetricAccumulator(d, { numClasses: K });

@@ -5,7 +5,7 @@ import { add, relu } from '../../src/kernels/elementwise/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Device } from '../../src/gpu/device.js';
 import type { Tensor } from '../../src/tensor.js';
-import { expectClose, randn, toGpu, useDevice } from '../helpers.js';
+import { expectClose, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 const SIZES = [1, 7, 1000, 4097];
 const STEPS = 3;
@@ -269,7 +269,7 @@ describe('optim', () => {
   }
 
   it('100 training steps inside tidy keep memory flat; optimizer state survives tidy', async () => {
-    const d = device();
+    const d = await ownDevice();
     const x = toGpu(d, randn([1000], 7));
     const params = [toGpu(d, randn([1000], 8), true), toGpu(d, randn([1000], 9), true)];
     const sgd = new SGD([params[0]!], { lr: 0.01, momentum: 0.9 });
