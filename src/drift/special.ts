@@ -418,3 +418,26 @@ export function besselK(nu: number, x: number): number {
   for (let t = step; t <= tMax; t += step) s += Math.exp(-x * Math.cosh(t)) * Math.cosh(nu * t);
   return s * step;
 }
+
+/**
+ * numpy's `np.sum` of a float64 array: pairwise summation with eight accumulators per block of
+ * up to 128 values (numpy/_core/src/umath/loops_utils.h.src), so the rounding matches numpy's.
+ */
+export function numpySum(a: Float64Array, from = 0, n = a.length): number {
+  if (n < 8) {
+    let s = -0;
+    for (let i = 0; i < n; i++) s += a[from + i]!;
+    return s;
+  }
+  if (n <= 128) {
+    const r = a.slice(from, from + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j]! += a[from + i + j]!;
+    let s = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    for (; i < n; i++) s += a[from + i]!;
+    return s;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return numpySum(a, from, n2) + numpySum(a, from + n2, n - n2);
+}

@@ -14,6 +14,7 @@ import {
   mannWhitneyU,
   mean,
   normCdf,
+  numpySum,
   rankAverage,
   roundHalfEven,
   searchSorted,
@@ -22,6 +23,7 @@ import {
   tSf,
 } from './special.js';
 import { LegacyMT19937 } from './random.js';
+import { pythonSetUnion } from './pyset.js';
 
 export type Value = number | string;
 export type ColumnKind = 'num' | 'cat';
@@ -143,7 +145,13 @@ export function chiSquarePValue(ref: Value[], cur: Value[]): number {
   return chi2Sf(stat, exp.length - 1);
 }
 
-/** g_stattest.py: scipy.stats.power_divergence(..., lambda_='log-likelihood'). */
+/**
+ * g_stattest.py: scipy.stats.power_divergence(f_obs=current counts, f_exp, lambda_='log-likelihood').
+ * Evidently passes the raw reference counts as f_exp. With equal sample sizes that is what is
+ * computed here; with unequal sizes SciPy >= 1.9 rejects Evidently's call (the totals differ) and
+ * older SciPy returned a meaningless statistic, so here the reference counts are scaled to the
+ * current total first (f_exp = reference counts * n_cur / n_ref), as Evidently's chisquare does.
+ */
 export function gTestPValue(ref: Value[], cur: Value[]): number {
   const [exp, obs] = expectedObserved(ref, cur);
   let stat = 0;
@@ -352,20 +360,50 @@ export function fisherExactPValue(ref: Value[], cur: Value[]): number {
   ]);
 }
 
-/** tvd_stattest.py `_total_variation_distance` as an exact integer: 2 * n_ref * n_cur * TVD. */
-function scaledTvd(refCounts: Int32Array, curCounts: Int32Array, nRef: number, nCur: number): number {
-  let s = 0;
-  for (let i = 0; i < refCounts.length; i++) s += Math.abs(refCounts[i]! * nCur - curCounts[i]! * nRef);
-  return s;
+/**
+ * The order of the keys Evidently sums over, `list(set(ref.unique()) | set(cur.unique()))`, given
+ * each side's key ids in order of first appearance. Numbers: CPython's set order (see pyset.ts).
+ * Strings hash differently in every Python process (PYTHONHASHSEED), so Evidently's own order
+ * varies between runs; here they keep the order of first appearance, reference first.
+ */
+function evidentlyKeyOrder(keys: readonly Value[], refIds: readonly number[], curIds: readonly number[], numeric: boolean): number[] {
+  if (!numeric) return [...new Set([...refIds, ...curIds])];
+  const id = new Map(keys.map((k, i) => [k as number, i]));
+  return pythonSetUnion(refIds.map((i) => keys[i] as number), curIds.map((i) => keys[i] as number)).map((v) => id.get(v)!);
 }
 
 /**
- * tvd_stattest.py: permutation test (1000 iterations, numpy legacy RNG seeded with `seed`, Evidently
- * uses 0) of the total variation distance; p = share of permutations with TVD >= observed.
- * Returns [pValue, observed TVD].
+ * tvd_stattest.py `_total_variation_distance`: 0.5 * np.sum(|r / sum(r) - c / sum(c)|) in float64
+ * over the keys in `order`.
+ */
+function evidentlyTvd(refCounts: Int32Array, curCounts: Int32Array, nRef: number, nCur: number, order: readonly number[], terms: Float64Array): number {
+  order.forEach((k, i) => (terms[i] = Math.abs(refCounts[k]! / nRef - curCounts[k]! / nCur)));
+  return 0.5 * numpySum(terms, 0, order.length);
+}
+
+/** Key ids in order of first appearance among combined[idx[from..to)] (or combined[from..to) without idx). */
+function firstSeen(combined: Int32Array, from: number, to: number, seen: Uint8Array, idx?: Int32Array): number[] {
+  seen.fill(0);
+  const out: number[] = [];
+  for (let i = from; i < to; i++) {
+    const k = combined[idx ? idx[i]! : i]!;
+    if (!seen[k]) {
+      seen[k] = 1;
+      out.push(k);
+    }
+  }
+  return out;
+}
+
+/**
+ * tvd_stattest.py with utils.permutation_test: 1000 permutations (numpy's legacy RNG seeded with
+ * `seed`; Evidently uses 0) of the pooled samples; p = share of permutations whose TVD >= the
+ * observed one. The TVD is computed as Evidently does (float64, its key order), so near-ties round
+ * as in Evidently. Returns [pValue, observed TVD].
  */
 export function tvdPermutation(ref: Value[], cur: Value[], seed = 0, iterations = 1000): [number, number] {
   const keys = uniqueKeys(ref, cur);
+  const numeric = keys.every((k) => typeof k === 'number');
   const index = new Map(keys.map((k, i) => [k, i]));
   const combined = Int32Array.from([...ref, ...cur], (v) => index.get(v)!);
   const nRef = ref.length;
@@ -375,7 +413,13 @@ export function tvdPermutation(ref: Value[], cur: Value[], seed = 0, iterations 
   const refCounts = new Int32Array(keys.length);
   for (let i = 0; i < nRef; i++) refCounts[combined[i]!]!++;
   const curCounts = total.map((t, i) => t - refCounts[i]!);
-  const observed = scaledTvd(refCounts, curCounts, nRef, nCur);
+  const terms = new Float64Array(keys.length);
+  const seen = new Uint8Array(keys.length);
+  const order0 = evidentlyKeyOrder(keys, firstSeen(combined, 0, nRef, seen), firstSeen(combined, nRef, combined.length, seen), numeric);
+  const observed = evidentlyTvd(refCounts, curCounts, nRef, nCur, order0, terms);
+  // The permuted current sample is rebuilt by Counter subtraction: its values in the pooled
+  // sample's order of first appearance, those with a count left.
+  const pooledOrder = firstSeen(combined, 0, combined.length, seen);
   const rng = new LegacyMT19937(seed);
   let hits = 0;
   for (let it = 0; it < iterations; it++) {
@@ -383,9 +427,11 @@ export function tvdPermutation(ref: Value[], cur: Value[], seed = 0, iterations 
     refCounts.fill(0);
     for (let i = 0; i < nRef; i++) refCounts[combined[perm[i]!]!]!++;
     for (let k = 0; k < keys.length; k++) curCounts[k] = total[k]! - refCounts[k]!;
-    if (observed <= scaledTvd(refCounts, curCounts, nRef, nCur)) hits++;
+    const refIds = numeric ? firstSeen(combined, 0, nRef, seen, perm) : [];
+    const order = numeric ? evidentlyKeyOrder(keys, refIds, pooledOrder.filter((k) => curCounts[k]! > 0), true) : order0;
+    if (observed <= evidentlyTvd(refCounts, curCounts, nRef, nCur, order, terms)) hits++;
   }
-  return [hits / iterations, observed / (2 * nRef * nCur)];
+  return [hits / iterations, observed];
 }
 
 /** numpy.percentile(a, 50, method='nearest') */
