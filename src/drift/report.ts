@@ -5,6 +5,7 @@
  */
 import type { Device } from '../gpu/device.js';
 import type { Tensor } from '../tensor.js';
+import { Module, inEvalMode } from '../nn/module.js';
 import type { FerDataset } from '../data/dataset.js';
 import { FER_CLASSES } from '../classes.js';
 import { VERSION } from '../version.js';
@@ -19,7 +20,11 @@ import { embeddingDrift, type EmbeddingDriftOptions, type EmbeddingDriftResult, 
 /** Version of the report JSON layout; bumped on any breaking change. */
 export const DRIFT_REPORT_SCHEMA_VERSION = 1;
 
-/** What driftReport needs from a model: PyTorch-style `features` ([N, D]) and `forward` (logits [N, K]). */
+/**
+ * What driftReport needs from a model: PyTorch-style `features` ([N, D]) and `forward` (logits [N, K]).
+ * A fer-gpu {@link Module} (FerResNet18) runs in eval mode and is given back in the mode it was in;
+ * any other object is called as it is.
+ */
 export interface DriftModel {
   features(x: Tensor): Tensor;
   forward(x: Tensor): Tensor;
@@ -214,14 +219,25 @@ function performance(labels: Uint8Array, pred: Int32Array, classNames: readonly 
 }
 
 /**
- * Runs a model over a dataset in batches (no grad): embeddings [N, D] and softmax probabilities [N, K].
- * Inputs are normalised as augmentBatch does ((pixel/255 - mean) / std).
+ * Runs a model over a dataset in batches (no grad, eval mode for a {@link Module}; the model is
+ * left as it was): embeddings [N, D] and softmax probabilities [N, K]. Inputs are normalised as
+ * augmentBatch does ((pixel/255 - mean) / std).
  */
 export async function runModel(
   model: DriftModel,
   device: Device,
   data: FerDataset,
-  { batchSize = 256, normalize = { mean: 0.5, std: 0.5 } }: { batchSize?: number; normalize?: { mean: number; std: number } } = {},
+  options: { batchSize?: number; normalize?: { mean: number; std: number } } = {},
+): Promise<{ embeddings: Float32Array; dim: number; probabilities: Float32Array }> {
+  if (model instanceof Module) return inEvalMode(model, () => runModelAsIs(model, device, data, options));
+  return runModelAsIs(model, device, data, options);
+}
+
+async function runModelAsIs(
+  model: DriftModel,
+  device: Device,
+  data: FerDataset,
+  { batchSize = 256, normalize = { mean: 0.5, std: 0.5 } }: { batchSize?: number; normalize?: { mean: number; std: number } },
 ): Promise<{ embeddings: Float32Array; dim: number; probabilities: Float32Array }> {
   const images = new GpuImages(device, data.pixels);
   const emb: Float32Array[] = [];

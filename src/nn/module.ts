@@ -193,3 +193,37 @@ export abstract class Module {
     for (const c of this._children.values()) c.dispose();
   }
 }
+
+/** Eval-mode leases per model: how many analyses run on it, and every module's mode before the first. */
+const evalLeases = new WeakMap<Module, { count: number; modes: Array<[Module, boolean]> }>();
+
+function modulesOf(m: Module): Module[] {
+  return [m, ...m.children().flatMap(modulesOf)];
+}
+
+/**
+ * Runs `fn` with `model` in eval mode (BatchNorm uses its running statistics and updates nothing),
+ * then gives the model back in the modes its modules were in. Calls that overlap (concurrent
+ * `predict`s) share one switch: the first switches to eval mode, the last to finish restores the
+ * modes the first found, so no call runs in training mode and none leaves the model changed.
+ * Every analysis function (evaluate, predict, driftReport, ...) runs its model through this.
+ */
+export async function inEvalMode<T>(model: Module, fn: () => Promise<T>): Promise<T> {
+  let lease = evalLeases.get(model);
+  if (!lease) {
+    lease = { count: 0, modes: modulesOf(model).map((m) => [m, m.training]) };
+    evalLeases.set(model, lease);
+    if (lease.modes.some(([, training]) => training)) model.eval();
+  }
+  lease.count++;
+  try {
+    return await fn();
+  } finally {
+    if (--lease.count === 0) {
+      evalLeases.delete(model);
+      // Flags only: eval() already dropped any cached BatchNorm folds, and training mode does not use them.
+      for (const [m, training] of lease.modes) m.training = training;
+    }
+  }
+}
+

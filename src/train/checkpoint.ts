@@ -60,7 +60,8 @@ export interface LoadedModel {
 
 /**
  * Loads fer-resnet18 weights (written by fer-gpu or by PyTorch from fer_resnet18.py). The width
- * comes from the metadata or from conv1's shape; names and shapes must match (strict).
+ * comes from the metadata or from conv1's shape; names and shapes must match (strict). The model
+ * comes back in eval mode, ready for inference (`model.train()` before training it further).
  */
 export function loadModel(device: Device, file: string): LoadedModel {
   const content = readSafetensors(file);
@@ -116,7 +117,7 @@ export function loadModel(device: Device, file: string): LoadedModel {
     model.dispose();
     throw new InputError(`${file}: ${(e as Error).message}`);
   }
-  return { model, info: { ...info, width } };
+  return { model: model.eval(), info: { ...info, width } };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createDevice, type Device } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
-import { Module } from '../nn/module.js';
+import { Module, inEvalMode } from '../nn/module.js';
 import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -53,7 +53,10 @@ async function probabilities(model: Module, images: Tensor, k: number, tta: bool
   return avg;
 }
 
-/** Predicted probabilities for every image of a dataset split, in dataset order of that split. */
+/**
+ * Predicted probabilities for every image of a dataset split, in dataset order of that split.
+ * Runs in eval mode and leaves the model's mode and weights as they were (see inEvalMode).
+ */
 export async function predictDataset(
   device: Device,
   model: Module & { numClasses?: number },
@@ -61,30 +64,29 @@ export async function predictDataset(
   options: EvaluateOptions = {},
 ): Promise<{ probabilities: Float32Array; labels: Int32Array; indices: Int32Array }> {
   const k = model.numClasses ?? FER_CLASSES.length;
-  const wasTraining = model.training;
-  model.eval();
   const loader = new DataLoader(device, dataset, { batchSize: options.tta ? Math.max(1, Math.floor((options.batchSize ?? 256) / 10)) : (options.batchSize ?? 256), split: options.split, mean: options.mean, std: options.std });
   const probs = new Float32Array(loader.size * k);
   const labels = new Int32Array(loader.size);
   const indices = new Int32Array(loader.size);
   let at = 0;
   try {
-    for (const batch of loader) {
-      let images = batch.images;
-      if (options.tta) {
+    await inEvalMode(model, async () => {
+      for (const batch of loader) {
+        let images = batch.images;
+        if (options.tta) {
+          images.dispose();
+          images = tenCropBatch(device, dataset, batch.indices, options);
+        }
+        const p = await probabilities(model, images, k, options.tta ?? false);
         images.dispose();
-        images = tenCropBatch(device, dataset, batch.indices, options);
+        probs.set(p, at * k);
+        labels.set(batch.labels, at);
+        indices.set(batch.indices, at);
+        at += batch.labels.length;
       }
-      const p = await probabilities(model, images, k, options.tta ?? false);
-      images.dispose();
-      probs.set(p, at * k);
-      labels.set(batch.labels, at);
-      indices.set(batch.indices, at);
-      at += batch.labels.length;
-    }
+    });
   } finally {
     loader.dispose();
-    model.train(wasTraining);
   }
   return { probabilities: probs, labels, indices };
 }
@@ -234,13 +236,7 @@ async function predictWith(model: Model, inputs: PredictInputs, options: Predict
       throw new InputError(`predict: a tensor input must be [N, 1, 48, 48] (normalised images), got [${inputs.shape.join(', ')}]`);
     }
     if (options.tta) throw new InputError('predict: ten-crop TTA needs images (files or uint8 arrays), not a tensor');
-    const wasTraining = model.training;
-    model.eval();
-    try {
-      return toPredictions(await probabilities(model, inputs, k, false), k, names);
-    } finally {
-      model.train(wasTraining);
-    }
+    return toPredictions(await inEvalMode(model, () => probabilities(model, inputs, k, false)), k, names);
   }
   if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);

@@ -4,7 +4,7 @@
  * checkpoint on the validation split, early stopping, a JSONL log, resume, and a NaN guard.
  * One queue submit per step; the loss is read back only every few steps for the progress line.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Device } from '../gpu/device.js';
@@ -20,6 +20,7 @@ import { LrSchedule, type ScheduleSpec } from './schedules.js';
 import { evaluate } from './evaluate.js';
 import { CHECKPOINT_FILE as CHECKPOINT, readCheckpoint, saveStateDict, writeCheckpoint } from './checkpoint.js';
 import type { StateDict } from '../nn/module.js';
+import { readSafetensors } from '../io/safetensors.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { BEST_FILE, LAST_FILE, LOG_FILE, checkSameRun, datasetFingerprint, lockRunFolder, prepareRunFolder, repairRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
@@ -79,6 +80,12 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Also write the last checkpoint every this many steps inside an epoch (long epochs on slow adapters). */
   checkpointEvery?: number;
+  /**
+   * At the end, load the best validated epoch's weights into the model (Keras'
+   * `restore_best_weights`). Default true; false leaves the last step's weights.
+   * `TrainResult.weights` says which the model holds.
+   */
+  restoreBestWeights?: boolean;
 }
 
 /** One line of train-log.jsonl. */
@@ -96,9 +103,16 @@ export interface EpochLog {
   best: boolean;
 }
 
+/**
+ * What train() returns. The model is left in eval mode, holding the weights `weights` names:
+ * 'best' (the best validated epoch's, `best.epoch`; the default) or 'last' (the last step's: with
+ * `restoreBestWeights: false`, or when no epoch was validated).
+ */
 export interface TrainResult {
   history: EpochLog[];
   best: { metric: number; epoch: number } | null;
+  /** Which weights the model holds now: the best epoch's or the last step's. */
+  weights: 'best' | 'last';
   stoppedEarly: boolean;
   outDir?: string;
 }
@@ -161,7 +175,8 @@ function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: num
 
 /**
  * Trains a model. See TrainOptions for the knobs; defaults follow PyTorch practice. With outDir,
- * the run folder is locked for the run's duration (another run into it is refused).
+ * the run folder is locked for the run's duration (another run into it is refused). Returns with
+ * the model in eval mode holding the best validated epoch's weights (see TrainResult.weights).
  */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   checkTrainOptions(o, o.model.numClasses);
@@ -297,6 +312,10 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
   const patience = o.earlyStoppingPatience ?? Infinity;
   let stoppedEarly = false;
   let globalStep = state.step;
+  const restoreBest = o.restoreBestWeights ?? true;
+  // Whether the model holds the best epoch's weights, and a copy of them taken at that epoch.
+  let modelIsBest = !!state.best && state.best.epoch === state.epoch && !state.partial;
+  let bestWeights: StateDict | null = null;
   const keptMessage = () =>
     !out ? '' : kept ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.` : ` No checkpoint was written in ${out}.`;
   const checkFinite = (meanLoss: number, epoch: number, step: number) => {
@@ -323,6 +342,7 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
           ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
       );
     }
+    if (isBest && restoreBest) bestWeights = weights;
     if (!out) return;
     writeCheckpoint(file(CHECKPOINT), { model: weights, optimizer: optimState, state: s }, model.width, meta);
     kept = s;
@@ -358,6 +378,7 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
         return logits.detach();
       });
       batch.images.dispose();
+      modelIsBest = false;
       globalStep++;
       steps++;
       seen += batch.labels.length;
@@ -428,6 +449,7 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
         `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
     );
     await checkpoint(state, isBest);
+    modelIsBest = isBest;
     if (out) appendFileSync(file(LOG_FILE), JSON.stringify(entry) + '\n');
     if (state.staleEpochs >= patience) {
       log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
@@ -436,7 +458,17 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
     }
     if (o.maxSteps && globalStep >= o.maxSteps) break;
   }
-  return { history, best: state.best, stoppedEarly, outDir: out };
+  let weights: TrainResult['weights'] = modelIsBest ? 'best' : 'last';
+  if (restoreBest && !modelIsBest && state.best) {
+    // from this call's epochs, or (a resumed run) from the run folder's best.safetensors
+    const best = bestWeights ?? (out && existsSync(file(BEST_FILE)) ? (readSafetensors(file(BEST_FILE)).tensors as StateDict) : null);
+    if (best) {
+      model.loadStateDict(best);
+      weights = 'best';
+    }
+  }
+  model.eval();
+  return { history, best: state.best, weights, stoppedEarly, outDir: out };
 }
 
 function pickValSplit(ds: FerDataset): FerSplit | undefined {
