@@ -88,6 +88,11 @@ export interface FerDataset {
   /** Every row/file skipped with `onError: 'skip'` (empty otherwise: with 'throw' the load fails instead). */
   readonly issues: LoadIssue[];
   readonly info?: LoadInfo;
+  /**
+   * `false` for images without labels (a folder of unlabelled images): `labels` are then 0
+   * placeholders, and training, evaluation and label drift refuse or skip them. Absent: labelled.
+   */
+  readonly labelled?: boolean;
 }
 
 /** Appends images to growing buffers; used by the loaders. */
@@ -174,7 +179,7 @@ export function subset(ds: FerDataset, indices: readonly number[]): FerDataset {
     splits[dst] = ds.splits[src]!;
     keys[dst] = ds.keys[src]!;
   });
-  return { length: n, pixels, labels, splits, keys, source: ds.source, issues: ds.issues, info: ds.info };
+  return { length: n, pixels, labels, splits, keys, source: ds.source, issues: ds.issues, info: ds.info, ...(ds.labelled === false ? { labelled: false } : {}) };
 }
 
 /** Options of {@link holdout}. */

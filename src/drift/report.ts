@@ -50,7 +50,10 @@ export interface DriftReportOptions {
   featureThreshold?: number;
   /** Dataset drift on the image features when the share of drifted features >= this (default 0.5). */
   driftShare?: number;
-  /** False when the current dataset's labels are not ground truth (skips label and performance drift). */
+  /**
+   * False when the current dataset's labels are not ground truth (skips label and performance
+   * drift). Default: false for an unlabelled dataset (`labelled: false`, e.g. a folder of images), else true.
+   */
   currentLabelsKnown?: boolean;
   /** Class names (default FER2013's seven). */
   classNames?: readonly string[];
@@ -340,7 +343,7 @@ export async function driftReport({ reference, current, model, device, options =
     embeddings = { ...r, source };
   }
 
-  const labelsKnown = options.currentLabelsKnown ?? true;
+  const labelsKnown = (options.currentLabelsKnown ?? current.labelled !== false) && reference.labelled !== false;
   let predictions: DriftReport['predictions'] = null;
   let performanceResult: DriftReport['performance'] = null;
   if (refOut?.probabilities && curOut?.probabilities) {

@@ -127,6 +127,7 @@ export async function evaluate(device: Device, model: Model, dataset: FerDataset
 export async function evaluate(...args: unknown[]): Promise<ClassificationReport> {
   const [model, dataset, options = {}] = (args[0] instanceof Module ? args : args.slice(1)) as [Model, FerDataset, EvaluateOptions?];
   if (!(model instanceof Module)) throw new InputError('evaluate: expected (model, dataset, options?)');
+  if (dataset.labelled === false) throw new InputError(`evaluate: ${dataset.source} has no labels (unlabelled images); use predict, or give labelled data (<dir>/<class>/*)`);
   const k = model.numClasses ?? FER_CLASSES.length;
   const { probabilities: p, labels } = await predictDataset(model.device, model, dataset, options);
   const names = options.classNames ?? FER_CLASSES;

@@ -64,7 +64,7 @@ describe('loadImageFolder on synthetic PNG folders', () => {
     ['truncated image', (r) => put(r, 'train/fear/t.png', png(48, 48, () => [5, 5, 5, 255]).subarray(0, 60)), /t\.png: cannot decode PNG/],
     ['unreadable image (not an image)', (r) => put(r, 'test/fear/u.jpg', 'hello'), /u\.jpg: not a JPEG or PNG/],
     ['non-image file', (r) => put(r, 'test/fear/notes.txt', 'x'), /notes\.txt: not a \.jpg\/\.jpeg\/\.png file/],
-    ['unknown split folder', (r) => put(r, 'validation/fear/v.png', png(48, 48, () => [0, 0, 0, 255])), /validation: unknown split folder/],
+    ['unknown split folder', (r) => put(r, 'extra/fear/v.png', png(48, 48, () => [0, 0, 0, 255])), /extra: unknown split folder/],
   ];
   for (const [name, make, message] of bad) {
     it(`${name}: throws naming the path, or skips and reports it`, async () => {
@@ -102,6 +102,81 @@ describe('loadImageFolder on synthetic PNG folders', () => {
     expect(third.info?.cache).toBe('written');
     expect(third.pixels[third.keys.indexOf(f) * 2304]).toBe(77);
     expect(fs.readdirSync(root).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('other folder layouts and symbolic links', () => {
+  const gray = (v: number) => png(48, 48, () => [v, v, v, 255]);
+
+  it("torchvision's ImageFolder <dir>/<class>/*: classes from folders, every image in the split asked for (default Training)", async () => {
+    const root = tmpDir();
+    put(root, 'happy/a.png', gray(10));
+    put(root, 'Neutral/b.png', gray(20));
+    put(root, 'LICENSE', 'text beside the class folders is not data');
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.keys.map((k) => path.relative(root, k))).toEqual(['Neutral/b.png', 'happy/a.png']);
+    expect(Array.from(ds.labels, (l) => FER_CLASSES[l])).toEqual(['neutral', 'happy']);
+    expect(Array.from(ds.splits, (x) => FER_SPLITS[x])).toEqual(['Training', 'Training']);
+    expect(ds.labelled).toBeUndefined();
+    const test = await loadImageFolder(root, { split: 'PrivateTest' });
+    expect(Array.from(test.splits, (x) => FER_SPLITS[x])).toEqual(['PrivateTest', 'PrivateTest']);
+    // the split is part of the cache key: the same folder as Training is not served the PrivateTest copy
+    const again = await loadImageFolder(root, { split: 'Training' });
+    expect(Array.from(again.splits, (x) => FER_SPLITS[x])).toEqual(['Training', 'Training']);
+    put(root, 'loose.png', gray(1));
+    await expect(loadImageFolder(root, { cache: false })).rejects.toThrow(/loose\.png: file outside a class folder/);
+  });
+
+  it('val/ beside train/ is the validation split (PublicTest)', async () => {
+    const root = tmpDir();
+    put(root, 'train/sad/a.png', gray(1));
+    put(root, 'val/sad/b.png', gray(2));
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(Array.from(ds.splits, (x) => FER_SPLITS[x])).toEqual(['Training', 'PublicTest']);
+  });
+
+  it('an unlabelled folder: images directly in <dir>, labelled: false; a subfolder or a text file there is a problem', async () => {
+    const root = tmpDir();
+    put(root, 'x.png', gray(3));
+    put(root, 'y.PNG', gray(4));
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.length).toBe(2);
+    expect(ds.labelled).toBe(false);
+    expect(ds.pixels[2304]).toBe(4);
+    const cached = (await loadImageFolder(root), await loadImageFolder(root));
+    expect([cached.info?.cache, cached.labelled]).toEqual(['hit', false]);
+    put(root, 'thumbs/z.png', gray(5));
+    await expect(loadImageFolder(root, { cache: false })).rejects.toThrow(/thumbs: folder inside an unlabelled image folder/);
+    const skipped = await loadImageFolder(root, { cache: false, onError: 'skip', onSkip: () => {} });
+    expect(skipped.length).toBe(2);
+  });
+
+  it('follows symbolic links to files and folders; a link loop is a problem naming the path, not a hang', async () => {
+    const store = tmpDir();
+    put(store, 'faces/p.png', gray(7));
+    put(store, 'one.png', gray(8));
+    const root = tmpDir();
+    fs.symlinkSync(path.join(store, 'faces'), path.join(root, 'happy')); // a linked class folder
+    fs.mkdirSync(path.join(root, 'sad'));
+    fs.symlinkSync(path.join(store, 'one.png'), path.join(root, 'sad', 'one.png')); // a linked file
+    const ds = await loadImageFolder(root, { cache: false });
+    expect(ds.keys).toEqual([path.join(root, 'happy', 'p.png'), path.join(root, 'sad', 'one.png')]);
+    expect(Array.from(ds.labels, (l) => FER_CLASSES[l])).toEqual(['happy', 'sad']);
+    expect([ds.pixels[0], ds.pixels[2304]]).toEqual([7, 8]);
+
+    fs.symlinkSync(path.join(root, 'nowhere.png'), path.join(root, 'sad', 'gone.png'));
+    await expect(loadImageFolder(root, { cache: false })).rejects.toThrow(/gone\.png: broken symbolic link/);
+    fs.rmSync(path.join(root, 'sad', 'gone.png'));
+
+    // train/fear -> train: the folder loops back to its parent
+    const kaggle = tmpDir();
+    put(kaggle, 'train/angry/a.png', gray(9));
+    fs.symlinkSync(path.join(kaggle, 'train'), path.join(kaggle, 'train', 'fear'));
+    await expect(loadImageFolder(kaggle, { cache: false })).rejects.toThrow(/train\/fear: folder already read as .*train \(a symbolic link loop/);
+    fs.symlinkSync(kaggle, path.join(kaggle, 'train', 'angry', 'up')); // a link to the root inside a class folder
+    const skipped = await loadImageFolder(kaggle, { cache: false, onError: 'skip', onSkip: () => {} });
+    expect(skipped.length).toBe(1);
+    expect(skipped.issues.map((i) => path.relative(kaggle, i.location))).toEqual(['train/angry/up', 'train/fear']);
   });
 });
 
