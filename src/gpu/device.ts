@@ -10,6 +10,7 @@ import { toHalfArray, toHalfBits } from './half.js';
 import { GradMode } from '../autograd.js';
 import { InputError } from '../errors.js';
 import { softwareDriverHelp } from './software-driver.js';
+import { withFilteredStderr } from './native-stderr.js';
 
 /** Backends dawn.node can be forced to. */
 export type Backend = 'vulkan' | 'metal' | 'd3d12' | 'opengl' | 'opengles';
@@ -111,10 +112,9 @@ async function findAdapter(options: DeviceOptions): Promise<{
       continue;
     }
     liveInstances.add(instance);
-    const adapter = await instance.requestAdapter({
-      featureLevel: a.featureLevel,
-      powerPreference: options.powerPreference,
-    } as GPURequestAdapterOptions);
+    const adapter = await withFilteredStderr(() =>
+      instance.requestAdapter({ featureLevel: a.featureLevel, powerPreference: options.powerPreference } as GPURequestAdapterOptions),
+    );
     if (adapter) return { instance, adapter, ...a };
     liveInstances.delete(instance);
     tried.push(`${a.backend} backend, ${a.featureLevel} feature level: no adapter`);
