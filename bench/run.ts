@@ -13,7 +13,7 @@ const args = process.argv.slice(2);
 const ri = args.indexOf('--results');
 const resultsDir = ri >= 0 ? args.splice(ri, 2)[1] : undefined;
 const tmpJson = resultsDir ? path.join(resultsDir, `.partial-${process.pid}.json`) : undefined;
-if (tmpJson) args.push('--json', tmpJson);
+if (tmpJson) args.push('--out', tmpJson);
 const sample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/fer2013-sample.csv');
 if (!args.includes('--csv') && !['compare', 'merge'].includes(args[0] ?? '') && fs.existsSync(sample)) args.push('--csv', sample);
 process.exitCode = await runBench(args);

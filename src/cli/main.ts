@@ -1,28 +1,28 @@
 #!/usr/bin/env node
 /**
- * The `fer-gpu` command line. Exit codes: 0 ok, 1 bad input, 2 runtime failure.
+ * The `fer-gpu` command line. Exit codes (src/cli/common.ts): 0 done, 1 bad input or a failed
+ * run, 2 bad usage; errors print as one line `fer-gpu: ...`.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { createDevice, type Backend } from '../gpu/device.js';
+import { filterDawnWarnings } from '../gpu/native-stderr.js';
 import { VERSION } from '../version.js';
-import { InputError } from '../errors.js';
+import { cliCommand, configureCli, reportError } from './common.js';
 import { registerWorkflow } from './workflow.js';
 import { registerDetect } from './detect.js';
-import { runDataCheck } from './data.js';
+import { runData } from './data.js';
 import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerSetup } from './setup.js';
 import { registerExport } from './export.js';
 
+// Keep Dawn's two "maxDynamic...artificially reduced" lines out of the user's terminal.
+filterDawnWarnings();
 
-const program = new Command();
-program
-  .name('fer-gpu')
+const program = cliCommand('fer-gpu')
   .description('Facial-expression recognition on WebGPU: train, evaluate, predict, export to ONNX, check data, benchmark.')
-  .version(VERSION)
-  .showHelpAfterError()
-  .exitOverride();
+  .version(VERSION);
 
 program
   .command('info')
@@ -60,7 +60,7 @@ registerExport(program);
 registerDetect(program);
 
 /**
- * Commands that parse their own arguments (they are also usable as functions: runDataCheck,
+ * Commands that parse their own arguments (they are also usable as functions: runData,
  * runDrift, runBench) and return an exit code.
  */
 function delegate(name: string, description: string, run: (argv: string[]) => Promise<number>): void {
@@ -75,26 +75,23 @@ function delegate(name: string, description: string, run: (argv: string[]) => Pr
     });
 }
 
-delegate('data', 'check a FER2013 CSV or image folder: `fer-gpu data check <csv|dir> [--json]`', async (argv) => {
-  if (argv[0] !== 'check') throw new InputError(`unknown data action '${argv[0] ?? ''}' (expected: fer-gpu data check <csv|dir>)`);
-  return runDataCheck(argv.slice(1));
-});
+delegate('data', 'check a FER2013 CSV or image folder: `fer-gpu data check <csv|dir> [--json]`', (argv) => runData(argv));
 delegate(
   'bench',
-  'benchmark kernels, training, inference and data loading: `fer-gpu bench [--suite …] [--json out.json] [--peers]`, `fer-gpu bench compare a.json b.json`',
+  'benchmark kernels, training, inference and data loading: `fer-gpu bench [--suite …] [--out r.json] [--peers]`, `fer-gpu bench compare a.json b.json`',
   (argv) => runBench(argv),
 );
 delegate('drift', 'drift report between two datasets; `fer-gpu drift history <file.jsonl>` draws the trend', (argv) => runDrift(argv));
+
+// Commander's errors name the subcommand's help: `fer-gpu: ... (see fer-gpu train --help)`.
+for (const cmd of program.commands) configureCli(cmd, undefined, `fer-gpu ${cmd.name()}`);
 
 async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    const message = (e as Error).message.replace(/^fer-gpu: /, '');
-    console.error(`fer-gpu: ${message}`);
-    return e instanceof InputError ? 1 : 2;
+    return reportError(e);
   }
 }
 

@@ -1,24 +1,27 @@
 /**
  * `fer-gpu train`, `eval` and `predict`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createDevice } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { FER_CLASSES } from '../classes.js';
 import { loadFer2013 } from '../data/auto.js';
 import { syntheticFaces } from '../data/synthetic.js';
-import { FER_SPLITS, holdout, type FerDataset, type FerSplit } from '../data/dataset.js';
+import { FER_PIXELS, FER_SPLITS, FerDataError, holdout, type FerDataset, type FerSplit, type LoadIssue } from '../data/dataset.js';
+import { loadImageFolder } from '../data/folder.js';
+import { decodeImage } from '../data/image.js';
 import { withoutTrainingDuplicates } from '../data/check.js';
 import { ferResNet18 } from '../nn/resnet.js';
 import { train } from '../train/trainer.js';
-import { evaluate, predict } from '../train/evaluate.js';
+import { evaluate, predict, type Prediction } from '../train/evaluate.js';
 import { CHECKPOINT_FILE, loadModel } from '../train/checkpoint.js';
 import { checkTrainOptions } from '../train/options.js';
 import { makeDirs } from '../train/run-folder.js';
-import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';
-import { writePlot } from '../metrics/index.js';
+import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
+import { renderConfusionMatrix } from '../metrics/index.js';
+import { checkOutputFile, collect, weightsFile, writeOutputFile } from './common.js';
 
 function int(name: string) {
   return (v: string): number => {
@@ -35,10 +38,19 @@ function num(name: string) {
   };
 }
 
-/** The data a command works on: FER2013 from a path, or the built-in synthetic faces. */
-async function dataFor(path: string | undefined, log: (s: string) => void, onError?: string): Promise<FerDataset> {
-  if (onError !== undefined && onError !== 'throw' && onError !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${onError}'`);
-  if (path) return loadFer2013(path, { onError: onError as 'throw' | 'skip' | undefined, onSkip: (_issues, summary) => console.error(summary) });
+/** The --on-error value, checked. */
+function onErrorMode(value: string | undefined): 'throw' | 'skip' | undefined {
+  if (value !== undefined && value !== 'throw' && value !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${value}'`);
+  return value;
+}
+
+/**
+ * The data a command works on: FER2013 from a path, or the built-in synthetic faces. `split` is
+ * the split of a folder without split folders (`<dir>/<class>/*`).
+ */
+async function dataFor(path: string | undefined, log: (s: string) => void, onError?: string, split?: FerSplit): Promise<FerDataset> {
+  const mode = onErrorMode(onError);
+  if (path) return loadFer2013(path, { onError: mode, split, onSkip: (_issues, summary) => console.error(summary) });
   log('no --data given: using the built-in synthetic face set (2,100 procedurally drawn faces).');
   log('To use FER2013, pass --data path/to/fer2013.csv or --data path/to/folder (train/<class>/, test/<class>/).');
   return syntheticFaces({ count: 2100, seed: 2013 });
@@ -121,13 +133,20 @@ export function registerWorkflow(program: Command): void {
     .option('--split <name>', 'Training, PublicTest, PrivateTest, Test or Holdout', 'PrivateTest')
     .option('--exclude-train-duplicates', 'leave out the images whose decoded pixels also occur in the Training split (FER2013 train/test leakage)')
     .option('--tta', 'ten-crop test-time augmentation')
-    .option('--plot <file>', 'write the confusion matrix as .png or .svg')
+    .option('--out <file>', 'write the report (.json) or the confusion matrix (.png, .svg); repeatable', collect)
+    .addOption(new Option('--plot <file>', 'the same as --out with a .png or .svg file').hideHelp().argParser(collect))
     .option('--json', 'print the report as JSON')
     .action(async (o) => {
       const split = o.split as FerSplit;
       if (!(FER_SPLITS as readonly string[]).includes(split)) throw new InputError(`--split must be one of ${FER_SPLITS.join(', ')}, got '${o.split}'`);
-      const weights = resolveWeights(o.weights);
-      let data = await dataFor(o.data, o.json ? () => {} : (s) => console.error(s), o.onError);
+      const weights = weightsFile(o.weights);
+      const inputs = [o.data, weights].filter((x): x is string => !!x);
+      const outputs = [
+        ...((o.out ?? []) as string[]).map((file) => ({ file, ext: checkOutputFile(file, '--out', ['.json', '.png', '.svg'], inputs) })),
+        ...((o.plot ?? []) as string[]).map((file) => ({ file, ext: checkOutputFile(file, '--plot', ['.png', '.svg'], inputs) })),
+      ];
+      // a folder of <class>/* images (no split folders) is evaluated as the split asked for
+      let data = await dataFor(o.data, o.json ? () => {} : (s) => console.error(s), o.onError, split);
       let excluded: { count: number; of: number; otherClass: number } | undefined;
       if (o.excludeTrainDuplicates) {
         if (split === 'Training') throw new InputError('--exclude-train-duplicates needs a split other than Training');
@@ -144,8 +163,12 @@ export function registerWorkflow(program: Command): void {
         const { model, info } = loadModel(device, weights);
         const report = await evaluate(model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes });
         model.dispose();
-        if (o.plot) await writePlot(o.plot, { type: 'confusionMatrix', cm: report.confusionMatrix!, classNames: [...info.classes], normalize: 'true' });
-        if (o.json) console.log(JSON.stringify(excluded ? { ...report.toJSON(), 'excluded train duplicates': excluded } : report));
+        const json = JSON.stringify(excluded ? { ...report.toJSON(), 'excluded train duplicates': excluded } : report);
+        for (const { file, ext } of outputs) {
+          const format = ext === '.png' ? 'png' : 'svg';
+          writeOutputFile(file, ext === '.json' ? json + '\n' : renderConfusionMatrix(report.confusionMatrix!, { format, classNames: [...info.classes], normalize: 'true' }));
+        }
+        if (o.json) console.log(json);
         else console.log(report.toString());
       } finally {
         device.destroy();
@@ -154,20 +177,93 @@ export function registerWorkflow(program: Command): void {
 
   program
     .command('predict')
-    .description('predict the expression of face images (PNG/JPEG, any size): one JSON line per file')
-    .argument('<files...>', 'image files')
+    .description('predict the expression of face images (PNG/JPEG, any size) and of the images in folders: a table, or JSON lines with --json')
+    .argument('<inputs...>', 'image files, or folders of images (<dir>/*, <dir>/<class>/*, <dir>/train|test/<class>/*)')
     .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .option('--tta', 'ten-crop test-time augmentation')
-    .option('--json', 'JSON lines (the default output)')
-    .action(async (files: string[], o) => {
-      const weights = resolveWeights(o.weights);
+    .option('--on-error <mode>', 'an unreadable image: skip (report it, predict the others, exit 1 at the end) or throw (stop at once)', 'skip')
+    .option('--json', 'one JSON line per image: {"file", "label", "probabilities"}')
+    .action(async (inputs: string[], o) => {
+      const mode = onErrorMode(o.onError)!;
+      const weights = weightsFile(o.weights);
+      const { files, images, issues } = await readImages(inputs, mode);
+      for (const i of issues) console.error(`fer-gpu: ${i.location}: ${i.message} (skipped)`);
+      if (images.length === 0) throw new InputError(`no image could be read from ${inputs.join(', ')}`);
       const device = await createDevice();
       try {
         const { model, info } = loadModel(device, weights);
-        const preds = await predict(model, files, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES });
-        for (const p of preds) console.log(JSON.stringify(p));
+        let preds: Prediction[];
+        try {
+          preds = await predict(model, images, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES });
+        } finally {
+          model.dispose();
+        }
+        preds = preds.map((p, i) => ({ file: files[i]!, label: p.label, probabilities: p.probabilities }));
+        if (o.json) for (const p of preds) console.log(JSON.stringify(p));
+        else console.log(predictionTable(preds));
       } finally {
         device.destroy();
       }
+      if (issues.length > 0) {
+        console.error(`fer-gpu: ${issues.length} of ${issues.length + images.length} images could not be read (listed above); the others were predicted`);
+        process.exitCode = 1;
+      }
     });
+}
+
+/**
+ * The 48x48 gray images of `inputs` (files, or folders in any layout loadImageFolder reads) with
+ * their paths, and the inputs that could not be read (with `onError: 'throw'`, the first throws).
+ */
+async function readImages(inputs: readonly string[], onError: 'throw' | 'skip'): Promise<{ files: string[]; images: Uint8Array[]; issues: LoadIssue[] }> {
+  const files: string[] = [];
+  const images: Uint8Array[] = [];
+  const issues: LoadIssue[] = [];
+  const fail = (location: string, message: string): void => {
+    if (onError === 'throw') throw new FerDataError(location, message);
+    issues.push({ location, message });
+  };
+  for (const input of inputs) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(input).isDirectory();
+    } catch (e) {
+      fail(input, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : `cannot read (${(e as Error).message})`);
+      continue;
+    }
+    if (isDir) {
+      let ds: FerDataset;
+      try {
+        ds = await loadImageFolder(input, { onError, cache: false, onSkip: () => {} });
+      } catch (e) {
+        if (e instanceof FerDataError) fail(e.location, e.detail);
+        else throw e;
+        continue;
+      }
+      issues.push(...ds.issues);
+      for (let i = 0; i < ds.length; i++) {
+        files.push(ds.keys[i]!);
+        images.push(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS));
+      }
+      continue;
+    }
+    try {
+      images.push(decodeImage(readFileSync(input), input));
+      files.push(input);
+    } catch (e) {
+      if (e instanceof FerDataError) fail(e.location, e.detail);
+      else fail(input, (e as Error).message);
+    }
+  }
+  return { files, images, issues };
+}
+
+/** Predictions as a table: file, label, its probability, then every class's probability. */
+export function predictionTable(preds: readonly Prediction[]): string {
+  const classes = Object.keys(preds[0]?.probabilities ?? {});
+  const header = ['file', 'label', 'p', ...classes];
+  const rows = preds.map((p) => [p.file ?? '', p.label, p.probabilities[p.label]!.toFixed(3), ...classes.map((c) => p.probabilities[c]!.toFixed(3))]);
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
+  const line = (cells: string[]) => cells.map((c, j) => (j < 2 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -192,6 +192,9 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
   const { model } = o;
   const device = o.device ?? model.device;
   const seed = o.seed ?? 0;
+  for (const ds of [o.trainSet, o.valSet]) {
+    if (ds?.labelled === false) throw new InputError(`train: ${ds.source} has no labels (unlabelled images); training needs <dir>/<class>/* folders or a labelled CSV`);
+  }
   const trainSplit = o.trainSplit ?? 'Training';
   const valSet = o.valSet ?? o.trainSet;
   const valSplit = o.valSplit ?? pickValSplit(valSet);
@@ -502,16 +505,13 @@ export function defaultLogger(): Logger {
     log.bar = (total, epoch, epochs) => {
       const every = Math.max(1, Math.round(total / 10));
       let next = every;
-      const start = performance.now();
-      let first = -1; // the step the bar started at (a resumed epoch starts mid-way)
+      const eta = etaClock(total);
       return {
         update(v, p) {
-          if (first < 0) first = v;
+          const left = eta(v);
           if (v < next || p.loss === '-') return;
           next = (Math.floor(v / every) + 1) * every;
-          const perStep = (performance.now() - start) / 1000 / Math.max(1, v - first);
-          const eta = formatSeconds((total - v) * perStep);
-          console.log(`epoch ${epoch}/${epochs}  step ${v}/${total}  loss ${p.loss}  ${p.ips} img/s  ETA ${eta}`);
+          console.log(`epoch ${epoch}/${epochs}  step ${v}/${total}  loss ${p.loss}  ${p.ips} img/s  ETA ${left}`);
         },
         stop() {},
       };
@@ -519,14 +519,33 @@ export function defaultLogger(): Logger {
   } else {
     log.bar = (total, epoch, epochs) => {
       const bar = new cliProgress.SingleBar(
-        { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}`, hideCursor: true },
+        { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_left}`, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(total, 0, { loss: '-', ips: '-' });
-      return bar;
+      const eta = etaClock(total);
+      bar.start(total, 0, { loss: '-', ips: '-', eta_left: '-' });
+      return {
+        update: (v, p) => bar.update(v, { ...p, eta_left: eta(v) }),
+        stop: () => bar.stop(),
+      };
     };
   }
   return log;
+}
+
+/**
+ * Time left in an epoch of `total` steps, from the pace since the first step seen (a resumed
+ * epoch starts mid-way): `eta(step)` gives '4m05s', or '-' before any step has been timed.
+ */
+export function etaClock(total: number, now: () => number = () => performance.now()): (step: number) => string {
+  const start = now();
+  let first = -1;
+  return (step) => {
+    if (first < 0) first = step;
+    if (step <= first) return '-';
+    const perStep = (now() - start) / 1000 / (step - first);
+    return formatSeconds((total - step) * perStep);
+  };
 }
 
 /** 1h02m, 4m05s, 12s. */

@@ -19,7 +19,7 @@ describe('fer-gpu bench', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-bench-test-'));
     const file = path.join(dir, 'out.json');
     const c = capture();
-    const code = await runBench(['--suite', 'kernels', '--only', 'crossEntropy', '--iterations', '0,1', '--json', file], c.io);
+    const code = await runBench(['--suite', 'kernels', '--only', 'crossEntropy', '--iterations', '0,1', '--out', file], c.io);
     expect(code, c.err()).toBe(0);
     const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
     fs.rmSync(dir, { recursive: true, force: true });
@@ -59,12 +59,15 @@ describe('fer-gpu bench', () => {
     expect(c.out()).toContain('cross-entropy fwd+bwd');
   });
 
-  it('rejects unknown suites, bad --iterations and unknown actions with exit code 1', async () => {
-    for (const args of [['--suite', 'gpu'], ['--iterations', '3'], ['--iterations', '1,0'], ['plot']]) {
+  it('rejects unknown suites and bad --iterations with exit code 1, unknown actions with 2, in one fer-gpu: line', async () => {
+    for (const [args, code] of [[['--suite', 'gpu'], 1], [['--iterations', '3'], 1], [['--iterations', '1,0'], 1], [['plot'], 2], [['--out', 'r.txt'], 1]] as const) {
       const c = capture();
-      expect(await runBench(args, c.io), args.join(' ')).toBe(1);
-      expect(c.err()).toMatch(/error/);
+      expect(await runBench(args, c.io), args.join(' ')).toBe(code);
+      expect(c.err()).toMatch(/^fer-gpu: [^\n]+\n$/);
     }
+    const old = capture();
+    expect(await runBench(['--json', 'out.json'], old.io)).toBe(2);
+    expect(old.err()).toMatch(/use --out out\.json; --json prints it to stdout/);
   });
 
   it('summarize gives median, min and max', () => {

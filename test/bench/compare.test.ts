@@ -77,9 +77,17 @@ describe('fer-gpu bench compare', () => {
     const a2 = write('a2.json', report('gpu A', [row('conv', 'GFLOP/s', 12, 80), row('new', 'GB/s', 1, 1)]));
     const out = path.join(dir, 'merged.json');
     const c = capture();
-    expect(await runBench(['merge', a, a2, '--json', out], c.io), c.err()).toBe(0);
+    expect(await runBench(['merge', a, a2, '--out', out], c.io), c.err()).toBe(0);
     const m = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
     expect(m.rows.map((r) => [r.id, r.figure])).toEqual([['conv', 12], ['ce', 100], ['only-a', 5], ['new', 1]]);
-    expect(await runBench(['merge', a, b, '--json', out], capture().io)).toBe(1);
+    expect(await runBench(['merge', a, b, '--out', out], capture().io)).toBe(1);
+    // --json prints the merged report instead; --out is checked before anything is read
+    const j = capture();
+    expect(await runBench(['merge', a, a2, '--json'], j.io), j.err()).toBe(0);
+    expect(JSON.parse(j.out())).toEqual(m);
+    const bad = capture();
+    expect(await runBench(['merge', a, a2, '--out', a], bad.io)).toBe(1);
+    expect(bad.err()).toMatch(/^fer-gpu: --out .*slow\.json: is the input .*slow\.json; write the output elsewhere\n$/);
+    expect(JSON.parse(fs.readFileSync(a, 'utf8')).rows).toHaveLength(3); // untouched
   });
 });

@@ -55,14 +55,66 @@ describe('fer-gpu predict / eval with the default weights', () => {
   });
 
   it('predict needs no --weights', () => {
-    const r = run(['predict', face]);
+    const r = run(['predict', face, '--json']);
     expect(r.code, r.err).toBe(0);
     const p = JSON.parse(r.out.trim()) as { file: string; label: string; probabilities: Record<string, number> };
     expect(p.file).toBe(face);
     expect(FER_CLASSES).toContain(p.label);
-    const explicit = run(['predict', '--weights', weights, face], { [WEIGHTS_ENV]: undefined });
+    const explicit = run(['predict', '--weights', weights, face, '--json'], { [WEIGHTS_ENV]: undefined });
     expect(explicit.code, explicit.err).toBe(0);
     expect(explicit.out).toBe(r.out);
+  });
+
+  it('predict: a table, or JSON lines with --json; folders; a bad file is reported and skipped, the others predicted', () => {
+    const folder = path.join(dir, 'photos');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(face, path.join(folder, 'a.png'));
+    fs.copyFileSync(face, path.join(folder, 'b.png'));
+    fs.writeFileSync(path.join(folder, 'broken.png'), 'not a png');
+    const table = run(['predict', face, folder]);
+    expect(table.code).toBe(1); // something was skipped
+    const lines = table.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^file +label +p +angry +disgust +fear +happy +sad +surprise +neutral$/);
+    expect(lines.slice(1).map((l) => l.split(/ +/)[0])).toEqual([face, path.join(folder, 'a.png'), path.join(folder, 'b.png')]);
+    expect(lines[1]!.split(/ +/)[1]).toBe(lines[2]!.split(/ +/)[1]); // the same picture
+    expect(table.err).toMatch(/^fer-gpu: .*broken\.png: .* \(skipped\)$/m);
+    expect(table.err).toMatch(/^fer-gpu: 1 of 4 images could not be read/m);
+    const json = run(['predict', face, folder, '--json']);
+    expect(json.code).toBe(1);
+    const preds = json.out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number> });
+    expect(preds.map((p) => p.file)).toEqual([face, path.join(folder, 'a.png'), path.join(folder, 'b.png')]);
+    expect(Object.keys(preds[0]!.probabilities)).toEqual([...FER_CLASSES]);
+    const strict = run(['predict', face, folder, '--on-error', 'throw']);
+    expect([strict.code, strict.out]).toEqual([1, '']);
+    expect(strict.err).toMatch(/^fer-gpu: .*broken\.png: [^\n]*\n$/);
+    const good = run(['predict', face]);
+    expect(good.code, good.err).toBe(0);
+    expect(good.out.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('eval --out writes the report (.json) and the confusion matrix (.png/.svg); outputs are checked before any work', () => {
+    const json = path.join(dir, 'out', 'report.json');
+    const png = path.join(dir, 'cm.png');
+    const svg = path.join(dir, 'cm.svg');
+    const r = run(['eval', '--data', csv, '--out', json, '--out', png, '--plot', svg, '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(fs.readFileSync(json, 'utf8'))).toEqual(JSON.parse(r.out));
+    expect(fs.readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    expect(fs.readFileSync(svg, 'utf8')).toMatch(/^<svg/);
+    // a bad output is found before the (missing) data is even looked at
+    const bad = run(['eval', '--data', path.join(dir, 'none.csv'), '--plot', path.join(dir, 'cm.jpg')]);
+    expect([bad.code, bad.err]).toEqual([1, `fer-gpu: --plot ${path.join(dir, 'cm.jpg')}: unsupported file type '.jpg' (expected .png, .svg)\n`]);
+    // an ImageFolder (<dir>/<class>/*) is evaluated whole, as the split asked for; no output may land inside it
+    const imageFolder = path.join(dir, 'imagefolder');
+    fs.mkdirSync(path.join(imageFolder, 'happy'), { recursive: true });
+    fs.copyFileSync(face, path.join(imageFolder, 'happy', 'face.png'));
+    const inside = run(['eval', '--data', imageFolder, '--out', path.join(imageFolder, 'cm.png')]);
+    expect(inside.code).toBe(1);
+    expect(inside.err).toMatch(/cm\.png: is inside the input folder .*imagefolder; write the output elsewhere/);
+    expect(fs.readdirSync(imageFolder)).toEqual(['happy']);
+    const folderEval = run(['eval', '--data', imageFolder, '--json']);
+    expect(folderEval.code, folderEval.err).toBe(0);
+    expect((JSON.parse(folderEval.out) as { 'macro avg': { support: number } })['macro avg'].support).toBe(1);
   });
 
   it('a missing default is exit 1 with a message that says what to do', () => {

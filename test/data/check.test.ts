@@ -126,7 +126,7 @@ describe('fer-gpu data check (runDataCheck)', () => {
     const missing = await cli([path.join(tmpDir(), 'none.csv')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/none\.csv: cannot read CSV/);
-    expect((await cli([])).code).toBe(1);
+    expect((await cli([])).code).toBe(2);
     expect((await cli(['x', '--near-constant-std', 'abc'])).code).toBe(1);
   });
   it.skipIf(!HAVE_SAMPLE)('exit 0 on the sample CSV with a table', async () => {
