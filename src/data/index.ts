@@ -17,7 +17,7 @@ export {
   describeSkipped,
 } from './dataset.js';
 export { loadFer2013Csv, type FerUsage, type LoadCsvOptions } from './csv.js';
-export { loadImageFolder, type LoadFolderOptions } from './folder.js';
+export { loadImageFolder, type FolderLayout, type LoadFolderOptions } from './folder.js';
 export { decodeImage, resizeBilinear, toLuma, MAX_IMAGE_PIXELS } from './image.js';
 export {
   checkDataset,

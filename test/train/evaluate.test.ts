@@ -5,6 +5,7 @@ import { evaluate, predict } from '../../src/train/evaluate.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { InputError } from '../../src/errors.js';
+import { train } from '../../src/train/trainer.js';
 import { useDevice } from '../helpers.js';
 
 describe('evaluate and predict', () => {
@@ -39,6 +40,16 @@ describe('evaluate and predict', () => {
       for (const [name, v] of Object.entries(p.probabilities)) expect(v).toBeCloseTo(a[i]!.probabilities[name]!, 5);
     });
     expect(model.training).toBe(true); // restored after the eval-mode pass
+    model.dispose();
+  });
+
+  it('unlabelled images (labelled: false) cannot be evaluated or trained on: an InputError naming the source', async () => {
+    const d = device();
+    const model = ferResNet18(d, { width: 4, seed: 7 });
+    const unlabelled = { ...faces, labelled: false, source: 'photos/' };
+    await expect(evaluate(model, unlabelled)).rejects.toThrow(/evaluate: photos\/ has no labels/);
+    await expect(train({ model, trainSet: unlabelled, epochs: 1 })).rejects.toThrow(InputError);
+    expect((await predict(model, images)).length).toBe(images.length); // predict needs none
     model.dispose();
   });
 
