@@ -184,7 +184,7 @@ describe('the packed package', () => {
     const info = JSON.parse(sh(bin, ['info', '--json'], app)) as { version: string; backend: string };
     expect(info.version).toBe(VERSION);
     expect(info.backend).toMatch(/^(vulkan|metal|d3d12|opengl|opengles)$/);
-    const predicted = sh(bin, ['predict', 'face.png'], app);
+    const predicted = sh(bin, ['predict', 'face.png', '--json'], app);
     expect(FER_CLASSES).toContain((JSON.parse(predicted.trim()) as { label: string }).label);
   }, 120_000);
 
