@@ -52,7 +52,7 @@ async function check(cmd: Command, io: CliIO): Promise<number> {
   let ds: FerDataset;
   try {
     const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
-    const load = { onError: 'skip' as const, cache: opts.cache };
+    const load = { onError: 'skip' as const, onSkip: () => {}, cache: opts.cache }; // every issue is printed below
     ds = isDir ? await loadImageFolder(target, load) : await loadFer2013Csv(target, load);
   } catch (e) {
     const issue = e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: target, message: (e as Error).message };
