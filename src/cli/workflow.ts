@@ -181,7 +181,7 @@ export function registerWorkflow(program: Command): void {
     .argument('<inputs...>', 'image files, or folders of images (<dir>/*, <dir>/<class>/*, <dir>/train|test/<class>/*)')
     .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .option('--tta', 'ten-crop test-time augmentation')
-    .option('--on-error <mode>', 'an unreadable image: skip (report it, predict the others, exit 1 at the end) or throw (stop at once)', 'skip')
+    .option('--on-error <mode>', 'an unreadable image: throw (stop, naming it) or skip (report it on stderr and predict the others)', 'throw')
     .option('--json', 'one JSON line per image: {"file", "label", "probabilities"}')
     .action(async (inputs: string[], o) => {
       const mode = onErrorMode(o.onError)!;
@@ -204,10 +204,7 @@ export function registerWorkflow(program: Command): void {
       } finally {
         device.destroy();
       }
-      if (issues.length > 0) {
-        console.error(`fer-gpu: ${issues.length} of ${issues.length + images.length} images could not be read (listed above); the others were predicted`);
-        process.exitCode = 1;
-      }
+      if (issues.length > 0) console.error(`fer-gpu: skipped ${issues.length} of ${issues.length + images.length} images (listed above); the others were predicted`);
     });
 }
 
