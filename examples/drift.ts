@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDevice } from '../src/gpu/device.js';
+import { createDevice } from '../src/gpu/dawn.js';
 import { loadImageFolder } from '../src/data/folder.js';
 import { splitIndices, subset, type FerDataset } from '../src/data/dataset.js';
 import { driftReport } from '../src/drift/report.js';

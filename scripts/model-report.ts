@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDevice } from '../src/gpu/device.js';
+import { createDevice } from '../src/gpu/dawn.js';
 import { loadFer2013 } from '../src/data/auto.js';
 import { findTrainingDuplicates } from '../src/data/check.js';
 import { splitIndices, type FerDataset, type FerSplit } from '../src/data/dataset.js';

@@ -2,7 +2,8 @@
  * fer-gpu: facial-expression recognition on WebGPU.
  * @packageDocumentation
  */
-export { createDevice, Device, type DeviceOptions, type DeviceInfo, type Backend } from './gpu/device.js';
+export { createDevice, type NodeDeviceOptions as DeviceOptions, type Backend } from './gpu/dawn.js';
+export { Device, createDeviceFromGPU, type DeviceInfo } from './gpu/device.js';
 export { Tensor, type TensorOptions, type DType } from './tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from './classes.js';
 export * as ops from './ops.js';

@@ -1,6 +1,7 @@
 /** Shared test utilities: one device per test file, seeded data, tolerant comparison, finite differences. */
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
-import { createDevice, type Device } from '../src/gpu/device.js';
+import { createDevice } from '../src/gpu/dawn.js';
+import type { Device } from '../src/gpu/device.js';
 import { CpuTensor } from '../src/reference/tensor.js';
 import { Rng } from '../src/random.js';
 import type { Tensor } from '../src/tensor.js';

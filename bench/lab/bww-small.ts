@@ -7,7 +7,7 @@
  * 214 ms); v2 workgroup sized to the C·R·S columns, reduction split into >= 16 workgroups (15 ms,
  * 45 ms; 16->16 at 24x24 62 -> 19 ms); wider layers unchanged.
  */
-import { createDevice } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
 import { conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
 import { setTiling, chooseTiling } from '../../src/kernels/matmul/tiling.js';
 const d = await createDevice();

@@ -7,7 +7,8 @@
  * (tiling syntax as in tilings.ts: bm x bn / wg [/ sg<lanes>] [/ s<splits>]). PASSES=forward256,bwdInput64
  * (env) keeps only those passes (default: forward256,forward64,bwdInput64,bwdWeight64).
  */
-import { createDevice, type Device } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
 import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/kernels/matmul/tiling.js';
 import { Rng } from '../../src/random.js';

@@ -31,7 +31,8 @@
  *   fer-resnet18(16) inference: 87-120 img/s (92.6 in the bench row, tfjs-webgpu 9.2 in the
  *   same run); the training step's forward gains too (10.5 -> 12.7-15.5 img/s).
  */
-import { createDevice, type Device } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused, setConvUnrollLimit } from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { matmul } from '../../src/kernels/matmul/index.js';

@@ -12,7 +12,8 @@
  * - v3: v2 + A read as vec4 along K (one uniform 16-byte load per row), K unrolled by 4.
  * - v4: 4x4 per invocation on a 2-D grid, A and B both per-invocation vec4 loads (no uniform rows).
  */
-import { createDevice, type Device, type Kernel } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device, Kernel } from '../../src/gpu/device.js';
 import { Rng } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
 

@@ -2,7 +2,8 @@
  * Sweeps tilings of one op: flock /tmp/bench.lock env XDG_RUNTIME_DIR=/tmp npx tsx bench/lab/tilings.ts <op> <tilings>
  * where a tiling is bm x bn / wg [/ sg<lanes>] [/ s<splits>], e.g. `conv2dBackwardWeight 16x9/64/sg8/s2,8x4/64`.
  */
-import { createDevice, type Device } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
 import { matmul } from '../../src/kernels/matmul/index.js';
 import { setTiling, type GemmOp } from '../../src/kernels/matmul/tiling.js';

@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { createDevice } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
 import { ferResNet18 } from '../../src/nn/resnet.js';
 import { exportOnnx, DEFAULT_OPSET } from '../../src/onnx/index.js';
 import { Rng } from '../../src/random.js';

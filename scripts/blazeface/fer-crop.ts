@@ -8,7 +8,7 @@
  * ferCrop.scale = 1 / median side; ferCrop.shiftY = -(median cy - 0.5) / median side.
  */
 import { readdirSync } from 'node:fs';
-import { createDevice } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
 import { loadBlazeFace, detectFaces } from '../../src/faces/node.js';
 
 async function main(): Promise<void> {

@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createDevice, type Device } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
+import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS } from '../data/dataset.js';

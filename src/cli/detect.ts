@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { createDevice } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
 import { InputError } from '../errors.js';
 import { loadFaceModels, readImageInput } from '../faces/node.js';
 import { recognizeInImages, type PixelImage, type RecognizedFace } from '../faces/detect.js';

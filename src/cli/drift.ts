@@ -4,7 +4,8 @@
  * 1 bad input (unreadable data, bad values) or a failed run, 2 bad usage (see ./common.ts).
  */
 import fs from 'node:fs';
-import { createDevice, type Device } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
+import type { Device } from '../gpu/device.js';
 import { loadFer2013 } from '../data/auto.js';
 import type { FerDataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';

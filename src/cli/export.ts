@@ -4,7 +4,7 @@
  * a partial one, is left at the path.
  */
 import type { Command } from 'commander';
-import { createDevice } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
 import { InputError } from '../errors.js';
 import { loadModel } from '../train/checkpoint.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';

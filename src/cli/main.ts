@@ -4,7 +4,7 @@
  * run, 2 bad usage; errors print as one line `fer-gpu: ...`.
  */
 import { Command } from 'commander';
-import { createDevice, type Backend } from '../gpu/device.js';
+import { createDevice, type Backend } from '../gpu/dawn.js';
 import { filterDawnWarnings } from '../gpu/native-stderr.js';
 import { VERSION } from '../version.js';
 import { cliCommand, configureCli, reportError } from './common.js';

@@ -3,7 +3,8 @@
  * (the package's scripts/install-software-gpu.sh, Debian/Ubuntu).
  */
 import type { Command } from 'commander';
-import { createDevice, type Device } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
+import type { Device } from '../gpu/device.js';
 import { cannotInstallReason, runInstaller } from '../gpu/software-driver.js';
 
 /** The adapter fer-gpu would use, or null when there is none. */

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { createDevice } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
 import { InputError } from '../errors.js';
 import { FER_CLASSES } from '../classes.js';
 import { loadFer2013 } from '../data/auto.js';

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createDevice, type Device } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
+import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { decodeRaw } from '../data/image.js';

@@ -1,24 +1,21 @@
 /**
- * The WebGPU device: adapter discovery through dawn.node, command recording (one open compute
- * pass per submit), a uniform ring, pipeline cache, buffer pool and read-back.
+ * The WebGPU device: fer-gpu's runtime on any `GPUDevice` (command recording with one open
+ * compute pass per submit, a uniform ring, pipeline cache, buffer pool and read-back). Adapter
+ * discovery lives elsewhere: `dawn.ts` in Node, `navigator.ts` in the browser; this module is
+ * platform-free.
  */
-import { create, globals } from 'webgpu';
 import { BufferPool } from './pool.js';
 import { BufferUsage, MapMode } from './constants.js';
 import { bytesPerElement, Tensor, type TensorOptions, type DType } from '../tensor.js';
 import { toHalfArray, toHalfBits } from './half.js';
 import { GradMode } from '../autograd.js';
 import { InputError } from '../errors.js';
-import { softwareDriverHelp } from './software-driver.js';
-import { withFilteredStderr } from './native-stderr.js';
 
 /** Backends dawn.node can be forced to. */
 export type Backend = 'vulkan' | 'metal' | 'd3d12' | 'opengl' | 'opengles';
-const BACKENDS: readonly Backend[] = ['vulkan', 'metal', 'd3d12', 'opengl', 'opengles'];
 
+/** Options of every way to make a {@link Device}. */
 export interface DeviceOptions {
-  /** Force a backend (overrides the `FER_GPU_BACKEND` environment variable). */
-  backend?: Backend;
   /** Passed to requestAdapter. */
   powerPreference?: GPUPowerPreference;
   /**
@@ -35,12 +32,15 @@ export interface DeviceOptions {
 
 /** What `device.info` tells about the adapter in use. */
 export interface DeviceInfo {
-  backend: Backend | 'default';
+  /** Dawn's backend in Node; 'browser' for a browser's WebGPU; 'default' where unknown. */
+  backend: Backend | 'default' | 'browser';
   featureLevel: 'core' | 'compatibility';
   vendor: string;
   architecture: string;
   device: string;
   description: string;
+  /** True for a software (fallback) adapter such as SwiftShader, where the browser says so. */
+  isFallbackAdapter?: boolean;
   /** Features enabled on the device (e.g. 'shader-f16', 'timestamp-query', 'subgroups'). */
   features: string[];
   limits: Record<string, number>;
@@ -65,102 +65,96 @@ export const i32 = (x: number): Param => ({ i32: x });
 
 const UNIFORM_RING_BYTES = 1 << 18; // 256 KiB per submit
 
-/** Objects returned by dawn.node's create(): they must outlive every adapter, device and buffer. */
-const liveInstances = new Set<GPU>();
-let globalsInstalled = false;
+/** Features fer-gpu uses where the adapter has them. */
+const WANTED_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups', 'core-features-and-limits'];
 
-function installGlobals(): void {
-  if (globalsInstalled) return;
-  // dawn.node exposes GPUBufferUsage, GPUMapMode, ... as globals like a browser would.
-  for (const [k, v] of Object.entries(globals)) {
-    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
-  globalsInstalled = true;
-}
-
-async function findAdapter(options: DeviceOptions): Promise<{
-  instance: GPU;
-  adapter: GPUAdapter;
-  backend: Backend | 'default';
-  featureLevel: 'core' | 'compatibility';
-}> {
-  installGlobals();
-  const forced = options.backend ?? (process.env.FER_GPU_BACKEND as Backend | undefined);
-  if (forced !== undefined && !BACKENDS.includes(forced)) {
-    throw new InputError(`fer-gpu: unknown backend '${forced}'; expected one of ${BACKENDS.join(', ')}`);
-  }
-  const attempts: Array<{ backend: Backend | 'default'; featureLevel: 'core' | 'compatibility' }> = [];
-  if (forced) {
-    const gl = forced === 'opengl' || forced === 'opengles';
-    if (!gl) attempts.push({ backend: forced, featureLevel: 'core' });
-    attempts.push({ backend: forced, featureLevel: 'compatibility' });
-  } else {
-    attempts.push({ backend: 'default', featureLevel: 'core' });
-    attempts.push({ backend: 'opengl', featureLevel: 'compatibility' });
-    attempts.push({ backend: 'opengles', featureLevel: 'compatibility' });
-  }
-  const tried: string[] = [];
-  for (const a of attempts) {
-    if ((a.backend === 'opengl' || a.backend === 'opengles') && !process.env.EGL_PLATFORM) {
-      process.env.EGL_PLATFORM = 'surfaceless'; // headless EGL (Mesa)
-    }
-    let instance: GPU;
-    try {
-      instance = create(a.backend === 'default' ? [] : [`backend=${a.backend}`]);
-    } catch (e) {
-      tried.push(`${a.backend}/${a.featureLevel}: ${(e as Error).message}`);
-      continue;
-    }
-    liveInstances.add(instance);
-    const adapter = await withFilteredStderr(() =>
-      instance.requestAdapter({ featureLevel: a.featureLevel, powerPreference: options.powerPreference } as GPURequestAdapterOptions),
-    );
-    if (adapter) return { instance, adapter, ...a };
-    liveInstances.delete(instance);
-    tried.push(`${a.backend} backend, ${a.featureLevel} feature level: no adapter`);
-  }
-  throw new Error(`${softwareDriverHelp()}\nTried: ${tried.join('; ')}.`);
-}
-
-function guessBackend(requested: Backend | 'default', description: string): Backend | 'default' {
-  if (requested !== 'default') return requested;
-  if (/opengl/i.test(description)) return 'opengl';
-  if (process.platform === 'darwin') return 'metal';
-  if (process.platform === 'win32') return 'd3d12';
-  return 'vulkan';
+/** How a Device came to be: set by the module that found the adapter. */
+export interface DeviceOrigin {
+  backend?: DeviceInfo['backend'];
+  featureLevel?: DeviceInfo['featureLevel'];
+  /** Kept referenced as long as the device lives (dawn.node's instance and adapter). */
+  keepAlive?: unknown;
 }
 
 /**
- * Creates a WebGPU device. Tries the core feature level first, then compatibility on
- * OpenGL/GLES. `options.backend` or `FER_GPU_BACKEND` forces a backend.
+ * Requests a device from an adapter with every limit the adapter offers (kernels choose tile
+ * sizes from them) and the features fer-gpu uses that it has, and wraps it in a {@link Device}.
  */
-export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
-  const { instance, adapter, backend, featureLevel } = await findAdapter(options);
-  // Request every limit the adapter offers: kernels choose tile sizes from them.
+export async function deviceFromAdapter(adapter: GPUAdapter, options: DeviceOptions = {}, origin: DeviceOrigin = {}): Promise<Device> {
+  checkMaxTensorBytes(options.maxTensorBytes);
   const requiredLimits: Record<string, number> = {};
   for (const key in adapter.limits) {
     const v = (adapter.limits as unknown as Record<string, number>)[key];
     // Dawn clamps the dynamic-offset limits itself (and warns when asked for more).
     if (typeof v === 'number' && !key.startsWith('maxDynamic')) requiredLimits[key] = v;
   }
-  const wanted = ['shader-f16', 'timestamp-query', 'subgroups', 'core-features-and-limits'];
   // request each feature only where the adapter has it
-  const requiredFeatures = wanted.filter((f) => adapter.features.has(f) && !options.disableFeatures?.includes(f)) as GPUFeatureName[];
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !options.disableFeatures?.includes(f)) as GPUFeatureName[];
   const gpuDevice = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  const info: DeviceInfo = {
-    backend: guessBackend(backend, adapter.info.description),
-    featureLevel,
-    vendor: adapter.info.vendor,
-    architecture: adapter.info.architecture,
-    device: adapter.info.device,
-    description: adapter.info.description,
-    features: [...gpuDevice.features].sort(),
-    limits: requiredLimits,
-  };
-  if (options.maxTensorBytes !== undefined && !(Number.isInteger(options.maxTensorBytes) && options.maxTensorBytes >= 256)) {
-    throw new InputError(`createDevice: maxTensorBytes must be an integer >= 256, got ${options.maxTensorBytes}`);
+  const featureLevel = origin.featureLevel ?? (adapter.features.has('core-features-and-limits') ? 'core' : 'compatibility');
+  const info = describe(adapter.info, gpuDevice, origin.backend ?? 'default', featureLevel);
+  return new Device(gpuDevice, info, { maxTensorBytes: options.maxTensorBytes, keepAlive: [origin.keepAlive, adapter], ownsDevice: true });
+}
+
+/**
+ * Wraps a WebGPU device or adapter the application already has (for example one shared with its
+ * renderer) as a fer-gpu {@link Device}. From an adapter, it requests a device as `createDevice`
+ * does. A `GPUDevice` is used as it is: fer-gpu's kernels respect its limits, and the f16 paths
+ * need it to have been requested with 'shader-f16'; `destroy()` then frees fer-gpu's buffers but
+ * leaves the `GPUDevice` to its owner.
+ *
+ * @example
+ * const adapter = await navigator.gpu.requestAdapter();
+ * const gpuDevice = await adapter.requestDevice();
+ * const device = await createDeviceFromGPU(gpuDevice);
+ */
+export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, options: Pick<DeviceOptions, 'maxTensorBytes' | 'disableFeatures'> = {}): Promise<Device> {
+  if (isAdapter(source)) return deviceFromAdapter(source, options);
+  if (!source || typeof (source as GPUDevice).createComputePipeline !== 'function') {
+    throw new InputError('createDeviceFromGPU: expected a GPUDevice or a GPUAdapter');
   }
-  return new Device(instance, adapter, gpuDevice, info, options.maxTensorBytes);
+  checkMaxTensorBytes(options.maxTensorBytes);
+  const gpuDevice = source as GPUDevice;
+  const adapterInfo = (gpuDevice as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const featureLevel = gpuDevice.features.has('core-features-and-limits') ? 'core' : 'compatibility';
+  const info = describe(adapterInfo, gpuDevice, typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'default', featureLevel);
+  return new Device(gpuDevice, info, { maxTensorBytes: options.maxTensorBytes, ownsDevice: false });
+}
+
+function isAdapter(x: unknown): x is GPUAdapter {
+  return !!x && typeof (x as GPUAdapter).requestDevice === 'function';
+}
+
+function checkMaxTensorBytes(v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 256)) {
+    throw new InputError(`createDevice: maxTensorBytes must be an integer >= 256, got ${v}`);
+  }
+}
+
+/** DeviceInfo from what the adapter says and what the device got. */
+function describe(
+  adapterInfo: GPUAdapterInfo | undefined,
+  gpuDevice: GPUDevice,
+  backend: DeviceInfo['backend'],
+  featureLevel: DeviceInfo['featureLevel'],
+): DeviceInfo {
+  const limits: Record<string, number> = {};
+  for (const key in gpuDevice.limits) {
+    const v = (gpuDevice.limits as unknown as Record<string, number>)[key];
+    if (typeof v === 'number') limits[key] = v;
+  }
+  const fallback = (adapterInfo as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter;
+  return {
+    backend,
+    featureLevel,
+    vendor: adapterInfo?.vendor ?? '',
+    architecture: adapterInfo?.architecture ?? '',
+    device: adapterInfo?.device ?? '',
+    description: adapterInfo?.description ?? '',
+    ...(fallback !== undefined ? { isFallbackAdapter: fallback } : {}),
+    features: [...gpuDevice.features].sort(),
+    limits,
+  };
 }
 
 /** A pending read-back or error check that resolves after a submit. */
@@ -180,8 +174,11 @@ export class Device {
   /** @internal */ readonly pool: BufferPool;
   /** @internal */ readonly grad = new GradMode();
 
-  private readonly instance: GPU; // keep referenced: dawn.node crashes if it is collected
-  private readonly adapter: GPUAdapter;
+  /** What must stay referenced while the device lives (dawn.node crashes if its instance is collected). */
+  private keepAlive: unknown;
+  /** False for a GPUDevice the application lent us (createDeviceFromGPU): destroy() leaves it alive. */
+  private readonly ownsDevice: boolean;
+  private readonly onUncapturedError: (ev: Event) => void;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -206,23 +203,24 @@ export class Device {
    */
   readonly maxTensorBytes: number;
 
-  /** @internal use createDevice() */
-  constructor(instance: GPU, adapter: GPUAdapter, device: GPUDevice, info: DeviceInfo, maxTensorBytes = Infinity) {
-    this.instance = instance;
-    this.adapter = adapter;
+  /** @internal use createDevice() or createDeviceFromGPU() */
+  constructor(device: GPUDevice, info: DeviceInfo, options: { maxTensorBytes?: number; keepAlive?: unknown; ownsDevice?: boolean } = {}) {
+    this.keepAlive = options.keepAlive;
+    this.ownsDevice = options.ownsDevice ?? true;
     this.gpu = device;
     this.info = info;
-    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, maxTensorBytes);
+    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, options.maxTensorBytes ?? Infinity);
     this.pool = new BufferPool(device, this.maxTensorBytes);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.uniformRing = device.createBuffer({
       size: UNIFORM_RING_BYTES,
       usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
     });
-    device.addEventListener('uncapturederror', (ev) => {
+    this.onUncapturedError = (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
       this.error ??= new Error(`fer-gpu: WebGPU error: ${e.message}`);
-    });
+    };
+    device.addEventListener('uncapturederror', this.onUncapturedError);
     void device.lost.then((l) => {
       this.lost = true;
       if (!this.destroyed) this.error ??= new Error(`fer-gpu: GPU device lost (${l.reason}): ${l.message}`);
@@ -510,7 +508,10 @@ export class Device {
     if (this.lost) throw new Error('fer-gpu: GPU device lost');
   }
 
-  /** Frees every buffer and the device; the process can exit afterwards. */
+  /**
+   * Frees every buffer and the device (not a GPUDevice lent by the application to
+   * createDeviceFromGPU); the process can exit afterwards.
+   */
   destroy(): void {
     if (this.destroyed) return;
     try {
@@ -524,10 +525,10 @@ export class Device {
     this.stagingFree.length = 0;
     this.uniformRing.destroy();
     this.pipelines.clear();
-    this.gpu.destroy();
-    // Release the instance only after the device is gone (see DEVELOPERS.md).
-    setTimeout(() => liveInstances.delete(this.instance), 0).unref?.();
-    void this.adapter;
+    this.gpu.removeEventListener('uncapturederror', this.onUncapturedError);
+    if (this.ownsDevice) this.gpu.destroy();
+    // Release what kept the adapter alive only after the device is gone.
+    setTimeout(() => (this.keepAlive = undefined), 0).unref?.();
   }
 }
 

@@ -3,7 +3,8 @@
  * test-time augmentation (softmax averaged over the crops), and the metrics report.
  */
 import { readFileSync } from 'node:fs';
-import { createDevice, type Device } from '../gpu/device.js';
+import { createDevice } from '../gpu/dawn.js';
+import type { Device } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { Module, inEvalMode } from '../nn/module.js';
 import { FER_CLASSES } from '../classes.js';

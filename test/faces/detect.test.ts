@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { createDevice } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
 import { detectFaces, loadBlazeFace, loadFaceModels, readImageInput, recognize } from '../../src/faces/node.js';
 import { faceCrop, fitImage, type PixelImage } from '../../src/faces/detect.js';
 import { anchorCentres, iou, letterbox, project, weightedNms, type Detection } from '../../src/faces/postprocess.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createDevice } from '../../src/gpu/device.js';
+import { create } from 'webgpu';
+import { createDevice } from '../../src/gpu/dawn.js';
+import { createDeviceFromGPU } from '../../src/gpu/device.js';
 import { InputError } from '../../src/errors.js';
 import { sizeClass } from '../../src/gpu/pool.js';
 
@@ -62,5 +64,27 @@ describe('device', () => {
     expect(() => x.backward()).toThrow(/only for one-element outputs/);
     expect(() => d.tensor([1], [1]).backward()).toThrow(/does not require grad/);
     d.destroy();
+  });
+
+  it('wraps an adapter or a GPUDevice the application has (createDeviceFromGPU)', async () => {
+    const gpu = create([]); // stays referenced until the end of the test (dawn.node needs it)
+    const adapter = (await gpu.requestAdapter())!;
+    const fromAdapter = await createDeviceFromGPU(adapter);
+    expect(fromAdapter.info.limits.maxComputeInvocationsPerWorkgroup).toBe(adapter.limits.maxComputeInvocationsPerWorkgroup);
+    expect(Array.from(await fromAdapter.tensor([1, 2], [2]).toArray())).toEqual([1, 2]);
+    fromAdapter.destroy();
+
+    const gpuDevice = await (await gpu.requestAdapter())!.requestDevice();
+    const lent = await createDeviceFromGPU(gpuDevice);
+    expect(lent.gpu).toBe(gpuDevice);
+    expect(Array.from(await lent.tensor([3, 4], [2]).toArray())).toEqual([3, 4]);
+    lent.destroy();
+    // the application's device outlives fer-gpu's: it still runs work
+    const b = gpuDevice.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    await b.mapAsync(GPUMapMode.READ);
+    expect(new Float32Array(b.getMappedRange())).toHaveLength(4);
+    gpuDevice.destroy();
+    await expect(createDeviceFromGPU({} as GPUDevice)).rejects.toThrow(/expected a GPUDevice or a GPUAdapter/);
+    void gpu;
   });
 });

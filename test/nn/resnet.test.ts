@@ -14,7 +14,8 @@ import { crossEntropy } from '../../src/kernels/cross-entropy/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { expectClose, useDevice } from '../helpers.js';
 import { Rng } from '../../src/random.js';
-import { createDevice, type Device } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device } from '../../src/gpu/device.js';
 
 const goldens = path.resolve(__dirname, '../goldens');
 const io = JSON.parse(fs.readFileSync(path.join(goldens, 'fer_resnet18_w4_io.json'), 'utf8')) as {

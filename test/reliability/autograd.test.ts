@@ -1,6 +1,7 @@
 /** Issue 14 item 12: backward() refuses a gradient tensor that lives on another device. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, type Device } from '../../src/gpu/device.js';
+import { createDevice } from '../../src/gpu/dawn.js';
+import type { Device } from '../../src/gpu/device.js';
 import { relu } from '../../src/ops.js';
 
 describe('backward(gradient)', () => {

@@ -1,0 +1,108 @@
+/**
+ * Node's WebGPU: adapter discovery through dawn.node (the `webgpu` package). The browser entry
+ * finds its adapter with `navigator.gpu` instead (navigator.ts); both hand it to device.ts.
+ */
+import { create, globals } from 'webgpu';
+import { deviceFromAdapter, type Backend, type Device, type DeviceInfo, type DeviceOptions } from './device.js';
+import { InputError } from '../errors.js';
+import { softwareDriverHelp } from './software-driver.js';
+import { withFilteredStderr } from './native-stderr.js';
+
+export type { Backend } from './device.js';
+
+/** Options of Node's {@link createDevice}. */
+export interface NodeDeviceOptions extends DeviceOptions {
+  /** Force a backend (overrides the `FER_GPU_BACKEND` environment variable). */
+  backend?: Backend;
+}
+
+const BACKENDS: readonly Backend[] = ['vulkan', 'metal', 'd3d12', 'opengl', 'opengles'];
+
+/**
+ * One dawn.node instance per backend for the life of the process: creating one per device costs
+ * megabytes that are never given back, and an instance must outlive every adapter, device and
+ * buffer made from it (dawn.node crashes the process when it is collected first).
+ */
+const instances = new Map<Backend | 'default', GPU>();
+let globalsInstalled = false;
+
+function installGlobals(): void {
+  if (globalsInstalled) return;
+  // dawn.node exposes GPUBufferUsage, GPUMapMode, ... as globals like a browser would.
+  for (const [k, v] of Object.entries(globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  globalsInstalled = true;
+}
+
+function instanceFor(backend: Backend | 'default'): GPU {
+  let instance = instances.get(backend);
+  if (!instance) {
+    instance = create(backend === 'default' ? [] : [`backend=${backend}`]);
+    instances.set(backend, instance);
+  }
+  return instance;
+}
+
+async function findAdapter(options: NodeDeviceOptions): Promise<{
+  instance: GPU;
+  adapter: GPUAdapter;
+  backend: Backend | 'default';
+  featureLevel: 'core' | 'compatibility';
+}> {
+  installGlobals();
+  const forced = options.backend ?? (process.env.FER_GPU_BACKEND as Backend | undefined);
+  if (forced !== undefined && !BACKENDS.includes(forced)) {
+    throw new InputError(`fer-gpu: unknown backend '${forced}'; expected one of ${BACKENDS.join(', ')}`);
+  }
+  const attempts: Array<{ backend: Backend | 'default'; featureLevel: 'core' | 'compatibility' }> = [];
+  if (forced) {
+    const gl = forced === 'opengl' || forced === 'opengles';
+    if (!gl) attempts.push({ backend: forced, featureLevel: 'core' });
+    attempts.push({ backend: forced, featureLevel: 'compatibility' });
+  } else {
+    attempts.push({ backend: 'default', featureLevel: 'core' });
+    attempts.push({ backend: 'opengl', featureLevel: 'compatibility' });
+    attempts.push({ backend: 'opengles', featureLevel: 'compatibility' });
+  }
+  const tried: string[] = [];
+  for (const a of attempts) {
+    if ((a.backend === 'opengl' || a.backend === 'opengles') && !process.env.EGL_PLATFORM) {
+      process.env.EGL_PLATFORM = 'surfaceless'; // headless EGL (Mesa)
+    }
+    let instance: GPU;
+    try {
+      instance = instanceFor(a.backend);
+    } catch (e) {
+      tried.push(`${a.backend}/${a.featureLevel}: ${(e as Error).message}`);
+      continue;
+    }
+    const adapter = await withFilteredStderr(() =>
+      instance.requestAdapter({ featureLevel: a.featureLevel, powerPreference: options.powerPreference } as GPURequestAdapterOptions),
+    );
+    if (adapter) return { instance, adapter, ...a };
+    tried.push(`${a.backend} backend, ${a.featureLevel} feature level: no adapter`);
+  }
+  throw new Error(`${softwareDriverHelp()}\nTried: ${tried.join('; ')}.`);
+}
+
+function guessBackend(requested: Backend | 'default', description: string): DeviceInfo['backend'] {
+  if (requested !== 'default') return requested;
+  if (/opengl/i.test(description)) return 'opengl';
+  if (process.platform === 'darwin') return 'metal';
+  if (process.platform === 'win32') return 'd3d12';
+  return 'vulkan';
+}
+
+/**
+ * Creates a WebGPU device through Dawn. Tries the core feature level first, then compatibility
+ * on OpenGL/GLES. `options.backend` or `FER_GPU_BACKEND` forces a backend.
+ */
+export async function createDevice(options: NodeDeviceOptions = {}): Promise<Device> {
+  const { instance, adapter, backend, featureLevel } = await findAdapter(options);
+  return deviceFromAdapter(adapter, options, {
+    backend: guessBackend(backend, adapter.info.description),
+    featureLevel,
+    keepAlive: instance,
+  });
+}
