@@ -21,6 +21,7 @@ export {
   readSafetensors,
   writeSafetensors,
   encodeSafetensors,
+  decodeSafetensors,
   ferMetadata,
   parseFerMetadata,
   FER_METADATA_KEYS,

@@ -1,5 +1,6 @@
 /** Checkpoint I/O: safetensors files and fer-gpu's checkpoint metadata. */
 export {
+  decodeSafetensors,
   encodeSafetensors,
   readSafetensors,
   writeSafetensors,

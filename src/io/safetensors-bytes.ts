@@ -8,8 +8,8 @@
  *
  * The header maps each tensor name to `{ "dtype", "shape", "data_offsets": [begin, end] }`
  * (offsets relative to the data area) and may hold `"__metadata__"`, a string → string map.
+ * Platform-free (bytes in, bytes out); files are read and written by safetensors.ts in Node.
  */
-import os from 'node:os';
 import { InputError } from '../errors.js';
 
 /** The safetensors dtypes fer-gpu reads and writes. */
@@ -33,7 +33,7 @@ export interface SafetensorsContent {
 export interface ReadSafetensorsOptions {
   /** Largest accepted JSON header, in bytes (the reference implementation's limit: 100 MB). */
   maxHeaderBytes?: number;
-  /** Name used in error messages when reading from a buffer (default "<buffer>"). */
+  /** Name used in error messages when decoding bytes (default "<buffer>"). */
   name?: string;
 }
 
@@ -75,7 +75,7 @@ const MAX_HEADER_BYTES = 100_000_000;
 export function encodeSafetensors(
   tensors: Record<string, SafetensorsTensor>,
   metadata?: Record<string, string>,
-): Buffer {
+): Uint8Array {
   assertLittleEndian();
   const entries = Object.entries(tensors).map(([name, tensor]) => {
     const { dtype, shape, data } = tensor;
@@ -93,9 +93,9 @@ export function encodeSafetensors(
     if (numel !== data.length) {
       throw new InputError(`${what}: shape [${shape.join(', ')}] has ${numel} elements but the data has ${data.length}`);
     }
-    return { name, dtype, shape: [...shape], data, rank: spec.rank, key: Buffer.from(name) };
+    return { name, dtype, shape: [...shape], data, rank: spec.rank, key: UTF8.encode(name) };
   });
-  entries.sort((a, b) => b.rank - a.rank || Buffer.compare(a.key, b.key));
+  entries.sort((a, b) => b.rank - a.rank || compareBytes(a.key, b.key));
 
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -110,13 +110,14 @@ export function encodeSafetensors(
     parts.push(`${JSON.stringify(e.name)}:${JSON.stringify(info)}`);
     offset += e.data.byteLength;
   }
-  let header = Buffer.from(`{${parts.join(',')}}`, 'utf8');
-  header = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, ' ')]);
+  const json = UTF8.encode(`{${parts.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8; // padded with spaces
 
-  const out = Buffer.alloc(8 + header.length + offset);
-  out.writeBigUInt64LE(BigInt(header.length), 0);
-  header.copy(out, 8);
-  let pos = 8 + header.length;
+  const out = new Uint8Array(8 + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  let pos = 8 + headerLength;
   for (const { data } of entries) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
     pos += data.byteLength;
@@ -125,13 +126,15 @@ export function encodeSafetensors(
 }
 
 /**
- * Decodes safetensors bytes (see {@link readSafetensors} for what is checked).
+ * Decodes safetensors bytes and copies every tensor into its own aligned typed array. The whole
+ * file is validated first, as the reference implementation does: header length, UTF-8 JSON
+ * object, string metadata, dtypes, shapes, and data offsets that tile the data area exactly (no
+ * overlap, hole or trailing bytes), with each tensor's byte count matching its dtype and shape.
+ * Duplicate JSON keys are rejected too.
+ * @throws InputError naming `options.name` and the fault, for any malformed file.
  */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  name: string,
-  { maxHeaderBytes = MAX_HEADER_BYTES }: ReadSafetensorsOptions,
-): SafetensorsContent {
+export function decodeSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsContent {
+  const { maxHeaderBytes = MAX_HEADER_BYTES, name = '<buffer>' } = options;
   assertLittleEndian();
   const bad = (what: string) => new InputError(`${name}: not a valid safetensors file: ${what}`);
 
@@ -278,6 +281,16 @@ function preview(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+const UTF8 = new TextEncoder();
+
+/** Byte-wise order of two UTF-8 names (the reference implementation sorts names as bytes). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Typed arrays are viewed as the file's little-endian bytes: true on every platform WebGPU runs on. */
 function assertLittleEndian(): void {
-  if (os.endianness() !== 'LE') throw new Error('safetensors I/O needs a little-endian machine');
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('safetensors I/O needs a little-endian machine');
 }

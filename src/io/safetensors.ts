@@ -5,16 +5,25 @@
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from './atomic.js';
-import { decodeSafetensors, encodeSafetensors, type ReadSafetensorsOptions, type SafetensorsContent, type SafetensorsTensor } from './safetensors-bytes.js';
+import * as bytes from './safetensors-bytes.js';
+import type { ReadSafetensorsOptions, SafetensorsContent, SafetensorsTensor } from './safetensors-bytes.js';
 
 export {
   decodeSafetensors,
-  encodeSafetensors,
   type ReadSafetensorsOptions,
   type SafetensorsContent,
   type SafetensorsDtype,
   type SafetensorsTensor,
 } from './safetensors-bytes.js';
+
+/**
+ * Serializes tensors (and optional string metadata) to safetensors bytes, as a Buffer: see
+ * {@link bytes.encodeSafetensors} (the same bytes as Python's `safetensors.torch.save_file`).
+ */
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Buffer {
+  const out = bytes.encodeSafetensors(tensors, metadata);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
 
 /**
  * Writes tensors to a safetensors file, atomically: a crash or error midway leaves any previous
@@ -31,28 +40,25 @@ export function writeSafetensors(
   tensors: Record<string, SafetensorsTensor>,
   metadata?: Record<string, string>,
 ): void {
-  writeFileAtomicSync(file, encodeSafetensors(tensors, metadata));
+  writeFileAtomicSync(file, bytes.encodeSafetensors(tensors, metadata));
 }
 
 /**
  * Reads a safetensors file (a path, or its bytes) and copies every tensor into its own aligned
- * typed array. The whole file is validated first, as the reference implementation does: header
- * length, UTF-8 JSON object, string metadata, dtypes, shapes, and data offsets that tile the data
- * area exactly (no overlap, hole or trailing bytes), with each tensor's byte count matching its
- * dtype and shape. Duplicate JSON keys are rejected too.
+ * typed array, validating the whole file first (see {@link bytes.decodeSafetensors}).
  * @throws InputError naming the file and the fault, for any malformed or unreadable file.
  */
 export function readSafetensors(
   source: string | Uint8Array,
   options: ReadSafetensorsOptions = {},
 ): SafetensorsContent {
-  if (typeof source !== 'string') return decodeSafetensors(source, options.name ?? '<buffer>', options);
-  let bytes: Buffer;
+  if (typeof source !== 'string') return bytes.decodeSafetensors(source, options);
+  let data: Buffer;
   try {
-    bytes = fs.readFileSync(source);
+    data = fs.readFileSync(source);
   } catch (err) {
     throw new InputError(`${source}: cannot read the checkpoint: ${(err as Error).message}`, { cause: err });
   }
-  return decodeSafetensors(bytes, options.name ?? source, options);
+  return bytes.decodeSafetensors(data, { ...options, name: options.name ?? source });
 }
 

@@ -9,6 +9,7 @@ import {
   writeSafetensors,
   type SafetensorsTensor,
 } from '../../src/io/safetensors.js';
+import * as codec from '../../src/io/safetensors-bytes.js';
 import { Rng } from '../../src/random.js';
 
 /** A safetensors buffer with the given header text (no padding added) and data bytes. */
@@ -32,6 +33,15 @@ function readError(bytes: Uint8Array, opts = {}): InputError {
 const f32 = (...v: number[]): SafetensorsTensor => ({ dtype: 'F32', shape: [v.length], data: Float32Array.from(v) });
 
 describe('encode/read round trip', () => {
+  it('the platform-free codec gives the same bytes as a plain Uint8Array, and decodes them naming its source', () => {
+    const tensors = { 'b.w': f32(1, 2), 'a.w': f32(3), n: { dtype: 'I64', shape: [], data: BigInt64Array.of(5n) } as SafetensorsTensor };
+    const plain = codec.encodeSafetensors(tensors, { k: 'v' });
+    expect(Object.getPrototypeOf(plain)).toBe(Uint8Array.prototype);
+    expect(Buffer.from(plain).equals(encodeSafetensors(tensors, { k: 'v' }))).toBe(true);
+    expect(codec.decodeSafetensors(plain).tensors['a.w']!.data).toEqual(Float32Array.of(3));
+    expect(() => codec.decodeSafetensors(plain.subarray(0, 12), { name: 'weights.safetensors' })).toThrow(/^weights\.safetensors: not a valid safetensors file/);
+  });
+
   it('keeps every dtype, shape and value exactly, with aligned copies', () => {
     const backing = new Float32Array(8).fill(7);
     const tensors: Record<string, SafetensorsTensor> = {
