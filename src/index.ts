@@ -36,7 +36,7 @@ export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type Train
 export * from './faces/index.js';
 export { GpuImage, cropResize, type CropBox, type CropResizeOptions } from './kernels/crop-resize/index.js';
 export { evaluate, predict, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
-export { saveModel, loadModel, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
+export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {
   loadPretrained,
   defaultWeightsPath,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
-import { loadModel, saveModel } from '../../src/train/checkpoint.js';
+import { loadModel, loadModelFromBytes, saveModel } from '../../src/train/checkpoint.js';
 import { readSafetensors, writeSafetensors, type SafetensorsContent } from '../../src/io/safetensors.js';
 import { InputError } from '../../src/errors.js';
 import { useDevice } from '../helpers.js';
@@ -56,5 +56,18 @@ describe('loadModel on bad checkpoints', () => {
     const { model, info } = loadModel(device(), file);
     expect([model.width, info.width]).toEqual([4, 4]);
     model.dispose();
+  });
+
+  it('loadModelFromBytes loads the same model from the file\'s bytes, and names its source in errors', async () => {
+    const file = await spoiled(() => {});
+    const fromFile = loadModel(device(), file);
+    const fromBytes = loadModelFromBytes(device(), new Uint8Array(fs.readFileSync(file)), 'fetched.safetensors');
+    expect(fromBytes.info).toEqual(fromFile.info);
+    expect(await fromBytes.model.stateDict()).toEqual(await fromFile.model.stateDict());
+    fromFile.model.dispose();
+    fromBytes.model.dispose();
+    const broken = await spoiled((c) => delete c.tensors['fc.weight']);
+    expect(() => loadModelFromBytes(device(), fs.readFileSync(broken), 'fetched.safetensors')).toThrow(/^fetched\.safetensors: no 'fc\.weight' tensor/);
+    expect(() => loadModelFromBytes(device(), new Uint8Array(3))).toThrow(/^<bytes>: not a valid safetensors file/);
   });
 });
