@@ -35,7 +35,8 @@ export { ferResNet18, FerResNet18, type FerResNet18Options } from './nn/resnet.j
 export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog } from './train/trainer.js';
 export * from './faces/index.js';
 export { GpuImage, cropResize, type CropBox, type CropResizeOptions } from './kernels/crop-resize/index.js';
-export { evaluate, predict, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
+export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
+export { predict, type ImageInput, type PredictInputs } from './train/predict.js';
 export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {
   loadPretrained,
@@ -61,6 +62,6 @@ export type { SyntheticFacesOptions } from './data/synthetic.js';
 export type { ReadSafetensorsOptions } from './io/safetensors.js';
 export { FER_ARCH } from './io/fer-metadata.js';
 export type { Logger } from './train/trainer.js';
-export type { Model, PredictInputs } from './train/evaluate.js';
+export type { Model } from './train/evaluate.js';
 export type { GemmOp, Tiling } from './kernels/matmul/tiling.js';
 export { autotune, tuneKernels, tuneCachePath, type TuneWorkload } from './kernels/matmul/autotune.js';

@@ -16,7 +16,7 @@ import { syntheticFaces } from '../data/synthetic.js';
 import { loadFer2013Csv } from '../data/csv.js';
 import { loadImageFolder } from '../data/folder.js';
 import { FER_CLASSES } from '../classes.js';
-import { decodeImage } from '../data/image.js';
+import { decodeImageFile } from '../data/image.js';
 import { GpuImages, augmentBatch, augmentReference, drawAugmentParams, imageMean } from '../data/augment/index.js';
 import type { BenchRow } from './schema.js';
 import { summarize } from './schema.js';
@@ -131,7 +131,7 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
       files.push(format === 'jpeg' ? jpeg.encode(img, 90).data : pngjs.PNG.sync.write(img as pngjs.PNG, { colorType: 0 }));
     }
     const times = await timeCpu(() => {
-      for (let i = 0; i < files.length; i++) decodeImage(files[i]!, `bench-${i}.${format}`);
+      for (let i = 0; i < files.length; i++) decodeImageFile(files[i]!, `bench-${i}.${format}`);
     }, it);
     const what = format === 'jpeg' ? 'JPEG (jpeg-js, quality 90)' : 'PNG (pngjs, gray)';
     rows.push(

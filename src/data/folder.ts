@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FER_CLASSES } from '../classes.js';
 import { cacheFile, contentKey, fileDigest, readCache, writeCache, type CacheOption } from './cache.js';
 import { DatasetBuilder, FER_SPLITS, FerDataError, reportSkipped, splitId, type FerDataset, type FerSplit, type LoadIssue, type SkipOptions } from './dataset.js';
-import { decodeImage } from './image.js';
+import { decodeImageFile } from './image.js';
 
 /** Options of {@link loadImageFolder}. */
 export interface LoadFolderOptions extends SkipOptions {
@@ -213,7 +213,7 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
   for (const f of files) {
     let pixels: Uint8Array;
     try {
-      pixels = decodeImage(fs.readFileSync(f.path), f.path);
+      pixels = decodeImageFile(fs.readFileSync(f.path), f.path);
     } catch (e) {
       const issue = e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: f.path, message: (e as Error).message };
       if (onError === 'throw') throw new FerDataError(issue.location, issue.message);

@@ -1,16 +1,15 @@
+/**
+ * Image files and inputs in Node: PNG (pngjs) and JPEG (jpeg-js) decoding, and decodeImage for
+ * every input form predict takes. The pixel maths is platform-free, in pixels.ts.
+ */
+import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { FER_IMAGE_SIZE } from '../classes.js';
-import { FerDataError } from './dataset.js';
-import { resizeBilinear, toLuma, type RawImage } from './pixels.js';
+import { FER_PIXELS, FerDataError } from './dataset.js';
+import { ferGray, imageFormat, isPixelData, rawFromPixels, unsupportedFormat, type PixelData, type RawImage } from './pixels.js';
+import { InputError } from '../errors.js';
 
-export { resizeBilinear, toLuma, type RawImage } from './pixels.js';
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function startsWith(bytes: Uint8Array, sig: readonly number[]): boolean {
-  return bytes.length >= sig.length && sig.every((b, i) => bytes[i] === b);
-}
+export { resizeBilinear, toLuma, type RawImage, type PixelData } from './pixels.js';
 
 /**
  * The most pixels fer-gpu decodes from one image: 64 megapixels (8000x8000). A small file can
@@ -50,8 +49,8 @@ function jpegSize(b: Uint8Array): { width: number; height: number } | undefined 
  * and images over {@link MAX_IMAGE_PIXELS}.
  */
 export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
-  if (bytes.length === 0) throw new FerDataError(path, 'empty image file');
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+  const format = imageFormat(bytes);
+  if (format === 'jpeg') {
     const size = jpegSize(bytes);
     if (size) checkImagePixels(size.width, size.height, path);
     try {
@@ -65,7 +64,7 @@ export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
       throw new FerDataError(path, `cannot decode JPEG (corrupt or truncated?): ${message}`);
     }
   }
-  if (startsWith(bytes, PNG_SIGNATURE)) {
+  if (format === 'png') {
     // IHDR is the first chunk: width and height are the big-endian u32s at bytes 16 and 20.
     if (bytes.length >= 24) {
       const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
@@ -78,23 +77,69 @@ export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
       throw new FerDataError(path, `cannot decode PNG (corrupt or truncated?): ${(e as Error).message}`);
     }
   }
-  throw new FerDataError(path, 'not a JPEG or PNG file (unknown magic bytes)');
+  throw unsupportedFormat(bytes, path);
 }
 
 /**
  * Decodes a JPEG or PNG file's bytes to a 48x48 gray image (2304 bytes, row-major), as the
- * loaders and prediction on user files do: luma as Pillow's `convert('L')`, then, if the size is
- * not 48x48, Pillow-style bilinear resize (aspect ratio is not kept; crop faces beforehand).
- * `path` is only used in error messages.
+ * loaders do: see {@link ferGray}. `path` is only used in error messages.
  */
-export function decodeImage(bytes: Uint8Array, path: string): Uint8Array {
-  return toFerPixels(decodeRaw(bytes, path), path);
+export function decodeImageFile(bytes: Uint8Array, path: string): Uint8Array {
+  return ferGray(decodeRaw(bytes, path), path);
 }
 
-/** A decoded image as 48x48 gray, as {@link decodeImage} makes it. */
-export function toFerPixels(raw: RawImage, path: string): Uint8Array {
-  if (raw.width < 1 || raw.height < 1) throw new FerDataError(path, `image has no pixels (${raw.width}x${raw.height})`);
-  const gray = toLuma(raw);
-  if (raw.width === FER_IMAGE_SIZE && raw.height === FER_IMAGE_SIZE) return gray;
-  return resizeBilinear(gray, raw.width, raw.height, FER_IMAGE_SIZE, FER_IMAGE_SIZE);
+/** What {@link decodeImage} takes in Node: a file path, encoded bytes, decoded pixels, or a 48x48 gray image. */
+export type ImageInput = string | Uint8Array | PixelData;
+
+/**
+ * An image as the 48x48 gray FER input (2304 bytes, row-major): luma as Pillow's
+ * `convert('L')`, then Pillow-style bilinear resize when it is not 48x48 (crop faces first).
+ *
+ * - a path: the PNG or JPEG file it names;
+ * - a `Uint8Array`/`Buffer`: PNG or JPEG bytes (recognised by their magic bytes), else, when it
+ *   has 2304 bytes, a 48x48 gray image;
+ * - `{ data, width, height }`: decoded gray, RGB or RGBA pixels (the shape of `ImageData`).
+ *
+ * `name` is used in error messages (default: the path, or "<bytes>" / "<pixels>").
+ * @throws FerDataError naming the input for an unreadable file, a truncated or corrupt image, or
+ * a format other than PNG and JPEG (WebP, HEIC, GIF, ... are named).
+ * @example
+ * const gray = decodeImage('face.jpg');
+ * const same = decodeImage(fs.readFileSync('face.jpg'), 'face.jpg');
+ */
+export function decodeImage(input: ImageInput, name?: string): Uint8Array {
+  if (typeof input === 'string') {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(input);
+    } catch (e) {
+      throw new FerDataError(name ?? input, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    return decodeImageFile(bytes, name ?? input);
+  }
+  if (input instanceof Uint8Array) return decodeBytes(input, name ?? '<bytes>');
+  if (isPixelData(input)) return ferGray(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
+  throw new InputError(`${name ?? 'decodeImage'}: expected a file path, PNG/JPEG bytes, { data, width, height } pixels or a 48x48 gray Uint8Array, got ${describeValue(input)}`);
+}
+
+/** PNG/JPEG bytes, or a 48x48 gray image (2304 bytes that are not a decodable PNG/JPEG). */
+export function decodeBytes(bytes: Uint8Array, name: string): Uint8Array {
+  const format = imageFormat(bytes);
+  if (format === 'png' || format === 'jpeg') {
+    try {
+      return decodeImageFile(bytes, name);
+    } catch (e) {
+      if (bytes.length !== FER_PIXELS) throw e; // a gray image may start like a JPEG by chance
+    }
+  }
+  if (bytes.length === FER_PIXELS) return Uint8Array.from(bytes);
+  if (format || bytes.length === 0) throw unsupportedFormat(bytes, name);
+  throw new FerDataError(name, `not a JPEG or PNG file (unknown magic bytes), nor a 48x48 gray image (${bytes.length} bytes, not ${FER_PIXELS})`);
+}
+
+/** A short description of a value for error messages. */
+export function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'an object';
 }

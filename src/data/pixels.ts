@@ -1,7 +1,10 @@
 /**
  * Pixels to a FER input, platform-free: gray conversion and Pillow-exact bilinear resize of
- * decoded images. Decoding files is platform work (image.ts in Node, the browser's decoders).
+ * decoded images, pixel arrays in the shape of `ImageData`, and recognising encoded formats by
+ * their magic bytes. Decoding files is platform work (image.ts in Node, the browser's decoders).
  */
+import { FER_IMAGE_SIZE } from '../classes.js';
+import { FerDataError } from './dataset.js';
 
 /** An 8-bit image: `channels` values per pixel, row-major. */
 export interface RawImage {
@@ -109,4 +112,78 @@ export function resizeBilinear(src: Uint8Array, width: number, height: number, o
     cur = tmp;
   }
   return cur === src ? src.slice() : cur;
+}
+
+/** Decoded pixels as `ImageData` holds them: RGBA (or RGB, or gray) bytes, row-major. */
+export interface PixelData {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/** True for `{ data, width, height }` with byte data (an `ImageData`, a decoder's output). */
+export function isPixelData(x: unknown): x is PixelData {
+  if (typeof x !== 'object' || x === null) return false;
+  const p = x as Partial<PixelData>;
+  return (p.data instanceof Uint8Array || p.data instanceof Uint8ClampedArray) && typeof p.width === 'number' && typeof p.height === 'number';
+}
+
+/** A {@link RawImage} view of pixel data; the channels (1, 3 or 4) follow from its length. */
+export function rawFromPixels(p: PixelData, name: string): RawImage {
+  const { width, height } = p;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+    throw new FerDataError(name, `pixels must have a positive integer width and height, got ${width}x${height}`);
+  }
+  const channels = p.data.length / (width * height);
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new FerDataError(name, `${p.data.length} bytes of pixels for ${width}x${height} are not 1, 3 or 4 channels (gray, RGB or RGBA)`);
+  }
+  const data = p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+  return { width, height, channels, data };
+}
+
+/**
+ * The 48x48 gray FER input of a decoded image: luma as Pillow's `convert('L')`, then, if the size
+ * is not 48x48, Pillow-style bilinear resize (the aspect ratio is not kept: crop faces first).
+ */
+export function ferGray(raw: RawImage, name: string): Uint8Array {
+  if (raw.width < 1 || raw.height < 1) throw new FerDataError(name, `image has no pixels (${raw.width}x${raw.height})`);
+  const gray = toLuma(raw);
+  if (raw.width === FER_IMAGE_SIZE && raw.height === FER_IMAGE_SIZE) return gray;
+  return resizeBilinear(gray, raw.width, raw.height, FER_IMAGE_SIZE, FER_IMAGE_SIZE);
+}
+
+/** Encoded image formats recognised by their first bytes. */
+export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'heic' | 'avif';
+
+const FORMAT_NAMES: Record<ImageFormat, string> = {
+  png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP', tiff: 'TIFF', heic: 'HEIC', avif: 'AVIF',
+};
+
+/** The format of encoded image bytes, from their magic bytes; undefined when unknown. */
+export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
+  const at = (i: number, text: string) => [...text].every((c, k) => bytes[i + k] === c.charCodeAt(0));
+  if (bytes[0] === 0x89 && at(1, 'PNG\r\n\x1a\n')) return 'png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (at(0, 'GIF8')) return 'gif';
+  if (at(0, 'RIFF') && at(8, 'WEBP')) return 'webp';
+  if (at(0, 'BM') && bytes.length > 26) return 'bmp';
+  if (at(0, 'II*\0') || at(0, 'MM\0*')) return 'tiff';
+  if (at(4, 'ftyp')) {
+    const brand = String.fromCharCode(...bytes.subarray(8, 12));
+    if (/^(avif|avis)$/.test(brand)) return 'avif';
+    if (/^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(brand)) return 'heic';
+  }
+  return undefined;
+}
+
+/** The error for bytes that are not a PNG or JPEG, naming their format where it is known. */
+export function unsupportedFormat(bytes: Uint8Array, name: string, hint = 'convert it to PNG or JPEG, or pass decoded pixels { data, width, height }'): FerDataError {
+  if (bytes.length === 0) return new FerDataError(name, 'empty image file');
+  const format = imageFormat(bytes);
+  if (format && format !== 'png' && format !== 'jpeg') {
+    const what = FORMAT_NAMES[format];
+    return new FerDataError(name, `not a JPEG or PNG file: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} image, which fer-gpu does not decode here (${hint})`);
+  }
+  return new FerDataError(name, 'not a JPEG or PNG file (unknown magic bytes)');
 }

@@ -2,8 +2,6 @@
  * Evaluation and prediction: eval-mode forward passes in batches, optional ten-crop
  * test-time augmentation (softmax averaged over the crops), and the metrics report.
  */
-import { readFileSync } from 'node:fs';
-import { createDevice } from '../gpu/dawn.js';
 import type { Device } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { Module, inEvalMode } from '../nn/module.js';
@@ -11,10 +9,9 @@ import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augment/index.js';
-import { decodeRaw, toFerPixels } from '../data/image.js';
 import { classificationReport, type ClassificationReport } from '../metrics/index.js';
 import { InputError } from '../errors.js';
-import { loadPretrained } from './pretrained.js';
+import type { LoadedModel } from './model-bytes.js';
 
 /** A classifier `evaluate`/`predict` can run: a module whose forward gives logits [N, classes]. */
 export type Model = Module & { numClasses?: number };
@@ -157,49 +154,56 @@ export interface PredictOptions {
   classNames?: readonly string[];
 }
 
-/** What {@link predict} accepts: image files, raw 48x48 uint8 images, or a model-ready tensor. */
-export type PredictInputs = Array<string | Uint8Array> | Tensor;
+/**
+ * What a platform gives {@link makePredict}: its own devices, its shipped model, and the
+ * decoding of its image inputs (files in Node; DOM images, blobs and URLs in the browser).
+ */
+export interface PredictPlatform<Input, Weights> {
+  createDevice(): Promise<Device>;
+  /** The shipped model (or `weights`), with its checkpoint's metadata. */
+  loadPretrained(device: Device, weights?: Weights): LoadedModel | Promise<LoadedModel>;
+  /** Input `index` as a 48x48 gray image (2304 bytes). */
+  decode(input: Input, index: number): Uint8Array | Promise<Uint8Array>;
+  /** The file name a prediction reports for an input, if it has one. */
+  fileOf(input: Input): string | undefined;
+}
+
+/** The forms of predict, for a platform's image inputs and weights. */
+export interface PredictFunction<Input, Weights> {
+  (inputs: Input[], options?: PredictOptions & { weights?: Weights }): Promise<Prediction[]>;
+  (model: Model, inputs: Input[] | Tensor, options?: PredictOptions): Promise<Prediction[]>;
+  (device: Device, inputs: Input[], options?: PredictOptions & { weights?: Weights }): Promise<Prediction[]>;
+  (device: Device, model: Model, inputs: Input[] | Tensor, options?: PredictOptions): Promise<Prediction[]>;
+}
 
 /**
- * Predicts the expression of faces. Inputs: PNG/JPEG files of any size (converted to 48x48 gray
- * as the data loaders do), raw 48x48 uint8 images (both normalised with `mean`/`std`), or a
- * tensor [N, 1, 48, 48] that is already the model's input (normalised; no TTA).
- *
- * Without a model, `predict(device, inputs)` uses the pretrained one shipped in the package (see
- * {@link defaultWeightsPath}; `options.weights` picks another checkpoint), with the mean, std and
- * class names its checkpoint records, and disposes of it afterwards. `predict(inputs)` does the
- * same on a device it creates and destroys (simplest; a program that predicts often should keep
- * one device).
- *
- * @example
- * const [p] = await predict(['face.jpg']);            // the shipped fer-resnet18, its own device
- * const mine = await predict(device, ['a.png'], { weights: 'runs/x/best.safetensors' });
- * const preds = await predict(model, ['a.png', 'b.jpg'], { tta: true });
- * console.log(p.label, p.probabilities);
+ * predict() for a platform (see predict.ts for Node's and src/browser/predict.ts for the
+ * browser's). Without a model it loads the platform's shipped one with the mean, std and class
+ * names its checkpoint records and disposes of it afterwards; without a device it also makes one
+ * and destroys it.
  */
-export async function predict(inputs: Array<string | Uint8Array>, options?: PredictOptions & { weights?: string }): Promise<Prediction[]>;
-export async function predict(model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
-export async function predict(device: Device, inputs: Array<string | Uint8Array>, options?: PredictOptions & { weights?: string }): Promise<Prediction[]>;
-export async function predict(device: Device, model: Model, inputs: PredictInputs, options?: PredictOptions): Promise<Prediction[]>;
-export async function predict(...args: unknown[]): Promise<Prediction[]> {
-  if (Array.isArray(args[0])) {
-    const device = await createDevice();
+export function makePredict<Input, Weights>(platform: PredictPlatform<Input, Weights>): PredictFunction<Input, Weights> {
+  async function predict(...args: unknown[]): Promise<Prediction[]> {
+    if (Array.isArray(args[0])) {
+      const device = await platform.createDevice();
+      try {
+        return await predict(device, args[0], args[1]);
+      } finally {
+        device.destroy();
+      }
+    }
+    if (args[0] instanceof Module) return predictWith(platform, args[0] as Model, args[1] as Input[] | Tensor, (args[2] ?? {}) as PredictOptions);
+    if (args[1] instanceof Module) return predictWith(platform, args[1] as Model, args[2] as Input[] | Tensor, (args[3] ?? {}) as PredictOptions);
+    const device = args[0] as Device;
+    const { weights, ...options } = (args[2] ?? {}) as PredictOptions & { weights?: Weights };
+    const { model, info } = await platform.loadPretrained(device, weights);
     try {
-      return await predict(device, args[0] as Array<string | Uint8Array>, args[1] as PredictOptions & { weights?: string });
+      return await predictWith(platform, model, args[1] as Input[] | Tensor, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
     } finally {
-      device.destroy();
+      model.dispose();
     }
   }
-  if (args[0] instanceof Module) return predictWith(args[0] as Model, args[1] as PredictInputs, (args[2] ?? {}) as PredictOptions);
-  if (args[1] instanceof Module) return predictWith(args[1] as Model, args[2] as PredictInputs, (args[3] ?? {}) as PredictOptions);
-  const device = args[0] as Device;
-  const { weights, ...options } = (args[2] ?? {}) as PredictOptions & { weights?: string };
-  const { model, info } = loadPretrained(device, weights);
-  try {
-    return await predictWith(model, args[1] as PredictInputs, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
-  } finally {
-    model.dispose();
-  }
+  return predict as PredictFunction<Input, Weights>;
 }
 
 /** The entries whose value is not undefined (so they do not override defaults in a spread). */
@@ -229,7 +233,7 @@ export function looksLikeFaceCrop(width: number, height: number): boolean {
   return Math.max(width, height) <= 1.25 * Math.min(width, height) && Math.max(width, height) <= 800;
 }
 
-async function predictWith(model: Model, inputs: PredictInputs, options: PredictOptions): Promise<Prediction[]> {
+async function predictWith<Input>(platform: PredictPlatform<Input, unknown>, model: Model, inputs: Input[] | Tensor, options: PredictOptions): Promise<Prediction[]> {
   const k = model.numClasses ?? FER_CLASSES.length;
   const names = options.classNames ?? FER_CLASSES;
   if (inputs instanceof Tensor) {
@@ -237,46 +241,26 @@ async function predictWith(model: Model, inputs: PredictInputs, options: Predict
     if (inputs.shape.length !== 4 || c !== 1 || h !== 48 || w !== 48) {
       throw new InputError(`predict: a tensor input must be [N, 1, 48, 48] (normalised images), got [${inputs.shape.join(', ')}]`);
     }
-    if (options.tta) throw new InputError('predict: ten-crop TTA needs images (files or uint8 arrays), not a tensor');
+    if (options.tta) throw new InputError('predict: ten-crop TTA needs images, not a tensor');
     return toPredictions(await inEvalMode(model, () => probabilities(model, inputs, k, false)), k, names);
   }
-  if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of file paths or 48x48 uint8 images, or a [N, 1, 48, 48] tensor');
+  if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);
-  const notCrops: string[] = [];
-  inputs.forEach((input, i) => {
-    let img: Uint8Array;
-    if (typeof input === 'string') {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(input);
-      } catch (e) {
-        throw new InputError(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-      const raw = decodeRaw(bytes, input);
-      if (!looksLikeFaceCrop(raw.width, raw.height)) notCrops.push(`${input} (${raw.width}x${raw.height})`);
-      img = toFerPixels(raw, input);
-    } else {
-      if (input.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${input.length} pixels, not 48x48 = ${FER_PIXELS}`);
-      img = input;
-    }
+  for (let i = 0; i < inputs.length; i++) {
+    const img = await platform.decode(inputs[i]!, i);
+    if (img.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${img.length} pixels, not 48x48 = ${FER_PIXELS}`);
     pixels.set(img, i * FER_PIXELS);
-  });
-  if (notCrops.length > 0) {
-    console.warn(
-      `predict: ${notCrops.slice(0, 3).join(', ')}${notCrops.length > 3 ? ` and ${notCrops.length - 3} more` : ''} ` +
-        `${notCrops.length === 1 ? 'does' : 'do'} not look like a face crop (predict squeezes the whole image to 48x48); ` +
-        'to find the faces in a photo first, use recognize() (fer-gpu detect on the command line)',
-    );
   }
+  const files = inputs.map((x) => platform.fileOf(x));
   const dataset: FerDataset = {
     length: inputs.length,
     pixels,
     labels: new Uint8Array(inputs.length),
     splits: new Uint8Array(inputs.length),
-    keys: inputs.map((x, i) => (typeof x === 'string' ? x : `input:${i}`)),
+    keys: files.map((f, i) => f ?? `input:${i}`),
     source: 'predict',
     issues: [],
   };
   const { probabilities: p } = await predictDataset(model.device, model, dataset, { ...options, batchSize: 64 });
-  return toPredictions(p, k, names, inputs.map((x) => (typeof x === 'string' ? x : undefined)));
+  return toPredictions(p, k, names, files);
 }

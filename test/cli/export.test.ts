@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
 import { loadPretrained, WEIGHTS_ENV } from '../../src/train/pretrained.js';
-import { predict } from '../../src/train/evaluate.js';
+import { predict } from '../../src/train/predict.js';
 import { writeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.js';
 import { ferMetadata } from '../../src/io/fer-metadata.js';
 import { exportOnnx } from '../../src/onnx/index.js';

@@ -13,7 +13,7 @@ import { detectFaces, loadBlazeFace, loadFaceModels, readImageInput, recognize }
 import { faceCrop, fitImage, type PixelImage } from '../../src/faces/detect.js';
 import { anchorCentres, iou, letterbox, project, weightedNms, type Detection } from '../../src/faces/postprocess.js';
 import { blazeFaceSpec } from '../../src/faces/spec.js';
-import { predict } from '../../src/train/evaluate.js';
+import { predict } from '../../src/train/predict.js';
 import { loadPretrained } from '../../src/train/pretrained.js';
 import { FER_CLASSES } from '../../src/classes.js';
 import { Rng } from '../../src/random.js';

@@ -11,7 +11,7 @@ import { exportOnnx, decodeOnnx, IR_VERSION_OF_OPSET } from '../../src/onnx/inde
 import { ferResNet18, type FerResNet18 } from '../../src/nn/resnet.js';
 import { Linear } from '../../src/nn/layers.js';
 import { loadPretrained } from '../../src/train/pretrained.js';
-import { predict } from '../../src/train/evaluate.js';
+import { predict } from '../../src/train/predict.js';
 import { parseFerMetadata, type FerCheckpointInfo } from '../../src/io/fer-metadata.js';
 import { decodeImage } from '../../src/data/image.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';

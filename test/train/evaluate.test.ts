@@ -1,7 +1,10 @@
 /** evaluate() and predict() call forms: model-first (its own device), device-first, tensors. */
+import fs from 'node:fs';
+import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
-import { evaluate, predict } from '../../src/train/evaluate.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { predict } from '../../src/train/predict.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { InputError } from '../../src/errors.js';
@@ -65,4 +68,25 @@ describe('evaluate and predict', () => {
     ok.dispose();
     model.dispose();
   });
+
+  it('predict takes paths, PNG bytes, RGBA/RGB pixels and gray arrays alike, and names the bad one', async () => {
+    const d = device();
+    const model = ferResNet18(d, { width: 4, seed: 7 });
+    const file = new URL('../data/fixtures/rgb-100x75.png', import.meta.url).pathname;
+    const png = pngjs.PNG.sync.read(fs.readFileSync(file));
+    const rgba = { data: new Uint8ClampedArray(png.data), width: png.width, height: png.height };
+    const rgb = { data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!), width: png.width, height: png.height };
+    const [fromPath, fromBytes, fromRgba, fromRgb, gray] = await predict(model, [file, fs.readFileSync(file), rgba, rgb, images[0]!]);
+    expect(fromPath!.file).toBe(file);
+    for (const p of [fromBytes, fromRgba, fromRgb]) {
+      expect(p!.file).toBeUndefined();
+      expect(p!.probabilities).toEqual(fromPath!.probabilities);
+    }
+    expect(gray!.probabilities).toEqual((await predict(model, [images[0]!]))[0]!.probabilities);
+    const webp = Uint8Array.from([...Buffer.from('RIFF'), 0x24, 0, 0, 0, ...Buffer.from('WEBPVP8 '), ...new Array(40).fill(0)]);
+    await expect(predict(model, [file, webp])).rejects.toThrow(/^predict input 1: not a JPEG or PNG file: a WebP image/);
+    await expect(predict(model, ['/no/such.png'])).rejects.toThrow(/^\/no\/such\.png: cannot read \(ENOENT\)/);
+    model.dispose();
+  });
 });
+

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
 import { loadModel, saveModel } from '../../src/train/checkpoint.js';
-import { evaluate, predict } from '../../src/train/evaluate.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { predict } from '../../src/train/predict.js';
 import { loadFer2013 } from '../../src/data/auto.js';
 import {
   DEFAULT_WEIGHTS_FILE,
