@@ -64,4 +64,5 @@ export { FER_ARCH } from './io/fer-metadata.js';
 export type { Logger } from './train/trainer.js';
 export type { Model } from './train/evaluate.js';
 export type { GemmOp, Tiling } from './kernels/matmul/tiling.js';
-export { autotune, tuneKernels, tuneCachePath, type TuneWorkload } from './kernels/matmul/autotune.js';
+export { autotune, tuneKernels, type TuneWorkload } from './kernels/matmul/autotune.js';
+export { tuneCachePath } from './kernels/matmul/tune-file.js';

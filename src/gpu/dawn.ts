@@ -7,6 +7,8 @@ import { deviceFromAdapter, type Backend, type Device, type DeviceInfo, type Dev
 import { InputError } from '../errors.js';
 import { softwareDriverHelp } from './software-driver.js';
 import { withFilteredStderr } from './native-stderr.js';
+// Node's platform keeps the autotuner's winners in a file (~/.cache/fer-gpu/tilings.json).
+import '../kernels/matmul/tune-file.js';
 
 export type { Backend } from './device.js';
 

@@ -1,14 +1,13 @@
 /**
  * Per-adapter autotuning of the GEMM-like kernels (matmul/linear and the three conv2d implicit
  * GEMMs). `autotune` times a few candidate tilings of one op on a representative workload and
- * keeps the fastest; `tuneKernels` does it for every op. Winners are cached in a JSON file keyed
- * by adapter and fer-gpu version (FER_GPU_CACHE_DIR, else ~/.cache/fer-gpu/tilings.json), and
- * chooseTiling reads that cache on later runs. Without tuning, chooseTiling's heuristic applies.
- * Nothing here throws for an unwritable or corrupt cache: tuning then lasts for the process only.
+ * keeps the fastest; `tuneKernels` does it for every op. Winners are kept per adapter and
+ * fer-gpu version in a {@link TuneStore}: a JSON file in Node (tune-file.ts:
+ * FER_GPU_CACHE_DIR, else ~/.cache/fer-gpu/tilings.json), IndexedDB in the browser
+ * (src/browser/tune-store.ts), memory where none is set; chooseTiling reads it on later runs.
+ * Without tuning, chooseTiling's heuristic applies. Nothing here throws for an unwritable or
+ * corrupt store: tuning then lasts for the process (or page) only.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Device } from '../../gpu/device.js';
 import { Rng } from '../../random.js';
 import type { Tensor } from '../../tensor.js';
@@ -22,11 +21,27 @@ export type TuneWorkload =
   | { M: number; K: number; N: number }
   | { x: [number, number, number, number]; w: [number, number, number, number]; stride?: number; padding?: number };
 
-type Cache = Record<string, Partial<Record<GemmOp, Tiling>>>;
+/** Tuned tilings by adapter key, then op. */
+export type TuneCache = Record<string, Partial<Record<GemmOp, Tiling>>>;
 
-/** The cache file: FER_GPU_CACHE_DIR/tilings.json, else ~/.cache/fer-gpu/tilings.json. */
-export function tuneCachePath(): string {
-  return join(process.env.FER_GPU_CACHE_DIR ?? join(homedir(), '.cache', 'fer-gpu'), 'tilings.json');
+/** Where tuned tilings persist between runs. Neither method may throw. */
+export interface TuneStore {
+  /** The stored tilings ({} when there are none or they cannot be read). */
+  load(): TuneCache;
+  /** Stores the tilings (best effort: a store that cannot write keeps them for this run). */
+  save(cache: TuneCache): void;
+}
+
+/** Keeps tilings for the life of the process or page. */
+export const memoryTuneStore: TuneStore = { load: () => ({}), save: () => {} };
+
+let store: TuneStore = memoryTuneStore;
+let cache: TuneCache | null = null;
+
+/** Makes `next` the autotuner's store (the platform does: a file in Node, IndexedDB in the browser); its tilings are read on next use. */
+export function setTuneStore(next: TuneStore): void {
+  store = next;
+  cache = null;
 }
 
 /** The cache key of an adapter: what it is, and the fer-gpu version whose kernels were timed. */
@@ -35,27 +50,15 @@ function adapterKey(device: Device): string {
   return `${i.vendor}|${i.architecture}|${i.device}|${i.description}|${i.backend}|fer-gpu ${VERSION}`;
 }
 
-let fileCache: Cache | null = null;
-function readCache(): Cache {
-  if (!fileCache) {
-    try {
-      fileCache = JSON.parse(readFileSync(tuneCachePath(), 'utf8')) as Cache;
-    } catch {
-      fileCache = {}; // absent or unreadable: no tuned tilings
-    }
-  }
-  return fileCache;
+function readCache(): TuneCache {
+  cache ??= store.load();
+  return cache;
 }
 
 function writeCache(device: Device, op: GemmOp, t: Tiling): void {
-  const cache = readCache();
-  (cache[adapterKey(device)] ??= {})[op] = t;
-  try {
-    mkdirSync(join(tuneCachePath(), '..'), { recursive: true });
-    writeFileSync(tuneCachePath(), JSON.stringify(cache, null, 2));
-  } catch {
-    // not writable: the winner still holds for this process (readCache's copy)
-  }
+  const c = readCache();
+  (c[adapterKey(device)] ??= {})[op] = t;
+  store.save(c);
 }
 
 setTunedSource((device, op) => readCache()[adapterKey(device)]?.[op]);
@@ -83,7 +86,7 @@ function candidates(device: Device, op: GemmOp, heuristic: Tiling): Tiling[] {
 
 /**
  * Times 3–6 candidate tilings of `op` on `workload` (default: a ResNet 3x3 layer, or 512³ for
- * matmul) and makes the fastest this adapter's tiling for `op`, cached on disk for later runs.
+ * matmul) and makes the fastest this adapter's tiling for `op`, kept in the TuneStore for later runs.
  * Returns the winner. Takes seconds on lavapipe (each candidate compiles its kernel once).
  * @example await autotune(device, 'conv2d'); // later conv2d calls use the winner
  */

@@ -1,0 +1,33 @@
+/** The autotuner's store in Node: a JSON file under FER_GPU_CACHE_DIR (the browser's is IndexedDB). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { autotune, setTuneStore } from '../../src/kernels/matmul/autotune.js';
+import { chooseTiling } from '../../src/kernels/matmul/tiling.js';
+import { fileTuneStore, tuneCachePath } from '../../src/kernels/matmul/tune-file.js';
+import { useDevice } from '../helpers.js';
+
+const device = useDevice();
+
+it('autotune writes its winner to FER_GPU_CACHE_DIR/tilings.json, a later run reads it, and an unwritable folder does not fail', async () => {
+  const d = device();
+  const dir = mkdtempSync(join(tmpdir(), 'fer-gpu-tune-'));
+  const saved = process.env.FER_GPU_CACHE_DIR;
+  process.env.FER_GPU_CACHE_DIR = dir;
+  try {
+    setTuneStore(fileTuneStore);
+    const won = await autotune(d, 'matmul', { M: 24, K: 8, N: 40 }, 1);
+    const file = JSON.parse(readFileSync(tuneCachePath(), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(Object.values(file).map((e) => e.matmul)).toContainEqual(won);
+    setTuneStore(fileTuneStore); // as a new process would: the winner comes back from the file
+    expect(chooseTiling(d, 'matmul', { rows: 24, cols: 40, depth: 8 })).toEqual(won);
+    process.env.FER_GPU_CACHE_DIR = join(tuneCachePath(), 'not-a-dir');
+    await expect(autotune(d, 'matmul', { M: 8, K: 4, N: 8 }, 1)).resolves.toHaveProperty('bm');
+  } finally {
+    if (saved === undefined) delete process.env.FER_GPU_CACHE_DIR;
+    else process.env.FER_GPU_CACHE_DIR = saved;
+    setTuneStore(fileTuneStore);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
