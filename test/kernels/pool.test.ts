@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import goldens from '../goldens/bn-pool-ce.json';
 import * as ref from '../../src/kernels/pool/reference.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d, type Pool2dOptions } from '../../src/kernels/pool/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
@@ -78,7 +78,7 @@ describe('pool', () => {
 
   it('matches PyTorch (F.max_pool2d / avg_pool2d / adaptive_avg_pool2d goldens, with ties)', async () => {
     const d = device();
-    const golden = JSON.parse(readFileSync(new URL('../goldens/bn-pool-ce.json', import.meta.url), 'utf8')).pool;
+    const golden = goldens.pool as any; // read loosely, as JSON.parse gave it
     const x = CpuTensor.from(golden.x, golden.shape);
     for (const c of golden.cases) {
       const what = `${c.op} ${JSON.stringify(c.options)}`;

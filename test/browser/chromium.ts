@@ -1,0 +1,129 @@
+/**
+ * Headless Chromium for the browser tests: a static server on 127.0.0.1 (a secure context, so
+ * WebGPU is exposed), esbuild bundles of test pages, and playwright-core driving Debian's chromium
+ * with WebGPU on (its adapter is SwiftShader: no shader-f16, 256 invocations per workgroup).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import type { Browser, Page } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM = process.env.FER_GPU_CHROMIUM ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+export const NO_CHROMIUM = `headless Chromium tests skipped: ${CHROMIUM} is missing (apt-get install chromium; CI installs it)`;
+
+/** Flags for headless Chromium with WebGPU on a machine without a GPU, as root, offline. */
+export function chromiumArgs({ webgpu = true, fakeCamera = false } = {}): string[] {
+  return [
+    '--headless=new',
+    ...(webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-features=WebGPU', '--disable-gpu']),
+    ...(fakeCamera ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ];
+}
+
+export async function launchChromium(options: { webgpu?: boolean; fakeCamera?: boolean } = {}): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs(options), timeout: 60_000 });
+}
+
+/** A page that forwards its console errors and uncaught exceptions to the test's output. */
+export async function newPage(browser: Browser, log: string[] = []): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') log.push(`[console.${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+  return page;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.safetensors': 'application/octet-stream',
+};
+
+/** What a server answers for a path: bytes or text, or a folder to serve files from. */
+export type Route = string | Uint8Array | { dir: string };
+
+/**
+ * Serves `routes` on 127.0.0.1: an exact path maps to its content, a path ending in "/" to a
+ * folder (no listing, nothing outside it). Anything else is a 404.
+ */
+export async function serve(routes: Record<string, Route>): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (url === '/favicon.ico' && !routes[url]) return void res.writeHead(204).end();
+    let body: string | Uint8Array | undefined;
+    let file = url;
+    const exact = routes[url];
+    if (exact !== undefined && !(typeof exact === 'object' && 'dir' in exact)) body = exact;
+    else {
+      for (const [prefix, r] of Object.entries(routes)) {
+        if (!prefix.endsWith('/') || !url.startsWith(prefix) || typeof r !== 'object' || !('dir' in r)) continue;
+        const p = path.resolve(r.dir, `.${url.slice(prefix.length - 1)}`);
+        if ((p === r.dir || p.startsWith(r.dir + path.sep)) && existsSync(p) && !p.endsWith(path.sep)) {
+          try {
+            body = readFileSync(p);
+            file = p;
+          } catch {
+            // a folder or unreadable: 404
+          }
+        }
+        if (body !== undefined) break;
+      }
+    }
+    if (body === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${url}`);
+      return;
+    }
+    const type = file.endsWith('/') ? TYPES['.html'] : TYPES[path.extname(file)];
+    res.writeHead(200, { 'content-type': type ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Bundles a test page's module for the browser (ESM, one file). Test code written for vitest
+ * gets the browser's platform: `vitest` is the in-page runner (vitest-shim.ts), and Node's
+ * createDevice (src/gpu/dawn.ts) is the browser's (src/gpu/navigator.ts). Any Node built-in
+ * left in the graph fails the build.
+ */
+export async function bundleForBrowser(entry: { file: string } | { code: string; dir: string }): Promise<string> {
+  const swap: esbuild.Plugin = {
+    name: 'browser-platform',
+    setup(build) {
+      build.onResolve({ filter: /^vitest$/ }, () => ({ path: path.join(ROOT, 'test/browser/vitest-shim.ts') }));
+      build.onResolve({ filter: /gpu\/dawn\.js$/ }, () => ({ path: path.join(ROOT, 'src/gpu/navigator.ts') }));
+    },
+  };
+  const result = await esbuild.build({
+    ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.code, resolveDir: entry.dir, loader: 'ts', sourcefile: 'page.ts' } }),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    logLevel: 'silent',
+    plugins: [swap],
+  });
+  return result.outputFiles[0]!.text;
+}
