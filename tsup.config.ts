@@ -25,4 +25,13 @@ export default defineConfig([
     external: ['webgpu'],
     noExternal: bundled,
   },
+  {
+    // fer-gpu/browser: no Node built-ins; the shipped weights are fetched from ../models/ (see src/browser/pretrained.ts)
+    entry: { browser: 'src/browser/index.ts' },
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    platform: 'browser',
+    target: 'es2022',
+  },
 ]);

@@ -9,7 +9,7 @@ import { FER_CLASSES } from '../classes.js';
 import { FER_PIXELS, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augment/index.js';
-import { classificationReport, type ClassificationReport } from '../metrics/index.js';
+import { classificationReport, type ClassificationReport } from '../metrics/report.js';
 import { InputError } from '../errors.js';
 import type { LoadedModel } from './model-bytes.js';
 

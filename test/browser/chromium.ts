@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { builtinModules } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,11 +102,23 @@ export async function serve(routes: Record<string, Route>): Promise<{ url: strin
   };
 }
 
+const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+/** An esbuild plugin that fails the build on any Node built-in, naming the module that imports it. */
+export const noNodeBuiltins: esbuild.Plugin = {
+  name: 'no-node-builtins',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) =>
+      BUILTINS.has(args.path) || args.path.startsWith('node:') ? { errors: [{ text: `Node built-in "${args.path}" imported by ${args.importer}` }] } : undefined,
+    );
+  },
+};
+
 /**
  * Bundles a test page's module for the browser (ESM, one file). Test code written for vitest
  * gets the browser's platform: `vitest` is the in-page runner (vitest-shim.ts), and Node's
  * createDevice (src/gpu/dawn.ts) is the browser's (src/gpu/navigator.ts). Any Node built-in
- * left in the graph fails the build.
+ * left in the graph fails the build: shared tests are platform-free.
  */
 export async function bundleForBrowser(entry: { file: string } | { code: string; dir: string }): Promise<string> {
   const swap: esbuild.Plugin = {
@@ -123,7 +136,7 @@ export async function bundleForBrowser(entry: { file: string } | { code: string;
     target: 'chrome120',
     write: false,
     logLevel: 'silent',
-    plugins: [swap],
+    plugins: [swap, noNodeBuiltins],
   });
   return result.outputFiles[0]!.text;
 }

@@ -1,0 +1,43 @@
+/**
+ * fer-gpu in the browser (`import … from 'fer-gpu/browser'`): the same kernels, autograd, models,
+ * optimizers and metrics as in Node, on `navigator.gpu`. Nothing here needs Node: devices come
+ * from the browser, the shipped model is fetched over HTTP, images are whatever a web app has,
+ * and tuned kernel tilings are kept in IndexedDB.
+ * @packageDocumentation
+ */
+export { createDevice, WebGPUUnavailableError } from '../gpu/navigator.js';
+export { createDeviceFromGPU, Device, type DeviceInfo, type DeviceOptions } from '../gpu/device.js';
+export { Tensor, type TensorOptions, type DType } from '../tensor.js';
+export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from '../classes.js';
+export * as ops from '../ops.js';
+export * as nn from '../nn/index.js';
+export * as optim from '../optim/index.js';
+export * as metrics from '../metrics/scores.js';
+export { ferResNet18, FerResNet18, type FerResNet18Options } from '../nn/resnet.js';
+export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from '../train/evaluate.js';
+export { predict, type PredictInputs } from './predict.js';
+export { decodeImage, type BrowserImageInput } from './image.js';
+export { loadPretrained, defaultWeightsUrl } from './pretrained.js';
+export { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContent, type SafetensorsTensor, type SafetensorsDtype } from '../io/safetensors-bytes.js';
+export { ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../io/fer-metadata.js';
+export {
+  FER_PIXELS,
+  FER_SPLITS,
+  FerDataError,
+  datasetMeanStd,
+  holdout,
+  splitIndices,
+  subset,
+  type FerDataset,
+  type FerSplit,
+} from '../data/dataset.js';
+export { resizeBilinear, toLuma, type PixelData } from '../data/pixels.js';
+export { syntheticFaces } from '../data/synthetic.js';
+export { DataLoader, type DataLoaderOptions, type Batch } from '../data/loader.js';
+export { drawAugmentParams, tenCropParams, augmentBatch, GpuImages, type AugmentOptions } from '../data/augment/index.js';
+export { LrSchedule, type ScheduleSpec } from '../train/schedules.js';
+export { autotune, tuneKernels, type TuneWorkload } from '../kernels/matmul/autotune.js';
+export { InputError } from '../errors.js';
+export { Rng } from '../random.js';
+export { VERSION } from '../version.js';
