@@ -140,3 +140,48 @@ export async function bundleForBrowser(entry: { file: string } | { code: string;
   });
   return result.outputFiles[0]!.text;
 }
+
+/** A page with the browser entry loaded as `window.fer`, served the way a built package is laid out. */
+export interface EntryPage {
+  browser: Browser;
+  page: Page;
+  url: string;
+  /** Console errors and page errors seen so far. */
+  log: string[];
+  close: () => Promise<void>;
+}
+
+let entryBundle: Promise<string> | undefined;
+
+/**
+ * Opens a page that imports the browser entry (bundled from src/browser/index.ts, served at
+ * /dist/browser.js with the shipped model at /models/, so that `new URL('../models/…',
+ * import.meta.url)` finds it as in an installed package) and sets `window.fer` to it.
+ */
+export async function openEntryPage(
+  options: { webgpu?: boolean; fakeCamera?: boolean; initScript?: string; routes?: Record<string, Route> } = {},
+): Promise<EntryPage> {
+  entryBundle ??= bundleForBrowser({ file: path.join(ROOT, 'src/browser/index.ts') });
+  const server = await serve({
+    '/': '<!doctype html><title>fer-gpu</title><script type="module">import * as fer from "/dist/browser.js"; window.fer = fer;</script>',
+    '/dist/browser.js': await entryBundle,
+    '/models/': { dir: path.join(ROOT, 'models') },
+    ...options.routes,
+  });
+  const browser = await launchChromium(options);
+  const log: string[] = [];
+  const page = await newPage(browser, log);
+  if (options.initScript) await page.addInitScript(options.initScript);
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => 'fer' in window, undefined, { timeout: 60_000 });
+  return {
+    browser,
+    page,
+    url: server.url,
+    log,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
