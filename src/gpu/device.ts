@@ -121,6 +121,20 @@ export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, option
   return new Device(gpuDevice, info, { maxTensorBytes: options.maxTensorBytes, ownsDevice: false });
 }
 
+/** Invocations in the 1-D workgroups of the fixed-size kernels (elementwise, reductions, optimizers). */
+const FIXED_WORKGROUP = 256;
+
+/** fer-gpu's kernels need what every core WebGPU device has by default; a clear error otherwise. */
+function checkLimits(limits: GPUSupportedLimits): void {
+  const wg = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  if (wg < FIXED_WORKGROUP) {
+    throw new InputError(
+      `fer-gpu: this GPUDevice allows workgroups of ${wg} invocations (maxComputeInvocationsPerWorkgroup ${limits.maxComputeInvocationsPerWorkgroup}, ` +
+        `maxComputeWorkgroupSizeX ${limits.maxComputeWorkgroupSizeX}); fer-gpu's kernels need ${FIXED_WORKGROUP}: request the device with the adapter's limits, or pass the adapter to createDeviceFromGPU`,
+    );
+  }
+}
+
 function isAdapter(x: unknown): x is GPUAdapter {
   return !!x && typeof (x as GPUAdapter).requestDevice === 'function';
 }
@@ -205,6 +219,7 @@ export class Device {
 
   /** @internal use createDevice() or createDeviceFromGPU() */
   constructor(device: GPUDevice, info: DeviceInfo, options: { maxTensorBytes?: number; keepAlive?: unknown; ownsDevice?: boolean } = {}) {
+    checkLimits(device.limits);
     this.keepAlive = options.keepAlive;
     this.ownsDevice = options.ownsDevice ?? true;
     this.gpu = device;

@@ -105,6 +105,20 @@ describe('matmul and linear', () => {
     expect(() => ref.matmul(randn([2, 3], 1), randn([2, 3], 1))).toThrow(/matmul: inner dimensions differ/);
   });
 
+  it('a tiling wider than the device allows is narrowed to its limit, and still computes the product', async () => {
+    const d = device();
+    const limit = Math.min(d.gpu.limits.maxComputeInvocationsPerWorkgroup, d.gpu.limits.maxComputeWorkgroupSizeX);
+    setTiling(d, 'matmul', { wg: limit * 2 });
+    try {
+      expect(chooseTiling(d, 'matmul', { rows: 40, cols: 600, depth: 9 }).wg).toBe(limit);
+      const a = randn([40, 9], 19);
+      const b = randn([9, 600], 20);
+      expectClose(await matmul(toGpu(d, a), toGpu(d, b)).toArray(), ref.matmul(a, b), { ...tol(9), what: `wg ${limit}` });
+    } finally {
+      setTiling(d, 'matmul', null);
+    }
+  });
+
   it('autotune keeps a working tiling, stores it per adapter and chooseTiling uses it; a store that fails does not make it fail', async () => {
     const d = device();
     const saved: TuneCache[] = [];

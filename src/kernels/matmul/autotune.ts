@@ -14,7 +14,7 @@ import type { Tensor } from '../../tensor.js';
 import { VERSION } from '../../version.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../conv2d/index.js';
 import { matmul } from './index.js';
-import { chooseTiling, isSoftware, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './tiling.js';
+import { chooseTiling, isSoftware, maxWorkgroupSize, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './tiling.js';
 
 /** A workload to tune on: a matmul [M, K] x [K, N] or a conv2d input/weight shape with its geometry. */
 export type TuneWorkload =
@@ -81,6 +81,7 @@ function candidates(device: Device, op: GemmOp, heuristic: Tiling): Tiling[] {
   const seen = new Set<string>();
   return list
     .map((c) => ({ ...heuristic, ...c }))
+    .filter((t) => t.wg <= maxWorkgroupSize(device)) // the device's limits (SwiftShader: 256)
     .filter((t) => !seen.has(JSON.stringify(t)) && !!seen.add(JSON.stringify(t)));
 }
 

@@ -143,7 +143,15 @@ export function chooseTiling(
     }
   }
   const t: Tiling = { ...heuristic, splits, ...tuned(device, op), ...overrides.get(device)?.[op] };
+  // a tuned or overridden workgroup may exceed this device's limits (SwiftShader: 256)
+  t.wg = Math.min(t.wg, maxWorkgroupSize(device));
   // broadcasts need whole subgroups of at least sg lanes: turn them off where that may not hold
   if (t.sg > 0 && (t.sg > sgLanes || t.wg % t.sg !== 0)) t.sg = 0;
   return t;
+}
+
+/** The most invocations a 1-D workgroup may have on this device. */
+export function maxWorkgroupSize(device: Device): number {
+  const l = device.gpu.limits;
+  return Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
 }
