@@ -1,7 +1,9 @@
 /**
  * The package as users get it: `npm pack` (which builds dist/), installed from the tarball into an
  * empty app, then used the ways users use it: ESM import with the shipped model, CommonJS
- * require, the `fer-gpu` bin, and the three programs of the README, run as they are written there.
+ * require, the `fer-gpu` bin, and the three programs of the README, run as they are written there;
+ * and `fer-gpu/browser` bundled for the browser by esbuild and Vite (no Node built-ins, the weights
+ * emitted as an asset).
  * The install reads npm's cache where it can and the registry otherwise, so it works on a machine
  * whose npm cache is empty (`npm_config_cache=$(mktemp -d) npx vitest run test/package.test.ts`).
  */
@@ -11,12 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import * as esbuild from 'esbuild';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticFaces } from '../src/data/synthetic.js';
 import { FER_PIXELS, type FerDataset } from '../src/data/dataset.js';
 import { FER_CLASSES } from '../src/classes.js';
 import { VERSION } from '../src/version.js';
+import { noNodeBuiltins } from './browser/chromium.js';
 
 const root = path.resolve(__dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-package-'));
@@ -135,7 +139,7 @@ describe('the packed package', () => {
   it('holds dist (no source maps), the shipped model, the software-driver installer and the licences of the bundled code', () => {
     expect(packedFiles).toEqual(
       expect.arrayContaining([
-        'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'dist/THIRD-PARTY-NOTICES.md',
+        'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/browser.d.ts', 'dist/THIRD-PARTY-NOTICES.md',
         'models/fer-resnet18.safetensors', 'scripts/install-software-gpu.sh', 'README.md',
         'models/blazeface-full.safetensors', 'models/blazeface-short.safetensors', 'models/NOTICE-blazeface.md', 'models/LICENSE-blazeface.txt',
       ]),
@@ -256,5 +260,26 @@ describe('the packed package', () => {
   it('the bin exports the shipped model to ONNX (protobufjs installed as a dependency)', () => {
     expect(sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['export', '--onnx', 'fer.onnx'], app)).toMatch(/^wrote fer\.onnx \(\d+ KiB\): fer-resnet18/);
     expect(fs.statSync(path.join(app, 'fer.onnx')).size).toBeGreaterThan(100_000);
+  }, 120_000);
+
+  it("fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights as an asset", async () => {
+    const web = path.join(app, 'web');
+    fs.mkdirSync(web, { recursive: true });
+    fs.writeFileSync(
+      path.join(web, 'main.js'),
+      "import { createDevice, loadPretrained, predict, ops, nn, optim, metrics } from 'fer-gpu/browser';\n" +
+        'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconsole.log(predict, ops, nn, optim, metrics, model);\n',
+    );
+    fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>\n');
+    const built = await esbuild.build({ entryPoints: [path.join(web, 'main.js')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', plugins: [noNodeBuiltins] });
+    expect(built.outputFiles[0]!.text).toContain('new URL("../models/fer-resnet18.safetensors", import.meta.url)');
+    const { build } = await import('vite');
+    await build({ root: web, logLevel: 'silent', build: { outDir: path.join(web, 'dist'), target: 'es2022' } });
+    const assets = fs.readdirSync(path.join(web, 'dist/assets'));
+    const weights = assets.find((f) => /^fer-resnet18-.*\.safetensors$/.test(f));
+    expect(weights, assets.join(', ')).toBeDefined();
+    expect(fs.statSync(path.join(web, 'dist/assets', weights!)).size).toBe(fs.statSync(path.join(root, 'models/fer-resnet18.safetensors')).size);
+    const js = assets.filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(web, 'dist/assets', f), 'utf8')).join('\n');
+    expect(js).toContain(`/assets/${weights}`);
   }, 120_000);
 });
