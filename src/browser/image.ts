@@ -9,6 +9,7 @@ import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
 import { ferGray, imageFormat, isPixelData, rawFromPixels, type PixelData, type RawImage } from '../data/pixels.js';
 import { InputError } from '../errors.js';
+import { fetchBytes } from './fetch.js';
 
 /** What {@link decodeImage} and predict take in the browser. */
 export type BrowserImageInput =
@@ -79,17 +80,6 @@ async function decodeBytes(bytes: Uint8Array, name: string): Promise<RawImage | 
     }
   }
   throw new FerDataError(name, `not an image this browser can decode (${format ? `${format.toUpperCase()}: not decodable here` : `unknown format, ${bytes.length} bytes`}; fer-gpu reads PNG, JPEG and what the browser decodes)`);
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  } catch (e) {
-    throw new FerDataError(url, `cannot fetch: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new FerDataError(url, `cannot fetch: HTTP ${res.status} ${res.statusText}`.trimEnd());
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 /**

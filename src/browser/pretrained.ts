@@ -4,7 +4,7 @@
  * from a URL of the app's choosing, or from bytes the app already has.
  */
 import type { Device } from '../gpu/device.js';
-import { InputError } from '../errors.js';
+import { fetchBytes } from './fetch.js';
 import { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';
 
 /**
@@ -13,18 +13,6 @@ import { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';
  */
 export function defaultWeightsUrl(): URL {
   return new URL('../models/fer-resnet18.safetensors', import.meta.url);
-}
-
-/** Fetches a checkpoint's bytes; every failure is an InputError naming the URL (never a hang: 60 s at most). */
-export async function fetchWeights(url: string | URL): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  } catch (e) {
-    throw new InputError(`${url}: cannot fetch the weights: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) throw new InputError(`${url}: cannot fetch the weights: HTTP ${res.status} ${res.statusText}`.trimEnd());
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 /**
@@ -41,5 +29,5 @@ export async function fetchWeights(url: string | URL): Promise<Uint8Array> {
 export async function loadPretrained(device: Device, weights: string | URL | Uint8Array = defaultWeightsUrl()): Promise<LoadedModel> {
   if (weights instanceof Uint8Array) return loadModelFromBytes(device, weights);
   const url = new URL(weights, (globalThis as { location?: Location }).location?.href);
-  return loadModelFromBytes(device, await fetchWeights(url), url.href);
+  return loadModelFromBytes(device, await fetchBytes(url.href, 'the weights'), url.href);
 }
