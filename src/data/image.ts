@@ -6,42 +6,10 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { FER_PIXELS, FerDataError } from './dataset.js';
-import { ferGray, imageFormat, isPixelData, rawFromPixels, unsupportedFormat, type PixelData, type RawImage } from './pixels.js';
+import { checkEncodedSize, ferGray, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, unsupportedFormat, type PixelData, type RawImage } from './pixels.js';
 import { InputError } from '../errors.js';
 
-export { resizeBilinear, toLuma, type RawImage, type PixelData } from './pixels.js';
-
-/**
- * The most pixels fer-gpu decodes from one image: 64 megapixels (8000x8000). A small file can
- * claim a huge size (a 388 KB PNG of 20000x20000 decodes to 1.6 GB), so the size in the header
- * is checked before anything is allocated. Faces need far fewer: everything is resized to 48x48.
- */
-export const MAX_IMAGE_PIXELS = 64_000_000;
-
-/** Throws a {@link FerDataError} naming `path` when a `width`x`height` image is over {@link MAX_IMAGE_PIXELS}. */
-export function checkImagePixels(width: number, height: number, path: string): void {
-  if (width * height <= MAX_IMAGE_PIXELS) return;
-  throw new FerDataError(
-    path,
-    `the image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels), over the limit of ` +
-      `${MAX_IMAGE_PIXELS / 1e6} megapixels that fer-gpu decodes; downscale it first`,
-  );
-}
-
-/** Width and height from a JPEG's frame header (SOFn), or undefined when the markers before it are unreadable. */
-function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
-  let i = 2;
-  while (i + 9 <= b.length && b[i] === 0xff) {
-    const marker = b[i + 1]!;
-    if (marker === 0xff) i++; // fill byte
-    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) i += 2; // markers without a length
-    else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
-    } else if (marker === 0xd9 || marker === 0xda) return undefined;
-    else i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
-  }
-  return undefined;
-}
+export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type RawImage, type PixelData } from './pixels.js';
 
 /**
  * Decodes a JPEG or PNG (chosen by its magic bytes, not its extension) to RGBA.
@@ -50,13 +18,10 @@ function jpegSize(b: Uint8Array): { width: number; height: number } | undefined 
  */
 export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
   const format = imageFormat(bytes);
+  checkEncodedSize(bytes, path);
   if (format === 'jpeg') {
-    const size = jpegSize(bytes);
-    if (size) checkImagePixels(size.width, size.height, path);
     try {
-      // jpeg-js's own limits as a backstop, with room for any 4-component JPEG within the cap (24 bytes per pixel).
-      const limits = { maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 24) / 2 ** 20) + 64 };
-      const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...limits });
+      const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...JPEG_LIMITS });
       return { width: im.width, height: im.height, channels: 4, data: im.data };
     } catch (e) {
       const message = (e as Error).message;
@@ -65,11 +30,6 @@ export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
     }
   }
   if (format === 'png') {
-    // IHDR is the first chunk: width and height are the big-endian u32s at bytes 16 and 20.
-    if (bytes.length >= 24) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
-      checkImagePixels(view.getUint32(16), view.getUint32(20), path);
-    }
     try {
       const im = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: im.width, height: im.height, channels: 4, data: new Uint8Array(im.data.buffer, im.data.byteOffset, im.data.byteLength) };

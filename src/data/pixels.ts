@@ -187,3 +187,55 @@ export function unsupportedFormat(bytes: Uint8Array, name: string, hint = 'conve
   }
   return new FerDataError(name, 'not a JPEG or PNG file (unknown magic bytes)');
 }
+
+/**
+ * The most pixels fer-gpu decodes from one image: 64 megapixels (8000x8000). A small file can
+ * claim a huge size (a 388 KB PNG of 20000x20000 decodes to 1.6 GB), so the size in the header
+ * is checked before anything is allocated. Faces need far fewer: everything is resized to 48x48.
+ */
+export const MAX_IMAGE_PIXELS = 64_000_000;
+
+/** jpeg-js's own limits, a backstop to the header check, with room for any 4-component JPEG within the cap (24 bytes per pixel). */
+export const JPEG_LIMITS = { maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 24) / 2 ** 20) + 64 };
+
+/** Throws a {@link FerDataError} naming `path` when a `width`x`height` image is over {@link MAX_IMAGE_PIXELS}. */
+export function checkImagePixels(width: number, height: number, path: string): void {
+  if (width * height <= MAX_IMAGE_PIXELS) return;
+  throw new FerDataError(
+    path,
+    `the image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels), over the limit of ` +
+      `${MAX_IMAGE_PIXELS / 1e6} megapixels that fer-gpu decodes; downscale it first`,
+  );
+}
+
+/** Width and height from a JPEG's frame header (SOFn), or undefined when the markers before it are unreadable. */
+export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 9 <= b.length && b[i] === 0xff) {
+    const marker = b[i + 1]!;
+    if (marker === 0xff) i++; // fill byte
+    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) i += 2; // markers without a length
+    else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
+    } else if (marker === 0xd9 || marker === 0xda) return undefined;
+    else i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
+  }
+  return undefined;
+}
+
+/**
+ * Checks the size a PNG or JPEG states in its header against {@link MAX_IMAGE_PIXELS}, before
+ * anything is decoded or allocated; other bytes pass.
+ * @throws FerDataError naming `name` and the size.
+ */
+export function checkEncodedSize(bytes: Uint8Array, name: string): void {
+  const format = imageFormat(bytes);
+  if (format === 'jpeg') {
+    const size = jpegSize(bytes);
+    if (size) checkImagePixels(size.width, size.height, name);
+  } else if (format === 'png' && bytes.length >= 24) {
+    // IHDR is the first chunk: width and height are the big-endian u32s at bytes 16 and 20.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+    checkImagePixels(view.getUint32(16), view.getUint32(20), name);
+  }
+}
