@@ -30,7 +30,6 @@ export default defineConfig([
     entry: { browser: 'src/browser/index.ts' },
     format: ['esm'],
     dts: true,
-    sourcemap: true,
     platform: 'browser',
     target: 'es2022',
   },

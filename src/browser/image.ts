@@ -2,12 +2,13 @@
  * Images in the browser: everything a web app has (ImageData, ImageBitmap, <img>, <canvas>,
  * OffscreenCanvas, <video> frames, VideoFrame, Blob/File, encoded bytes, URLs) to the 48x48 gray
  * FER input. PNG and JPEG bytes are decoded in JavaScript exactly as in Node (png.ts, jpeg-js),
- * so a file gives the same prediction on both; DOM images are read through a canvas.
+ * so a file gives the same prediction on both; DOM images are read through a canvas. Images over
+ * MAX_IMAGE_PIXELS are refused as in Node (from the header, before decoding, where it has one).
  */
 import decodeJpeg from 'jpeg-js/lib/decoder.js';
 import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
-import { ferGray, imageFormat, isPixelData, rawFromPixels, type PixelData, type RawImage } from '../data/pixels.js';
+import { checkEncodedSize, checkImagePixels, ferGray, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, type PixelData, type RawImage } from '../data/pixels.js';
 import { InputError } from '../errors.js';
 import { fetchBytes } from './fetch.js';
 
@@ -40,6 +41,7 @@ export function inputName(input: unknown, fallback: string): string {
 /** Pixels of a drawable source, read back through a 2D canvas at its natural size. */
 function readDrawable(source: CanvasImageSource, width: number, height: number, name: string): RawImage {
   if (!(width > 0 && height > 0)) throw new FerDataError(name, `the image has no pixels (${width}x${height})`);
+  checkImagePixels(width, height, name);
   const canvas = has('OffscreenCanvas') ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
   const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (!ctx) throw new FerDataError(name, 'cannot read its pixels: no 2D canvas context');
@@ -55,9 +57,10 @@ function readDrawable(source: CanvasImageSource, width: number, height: number, 
 /** Encoded bytes: PNG and JPEG as in Node; other formats the browser decodes; else a 48x48 gray image. */
 async function decodeBytes(bytes: Uint8Array, name: string): Promise<RawImage | Uint8Array> {
   const format = imageFormat(bytes);
+  if (bytes.length !== FER_PIXELS) checkEncodedSize(bytes, name); // over the cap: refused before decoding
   try {
     if (format === 'jpeg') {
-      const im = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
+      const im = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, ...JPEG_LIMITS });
       return { width: im.width, height: im.height, channels: 4, data: im.data };
     }
     if (format === 'png') return await decodePng(bytes);

@@ -6,7 +6,7 @@
  * colour profiles are ignored, as by pngjs. The browser uses it so that a PNG gives the same
  * pixels, hence the same prediction, as in Node (a canvas would premultiply alpha).
  */
-import type { RawImage } from './pixels.js';
+import { MAX_IMAGE_PIXELS, type RawImage } from './pixels.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Samples per pixel of each colour type. */
@@ -16,8 +16,6 @@ const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [
 const ADAM7 = [
   [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
 ] as const;
-/** Decoded pixels above this count are refused before any allocation (as jpeg-js caps JPEG). */
-const MAX_PIXELS = 100e6;
 
 async function inflate(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate'));
@@ -81,7 +79,7 @@ export async function decodePng(bytes: Uint8Array): Promise<RawImage> {
       interlace = bytes[pos + 20]!;
       if (!DEPTHS[colorType]?.includes(depth)) throw new Error(`unsupported colour type ${colorType} with bit depth ${depth}`);
       if (width < 1 || height < 1) throw new Error(`image has no pixels (${width}x${height})`);
-      if (width * height > MAX_PIXELS) throw new Error(`${width}x${height} is over the limit of ${MAX_PIXELS / 1e6} megapixels`);
+      if (width * height > MAX_IMAGE_PIXELS) throw new Error(`${width}x${height} is over the limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
     } else if (type === 'PLTE') palette = data;
     else if (type === 'tRNS') trns = data;
     else if (type === 'IDAT') idat.push(data);

@@ -133,6 +133,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the browser device', () => {
       await attempt(new Uint8Array(100));
       await attempt({ data: new Uint8ClampedArray(10), width: 2, height: 2 }, 'frame');
       await attempt(42);
+      // a small PNG whose header claims 20000x20000: refused from the header, as in Node
+      const huge = new Uint8Array(64);
+      huge.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+      new DataView(huge.buffer).setUint32(16, 20000);
+      new DataView(huge.buffer).setUint32(20, 20000);
+      await attempt(new File([huge], 'bomb.png'));
       return { p, errors };
     });
     expect(Object.values(r.p!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -143,6 +149,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the browser device', () => {
       expect.stringMatching(/^<image>: not an image this browser can decode \(unknown format, 100 bytes/),
       expect.stringMatching(/^frame: 10 bytes of pixels for 2x2 are not 1, 3 or 4 channels/),
       expect.stringMatching(/^<image>: expected ImageData.*got number/),
+      expect.stringMatching(/^bomb\.png: the image is 20000x20000 \(400\.0 megapixels\), over the limit of 64 megapixels/),
     ]);
   }, 120_000);
 });
