@@ -8,7 +8,7 @@
 import decodeJpeg from 'jpeg-js/lib/decoder.js';
 import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
-import { checkEncodedSize, checkImagePixels, ferGray, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, type PixelData, type RawImage } from '../data/pixels.js';
+import { checkEncodedSize, checkImagePixels, decoded, grayInput, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, type DecodedImage, type PixelData, type RawImage } from '../data/pixels.js';
 import { InputError } from '../errors.js';
 import { fetchBytes } from './fetch.js';
 
@@ -65,10 +65,10 @@ async function decodeBytes(bytes: Uint8Array, name: string): Promise<RawImage | 
     }
     if (format === 'png') return await decodePng(bytes);
   } catch (e) {
-    if (bytes.length === FER_PIXELS) return Uint8Array.from(bytes); // a gray image that starts like a JPEG
+    if (bytes.length === FER_PIXELS) return bytes; // a gray image that starts like a JPEG
     throw new FerDataError(name, `cannot decode ${format === 'png' ? 'PNG' : 'JPEG'} (corrupt or truncated?): ${(e as Error).message}`);
   }
-  if (!format && bytes.length === FER_PIXELS) return Uint8Array.from(bytes);
+  if (!format && bytes.length === FER_PIXELS) return bytes;
   if (bytes.length === 0) throw new FerDataError(name, 'empty image file');
   if (has('createImageBitmap')) {
     try {
@@ -97,9 +97,14 @@ async function decodeBytes(bytes: Uint8Array, name: string): Promise<RawImage | 
  * const gray = await decodeImage(document.querySelector('img')!);
  */
 export async function decodeImage(input: BrowserImageInput, name?: string): Promise<Uint8Array> {
+  return (await decodeImageWithSize(input, name)).pixels;
+}
+
+/** {@link decodeImage}, with the size the image had (predict tells face crops from photos by it). */
+export async function decodeImageWithSize(input: BrowserImageInput, name?: string): Promise<DecodedImage> {
   const label = name ?? inputName(input, '<image>');
   const raw = await toRaw(input, label);
-  return raw instanceof Uint8Array ? raw : ferGray(raw, label);
+  return raw instanceof Uint8Array ? grayInput(raw) : decoded(raw, label);
 }
 
 async function toRaw(input: BrowserImageInput, name: string): Promise<RawImage | Uint8Array> {

@@ -6,7 +6,7 @@
 import { createDevice } from '../gpu/navigator.js';
 import type { Tensor } from '../tensor.js';
 import { makePredict, type PredictFunction } from '../train/evaluate.js';
-import { decodeImage, inputName, type BrowserImageInput } from './image.js';
+import { decodeImageWithSize, inputName, type BrowserImageInput } from './image.js';
 import { loadPretrained } from './pretrained.js';
 
 /** Everything predict takes as its inputs in the browser. */
@@ -32,6 +32,6 @@ export type PredictInputs = BrowserImageInput[] | Tensor;
 export const predict: PredictFunction<BrowserImageInput, string | URL | Uint8Array> = makePredict<BrowserImageInput, string | URL | Uint8Array>({
   createDevice: () => createDevice(),
   loadPretrained: (device, weights) => loadPretrained(device, weights),
-  decode: (input, i) => decodeImage(input, inputName(input, `predict input ${i}`)),
+  decode: (input, i) => decodeImageWithSize(input, inputName(input, `predict input ${i}`)),
   fileOf: (input) => (typeof input === 'string' || (typeof File === 'function' && input instanceof File) ? inputName(input, '') : undefined),
 });

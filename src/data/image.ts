@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { FER_PIXELS, FerDataError } from './dataset.js';
-import { checkEncodedSize, ferGray, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, unsupportedFormat, type PixelData, type RawImage } from './pixels.js';
+import { checkEncodedSize, decoded, grayInput, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, toFerPixels, unsupportedFormat, type DecodedImage, type PixelData, type RawImage } from './pixels.js';
 import { InputError } from '../errors.js';
 
-export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type RawImage, type PixelData } from './pixels.js';
+export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type DecodedImage, type RawImage, type PixelData } from './pixels.js';
 
 /**
  * Decodes a JPEG or PNG (chosen by its magic bytes, not its extension) to RGBA.
@@ -42,10 +42,10 @@ export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
 
 /**
  * Decodes a JPEG or PNG file's bytes to a 48x48 gray image (2304 bytes, row-major), as the
- * loaders do: see {@link ferGray}. `path` is only used in error messages.
+ * loaders do: see {@link toFerPixels}. `path` is only used in error messages.
  */
 export function decodeImageFile(bytes: Uint8Array, path: string): Uint8Array {
-  return ferGray(decodeRaw(bytes, path), path);
+  return toFerPixels(decodeRaw(bytes, path), path);
 }
 
 /** What {@link decodeImage} takes in Node: a file path, encoded bytes, decoded pixels, or a 48x48 gray image. */
@@ -68,6 +68,11 @@ export type ImageInput = string | Uint8Array | PixelData;
  * const same = decodeImage(fs.readFileSync('face.jpg'), 'face.jpg');
  */
 export function decodeImage(input: ImageInput, name?: string): Uint8Array {
+  return decodeImageWithSize(input, name).pixels;
+}
+
+/** {@link decodeImage}, with the size the image had (predict tells face crops from photos by it). */
+export function decodeImageWithSize(input: ImageInput, name?: string): DecodedImage {
   if (typeof input === 'string') {
     let bytes: Buffer;
     try {
@@ -75,24 +80,24 @@ export function decodeImage(input: ImageInput, name?: string): Uint8Array {
     } catch (e) {
       throw new FerDataError(name ?? input, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    return decodeImageFile(bytes, name ?? input);
+    return decoded(decodeRaw(bytes, name ?? input), name ?? input);
   }
   if (input instanceof Uint8Array) return decodeBytes(input, name ?? '<bytes>');
-  if (isPixelData(input)) return ferGray(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
+  if (isPixelData(input)) return decoded(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
   throw new InputError(`${name ?? 'decodeImage'}: expected a file path, PNG/JPEG bytes, { data, width, height } pixels or a 48x48 gray Uint8Array, got ${describeValue(input)}`);
 }
 
 /** PNG/JPEG bytes, or a 48x48 gray image (2304 bytes that are not a decodable PNG/JPEG). */
-export function decodeBytes(bytes: Uint8Array, name: string): Uint8Array {
+function decodeBytes(bytes: Uint8Array, name: string): DecodedImage {
   const format = imageFormat(bytes);
   if (format === 'png' || format === 'jpeg') {
     try {
-      return decodeImageFile(bytes, name);
+      return decoded(decodeRaw(bytes, name), name);
     } catch (e) {
       if (bytes.length !== FER_PIXELS) throw e; // a gray image may start like a JPEG by chance
     }
   }
-  if (bytes.length === FER_PIXELS) return Uint8Array.from(bytes);
+  if (bytes.length === FER_PIXELS) return grayInput(bytes);
   if (format || bytes.length === 0) throw unsupportedFormat(bytes, name);
   throw new FerDataError(name, `not a JPEG or PNG file (unknown magic bytes), nor a 48x48 gray image (${bytes.length} bytes, not ${FER_PIXELS})`);
 }

@@ -146,11 +146,28 @@ export function rawFromPixels(p: PixelData, name: string): RawImage {
  * The 48x48 gray FER input of a decoded image: luma as Pillow's `convert('L')`, then, if the size
  * is not 48x48, Pillow-style bilinear resize (the aspect ratio is not kept: crop faces first).
  */
-export function ferGray(raw: RawImage, name: string): Uint8Array {
+export function toFerPixels(raw: RawImage, name: string): Uint8Array {
   if (raw.width < 1 || raw.height < 1) throw new FerDataError(name, `image has no pixels (${raw.width}x${raw.height})`);
   const gray = toLuma(raw);
   if (raw.width === FER_IMAGE_SIZE && raw.height === FER_IMAGE_SIZE) return gray;
   return resizeBilinear(gray, raw.width, raw.height, FER_IMAGE_SIZE, FER_IMAGE_SIZE);
+}
+
+/** An image as the model's input (48x48 gray), with the size it had (to tell face crops from photos). */
+export interface DecodedImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** {@link toFerPixels} of a decoded image, keeping its size. */
+export function decoded(raw: RawImage, name: string): DecodedImage {
+  return { pixels: toFerPixels(raw, name), width: raw.width, height: raw.height };
+}
+
+/** A 48x48 gray image given as it is. */
+export function grayInput(gray: Uint8Array): DecodedImage {
+  return { pixels: Uint8Array.from(gray), width: FER_IMAGE_SIZE, height: FER_IMAGE_SIZE };
 }
 
 /** Encoded image formats recognised by their first bytes. */

@@ -11,6 +11,7 @@ import { DataLoader } from '../data/loader.js';
 import { GpuImages, augmentBatch, imageMean, tenCropParams } from '../data/augment/index.js';
 import { classificationReport, type ClassificationReport } from '../metrics/report.js';
 import { InputError } from '../errors.js';
+import type { DecodedImage } from '../data/pixels.js';
 import type { LoadedModel } from './model-bytes.js';
 
 /** A classifier `evaluate`/`predict` can run: a module whose forward gives logits [N, classes]. */
@@ -162,8 +163,8 @@ export interface PredictPlatform<Input, Weights> {
   createDevice(): Promise<Device>;
   /** The shipped model (or `weights`), with its checkpoint's metadata. */
   loadPretrained(device: Device, weights?: Weights): LoadedModel | Promise<LoadedModel>;
-  /** Input `index` as a 48x48 gray image (2304 bytes). */
-  decode(input: Input, index: number): Uint8Array | Promise<Uint8Array>;
+  /** Input `index` as a 48x48 gray image (2304 bytes), with the size it had. */
+  decode(input: Input, index: number): DecodedImage | Promise<DecodedImage>;
   /** The file name a prediction reports for an input, if it has one. */
   fileOf(input: Input): string | undefined;
 }
@@ -246,12 +247,21 @@ async function predictWith<Input>(platform: PredictPlatform<Input, unknown>, mod
   }
   if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);
+  const files = inputs.map((x) => platform.fileOf(x));
+  const notCrops: string[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const img = await platform.decode(inputs[i]!, i);
-    if (img.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${img.length} pixels, not 48x48 = ${FER_PIXELS}`);
-    pixels.set(img, i * FER_PIXELS);
+    if (img.pixels.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${img.pixels.length} pixels, not 48x48 = ${FER_PIXELS}`);
+    pixels.set(img.pixels, i * FER_PIXELS);
+    if (files[i] !== undefined && !looksLikeFaceCrop(img.width, img.height)) notCrops.push(`${files[i]} (${img.width}x${img.height})`);
   }
-  const files = inputs.map((x) => platform.fileOf(x));
+  if (notCrops.length > 0) {
+    console.warn(
+      `predict: ${notCrops.slice(0, 3).join(', ')}${notCrops.length > 3 ? ` and ${notCrops.length - 3} more` : ''} ` +
+        `${notCrops.length === 1 ? 'does' : 'do'} not look like a face crop (predict squeezes the whole image to 48x48); ` +
+        'to find the faces in a photo first, use recognize() (fer-gpu detect on the command line)',
+    );
+  }
   const dataset: FerDataset = {
     length: inputs.length,
     pixels,

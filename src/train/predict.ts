@@ -5,7 +5,7 @@
  * src/browser/predict.ts.
  */
 import { createDevice } from '../gpu/dawn.js';
-import { decodeImage, type ImageInput } from '../data/image.js';
+import { decodeImageWithSize, type ImageInput } from '../data/image.js';
 import type { Tensor } from '../tensor.js';
 import { makePredict, type PredictFunction } from './evaluate.js';
 import { loadPretrained } from './pretrained.js';
@@ -35,7 +35,7 @@ export type { ImageInput } from '../data/image.js';
 export const predict: PredictFunction<ImageInput, string> = makePredict<ImageInput, string>({
   createDevice: () => createDevice(),
   loadPretrained: (device, weights) => loadPretrained(device, weights),
-  decode: (input, i) => decodeImage(input, typeof input === 'string' ? input : `predict input ${i}`),
+  decode: (input, i) => decodeImageWithSize(input, typeof input === 'string' ? input : `predict input ${i}`),
   fileOf: (input) => (typeof input === 'string' ? input : undefined),
 });
 

@@ -1,7 +1,7 @@
 /** evaluate() and predict() call forms: model-first (its own device), device-first, tensors. */
 import fs from 'node:fs';
 import pngjs from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { predict } from '../../src/train/predict.js';
@@ -76,7 +76,11 @@ describe('evaluate and predict', () => {
     const png = pngjs.PNG.sync.read(fs.readFileSync(file));
     const rgba = { data: new Uint8ClampedArray(png.data), width: png.width, height: png.height };
     const rgb = { data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!), width: png.width, height: png.height };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const [fromPath, fromBytes, fromRgba, fromRgb, gray] = await predict(model, [file, fs.readFileSync(file), rgba, rgb, images[0]!]);
+    // a 100x75 file is not a face crop: said once, naming it (inputs without a name are not)
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^predict: .*rgb-100x75\.png \(100x75\) does not look like a face crop.*recognize\(\)/)]);
+    warn.mockRestore();
     expect(fromPath!.file).toBe(file);
     for (const p of [fromBytes, fromRgba, fromRgb]) {
       expect(p!.file).toBeUndefined();
