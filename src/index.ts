@@ -2,8 +2,8 @@
  * fer-gpu: facial-expression recognition on WebGPU.
  * @packageDocumentation
  */
-export { createDevice, type NodeDeviceOptions as DeviceOptions, type Backend } from './gpu/dawn.js';
-export { Device, createDeviceFromGPU, type DeviceInfo } from './gpu/device.js';
+export { createDevice, type DeviceOptions, type Backend } from './gpu/dawn.js';
+export { Device, createDeviceFromGPU, type CommonDeviceOptions, type DeviceInfo } from './gpu/device.js';
 export { Tensor, type TensorOptions, type DType } from './tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from './classes.js';
 export * as ops from './ops.js';
@@ -36,7 +36,7 @@ export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type Train
 export * from './faces/index.js';
 export { GpuImage, cropResize, type CropBox, type CropResizeOptions } from './kernels/crop-resize/index.js';
 export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from './train/evaluate.js';
-export { predict, type ImageInput, type PredictInputs } from './train/predict.js';
+export { predict, type PredictInputs } from './train/predict.js';
 export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {
   loadPretrained,
@@ -62,7 +62,7 @@ export type { SyntheticFacesOptions } from './data/synthetic.js';
 export type { ReadSafetensorsOptions } from './io/safetensors.js';
 export { FER_ARCH } from './io/fer-metadata.js';
 export type { Logger } from './train/trainer.js';
-export type { Model } from './train/evaluate.js';
+export type { Model, PredictFunction } from './train/evaluate.js';
 export type { GemmOp, Tiling } from './kernels/matmul/tiling.js';
 export { autotune, tuneKernels, type TuneWorkload } from './kernels/matmul/autotune.js';
 export { tuneCachePath } from './kernels/matmul/tune-file.js';

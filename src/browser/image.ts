@@ -8,13 +8,13 @@
 import decodeJpeg from 'jpeg-js/lib/decoder.js';
 import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
-import { checkEncodedSize, checkImagePixels, decoded, grayInput, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, type DecodedImage, type PixelData, type RawImage } from '../data/pixels.js';
+import { checkEncodedSize, checkImagePixels, decoded, grayInput, imageFormat, isPixelImage, JPEG_LIMITS, rawFromPixels, type DecodedImage, type PixelImage, type RawImage } from '../data/pixels.js';
 import { InputError } from '../errors.js';
 import { fetchBytes } from './fetch.js';
 
 /** What {@link decodeImage} and predict take in the browser. */
 export type BrowserImageInput =
-  | PixelData
+  | PixelImage
   | ImageData
   | ImageBitmap
   | HTMLImageElement
@@ -112,7 +112,7 @@ async function toRaw(input: BrowserImageInput, name: string): Promise<RawImage |
   if (input instanceof ArrayBuffer) return decodeBytes(new Uint8Array(input), name);
   if (typeof input === 'string') return decodeBytes(await fetchBytes(input), name);
   if (isA<Blob>(input, 'Blob')) return decodeBytes(new Uint8Array(await input.arrayBuffer()), name);
-  if (isPixelData(input)) return rawFromPixels(input, name);
+  if (isPixelImage(input)) return rawFromPixels(input, name);
   if (isA<HTMLImageElement>(input, 'HTMLImageElement')) {
     if (!input.complete) {
       await new Promise<void>((resolve) => {

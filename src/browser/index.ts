@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { createDevice, WebGPUUnavailableError } from '../gpu/navigator.js';
-export { createDeviceFromGPU, Device, type DeviceInfo, type DeviceOptions } from '../gpu/device.js';
+export { createDeviceFromGPU, Device, type CommonDeviceOptions, type CommonDeviceOptions as DeviceOptions, type DeviceInfo } from '../gpu/device.js';
 export { Tensor, type TensorOptions, type DType } from '../tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from '../classes.js';
 export * as ops from '../ops.js';
@@ -14,7 +14,7 @@ export * as nn from '../nn/index.js';
 export * as optim from '../optim/index.js';
 export * as metrics from '../metrics/scores.js';
 export { ferResNet18, FerResNet18, type FerResNet18Options } from '../nn/resnet.js';
-export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction } from '../train/evaluate.js';
+export { evaluate, predictDataset, type EvaluateOptions, type Model, type PredictFunction, type PredictOptions, type Prediction } from '../train/evaluate.js';
 export { predict, type PredictInputs } from './predict.js';
 export { decodeImage, type BrowserImageInput } from './image.js';
 export { loadPretrained, defaultWeightsUrl } from './pretrained.js';
@@ -32,7 +32,7 @@ export {
   type FerDataset,
   type FerSplit,
 } from '../data/dataset.js';
-export { resizeBilinear, toLuma, type PixelData } from '../data/pixels.js';
+export { resizeBilinear, toLuma, type PixelImage } from '../data/pixels.js';
 export { syntheticFaces } from '../data/synthetic.js';
 export { DataLoader, type DataLoaderOptions, type Batch } from '../data/loader.js';
 export { drawAugmentParams, tenCropParams, augmentBatch, GpuImages, type AugmentOptions } from '../data/augment/index.js';

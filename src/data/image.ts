@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { FER_PIXELS, FerDataError } from './dataset.js';
-import { checkEncodedSize, decoded, grayInput, imageFormat, isPixelData, JPEG_LIMITS, rawFromPixels, toFerPixels, unsupportedFormat, type DecodedImage, type PixelData, type RawImage } from './pixels.js';
+import { checkEncodedSize, decoded, grayInput, imageFormat, isPixelImage, JPEG_LIMITS, rawFromPixels, toFerPixels, unsupportedFormat, type DecodedImage, type PixelImage, type RawImage } from './pixels.js';
 import { InputError } from '../errors.js';
 
-export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type DecodedImage, type RawImage, type PixelData } from './pixels.js';
+export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type DecodedImage, type RawImage, type PixelImage } from './pixels.js';
 
 /**
  * Decodes a JPEG or PNG (chosen by its magic bytes, not its extension) to RGBA.
@@ -49,7 +49,7 @@ export function decodeImageFile(bytes: Uint8Array, path: string): Uint8Array {
 }
 
 /** What {@link decodeImage} takes in Node: a file path, encoded bytes, decoded pixels, or a 48x48 gray image. */
-export type ImageInput = string | Uint8Array | PixelData;
+export type ImageInput = string | Uint8Array | PixelImage;
 
 /**
  * An image as the 48x48 gray FER input (2304 bytes, row-major): luma as Pillow's
@@ -83,7 +83,7 @@ export function decodeImageWithSize(input: ImageInput, name?: string): DecodedIm
     return decoded(decodeRaw(bytes, name ?? input), name ?? input);
   }
   if (input instanceof Uint8Array) return decodeBytes(input, name ?? '<bytes>');
-  if (isPixelData(input)) return decoded(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
+  if (isPixelImage(input)) return decoded(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
   throw new InputError(`${name ?? 'decodeImage'}: expected a file path, PNG/JPEG bytes, { data, width, height } pixels or a 48x48 gray Uint8Array, got ${describeValue(input)}`);
 }
 

@@ -18,7 +18,7 @@ export {
 } from './dataset.js';
 export { loadFer2013Csv, type FerUsage, type LoadCsvOptions } from './csv.js';
 export { loadImageFolder, type FolderLayout, type LoadFolderOptions } from './folder.js';
-export { decodeImage, resizeBilinear, toLuma, MAX_IMAGE_PIXELS, type PixelData } from './image.js';
+export { decodeImage, resizeBilinear, toLuma, MAX_IMAGE_PIXELS } from './image.js';
 export {
   checkDataset,
   formatCheckReport,

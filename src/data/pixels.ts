@@ -114,28 +114,33 @@ export function resizeBilinear(src: Uint8Array, width: number, height: number, o
   return cur === src ? src.slice() : cur;
 }
 
-/** Decoded pixels as `ImageData` holds them: RGBA (or RGB, or gray) bytes, row-major. */
-export interface PixelData {
-  data: Uint8Array | Uint8ClampedArray;
+/**
+ * An 8-bit image in CPU memory as `ImageData` holds it (and decoders give it): 1 (gray), 3 (RGB)
+ * or 4 (RGBA) bytes per pixel, row-major.
+ */
+export interface PixelImage {
   width: number;
   height: number;
+  /** Bytes per pixel; default data.length / (width·height). */
+  channels?: number;
+  data: Uint8Array | Uint8ClampedArray;
 }
 
 /** True for `{ data, width, height }` with byte data (an `ImageData`, a decoder's output). */
-export function isPixelData(x: unknown): x is PixelData {
+export function isPixelImage(x: unknown): x is PixelImage {
   if (typeof x !== 'object' || x === null) return false;
-  const p = x as Partial<PixelData>;
+  const p = x as Partial<PixelImage>;
   return (p.data instanceof Uint8Array || p.data instanceof Uint8ClampedArray) && typeof p.width === 'number' && typeof p.height === 'number';
 }
 
 /** A {@link RawImage} view of pixel data; the channels (1, 3 or 4) follow from its length. */
-export function rawFromPixels(p: PixelData, name: string): RawImage {
+export function rawFromPixels(p: PixelImage, name: string): RawImage {
   const { width, height } = p;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
     throw new FerDataError(name, `pixels must have a positive integer width and height, got ${width}x${height}`);
   }
-  const channels = p.data.length / (width * height);
-  if (channels !== 1 && channels !== 3 && channels !== 4) {
+  const channels = p.channels ?? p.data.length / (width * height);
+  if ((channels !== 1 && channels !== 3 && channels !== 4) || p.data.length !== width * height * channels) {
     throw new FerDataError(name, `${p.data.length} bytes of pixels for ${width}x${height} are not 1, 3 or 4 channels (gray, RGB or RGBA)`);
   }
   const data = p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength);

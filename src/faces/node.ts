@@ -9,7 +9,7 @@ import { createDevice } from '../gpu/dawn.js';
 import type { Device } from '../gpu/device.js';
 import { InputError } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { decodeRaw } from '../data/image.js';
+import { decodeRaw, type ImageInput } from '../data/image.js';
 import { packageRoot, loadPretrained } from '../train/pretrained.js';
 import { FER_CLASSES } from '../classes.js';
 import { BlazeFace } from './blazeface.js';
@@ -17,7 +17,7 @@ import type { BlazeFaceRange } from './spec.js';
 import { detectInImages, recognizeInImages, type DetectedFace, type DetectOptions, type FaceDetectors, type FaceModels, type PixelImage, type RecognizedFace } from './detect.js';
 
 /** What the Node functions accept as an image: a file path, a file's bytes (PNG/JPEG), or decoded pixels. */
-export type ImageInput = string | Uint8Array | PixelImage;
+export type { ImageInput } from '../data/image.js';
 
 /** The shipped detector file of a range, inside the installed package. */
 export function shippedDetectorPath(range: BlazeFaceRange): string {

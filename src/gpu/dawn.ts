@@ -3,7 +3,7 @@
  * finds its adapter with `navigator.gpu` instead (navigator.ts); both hand it to device.ts.
  */
 import { create, globals } from 'webgpu';
-import { deviceFromAdapter, type Backend, type Device, type DeviceInfo, type DeviceOptions } from './device.js';
+import { deviceFromAdapter, type Backend, type Device, type DeviceInfo, type CommonDeviceOptions } from './device.js';
 import { InputError } from '../errors.js';
 import { softwareDriverHelp } from './software-driver.js';
 import { withFilteredStderr } from './native-stderr.js';
@@ -13,7 +13,7 @@ import '../kernels/matmul/tune-file.js';
 export type { Backend } from './device.js';
 
 /** Options of Node's {@link createDevice}. */
-export interface NodeDeviceOptions extends DeviceOptions {
+export interface DeviceOptions extends CommonDeviceOptions {
   /** Force a backend (overrides the `FER_GPU_BACKEND` environment variable). */
   backend?: Backend;
 }
@@ -46,7 +46,7 @@ function instanceFor(backend: Backend | 'default'): GPU {
   return instance;
 }
 
-async function findAdapter(options: NodeDeviceOptions): Promise<{
+async function findAdapter(options: DeviceOptions): Promise<{
   instance: GPU;
   adapter: GPUAdapter;
   backend: Backend | 'default';
@@ -100,7 +100,7 @@ function guessBackend(requested: Backend | 'default', description: string): Devi
  * Creates a WebGPU device through Dawn. Tries the core feature level first, then compatibility
  * on OpenGL/GLES. `options.backend` or `FER_GPU_BACKEND` forces a backend.
  */
-export async function createDevice(options: NodeDeviceOptions = {}): Promise<Device> {
+export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
   const { instance, adapter, backend, featureLevel } = await findAdapter(options);
   return deviceFromAdapter(adapter, options, {
     backend: guessBackend(backend, adapter.info.description),

@@ -14,8 +14,8 @@ import { InputError } from '../errors.js';
 /** Backends dawn.node can be forced to. */
 export type Backend = 'vulkan' | 'metal' | 'd3d12' | 'opengl' | 'opengles';
 
-/** Options of every way to make a {@link Device}. */
-export interface DeviceOptions {
+/** Options of every way to make a {@link Device} (Node's createDevice adds the Dawn backend). */
+export interface CommonDeviceOptions {
   /** Passed to requestAdapter. */
   powerPreference?: GPUPowerPreference;
   /**
@@ -80,7 +80,7 @@ export interface DeviceOrigin {
  * Requests a device from an adapter with every limit the adapter offers (kernels choose tile
  * sizes from them) and the features fer-gpu uses that it has, and wraps it in a {@link Device}.
  */
-export async function deviceFromAdapter(adapter: GPUAdapter, options: DeviceOptions = {}, origin: DeviceOrigin = {}): Promise<Device> {
+export async function deviceFromAdapter(adapter: GPUAdapter, options: CommonDeviceOptions = {}, origin: DeviceOrigin = {}): Promise<Device> {
   checkMaxTensorBytes(options.maxTensorBytes);
   const requiredLimits: Record<string, number> = {};
   for (const key in adapter.limits) {
@@ -108,7 +108,7 @@ export async function deviceFromAdapter(adapter: GPUAdapter, options: DeviceOpti
  * const gpuDevice = await adapter.requestDevice();
  * const device = await createDeviceFromGPU(gpuDevice);
  */
-export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, options: Pick<DeviceOptions, 'maxTensorBytes' | 'disableFeatures'> = {}): Promise<Device> {
+export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, options: Pick<CommonDeviceOptions, 'maxTensorBytes' | 'disableFeatures'> = {}): Promise<Device> {
   if (isAdapter(source)) return deviceFromAdapter(source, options);
   if (!source || typeof (source as GPUDevice).createComputePipeline !== 'function') {
     throw new InputError('createDeviceFromGPU: expected a GPUDevice or a GPUAdapter');

@@ -2,7 +2,7 @@
  * The browser's WebGPU: the adapter from `navigator.gpu` (in a page or a worker). Node finds its
  * adapter through Dawn instead (dawn.ts); both hand it to device.ts.
  */
-import { deviceFromAdapter, type Device, type DeviceOptions } from './device.js';
+import { deviceFromAdapter, type CommonDeviceOptions, type Device } from './device.js';
 import { loadTunedTilings } from '../kernels/matmul/tune-idb.js';
 
 /** Why the browser offers no WebGPU device: `reason` lets an app choose what to show. */
@@ -39,7 +39,7 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
  * const device = await createDevice();
  * console.log(device.info.description || device.info.architecture);
  */
-export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
+export async function createDevice(options: CommonDeviceOptions = {}): Promise<Device> {
   const scope = globalThis as { navigator?: { gpu?: GPU }; isSecureContext?: boolean };
   const gpu = scope.navigator?.gpu;
   if (!gpu) {

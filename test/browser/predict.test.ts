@@ -10,7 +10,7 @@ import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
-import type { PixelData } from '../../src/data/pixels.js';
+import type { PixelImage } from '../../src/data/pixels.js';
 import type { Prediction } from '../../src/train/evaluate.js';
 import { predict } from '../../src/train/predict.js';
 import { FER_DIR, HAVE_FOLDER } from '../data/helpers.js';
@@ -40,7 +40,7 @@ function realImages(): string[] {
   return out;
 }
 
-const toPlain = (p: PixelData) => ({ data: Array.from(p.data), width: p.width, height: p.height });
+const toPlain = (p: PixelImage) => ({ data: Array.from(p.data), width: p.width, height: p.height });
 
 describe.skipIf(!HAVE_CHROMIUM)('predict in Chromium equals predict in Node', () => {
   const device = useDevice();
@@ -52,7 +52,7 @@ describe.skipIf(!HAVE_CHROMIUM)('predict in Chromium equals predict in Node', ()
   afterAll(async () => page?.close());
 
   /** Browser predictions with the shipped model, the images given as ImageData. */
-  async function browserPredict(images: PixelData[]): Promise<{ predictions: Prediction[]; adapter: string }> {
+  async function browserPredict(images: PixelImage[]): Promise<{ predictions: Prediction[]; adapter: string }> {
     return page.page.evaluate(async (imgs) => {
       const fer = (window as unknown as { fer: Fer }).fer;
       const device = await fer.createDevice();
@@ -66,7 +66,7 @@ describe.skipIf(!HAVE_CHROMIUM)('predict in Chromium equals predict in Node', ()
 
   it('synthetic faces as ImageData (always runs)', async () => {
     const faces = syntheticFaces({ perClass: 2, seed: 5 });
-    const images: PixelData[] = Array.from({ length: faces.length }, (_, i) => {
+    const images: PixelImage[] = Array.from({ length: faces.length }, (_, i) => {
       const rgba = new Uint8Array(FER_PIXELS * 4).fill(255);
       for (let j = 0; j < FER_PIXELS; j++) rgba.fill(faces.pixels[i * FER_PIXELS + j]!, j * 4, j * 4 + 3);
       return { data: rgba, width: 48, height: 48 };

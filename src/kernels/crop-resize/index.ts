@@ -7,19 +7,13 @@ import type { Device } from '../../gpu/device.js';
 import { f32 } from '../../gpu/device.js';
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
+import type { PixelImage } from '../../data/pixels.js';
 import { checkCrop, type CropBox, type CropResizeOptions } from './shape.js';
 import { CROP_RESIZE } from './wgsl.js';
 
 export { LUMA, cropTaps, type CropBox, type CropResizeOptions } from './shape.js';
 
-/** An 8-bit image in CPU memory: 1 (gray), 3 (RGB) or 4 (RGBA) bytes per pixel, row-major. */
-export interface PixelImage {
-  width: number;
-  height: number;
-  /** Bytes per pixel; default data.length / (width·height). */
-  channels?: number;
-  data: Uint8Array | Uint8ClampedArray;
-}
+export type { PixelImage };
 
 /** An RGBA image uploaded to the GPU: one u32 per pixel (R in the low byte). Dispose when done. */
 export class GpuImage {
