@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { cliCommand, configureCli, reportError } from './common.js';
 import { registerWorkflow } from './workflow.js';
 import { registerDetect } from './detect.js';
+import { registerCalibrate } from './calibrate.js';
 import { runData } from './data.js';
 import { runDrift } from './drift.js';
 import { runBench } from './bench.js';
@@ -21,7 +22,7 @@ import { registerExport } from './export.js';
 filterDawnWarnings();
 
 const program = cliCommand('fer-gpu')
-  .description('Facial-expression recognition on WebGPU: train, evaluate, predict, export to ONNX, check data, benchmark.')
+  .description('Facial-expression recognition on WebGPU: train, evaluate, calibrate, predict, export to ONNX, check data, benchmark.')
   .version(VERSION);
 
 program
@@ -58,6 +59,7 @@ registerDemo(program);
 registerSetup(program);
 registerExport(program);
 registerDetect(program);
+registerCalibrate(program);
 
 /**
  * Commands that parse their own arguments (they are also usable as functions: runData,

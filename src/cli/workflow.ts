@@ -23,6 +23,7 @@ import { makeDirs } from '../train/run-folder.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
 import { renderConfusionMatrix } from '../metrics/index.js';
 import { checkOutputFile, collect, weightsFile, writeOutputFile } from './common.js';
+import type { Calibration } from '../train/calibration.js';
 
 function int(name: string) {
   return (v: string): number => {
@@ -43,6 +44,11 @@ function num(name: string) {
 function onErrorMode(value: string | undefined): 'throw' | 'skip' | undefined {
   if (value !== undefined && value !== 'throw' && value !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${value}'`);
   return value;
+}
+
+/** "temperature 1.23, logit bias [0.1, …]". */
+function describeCalibration(c: Calibration): string {
+  return `temperature ${c.temperature.toFixed(3)}` + (c.logitBias ? `, logit bias [${c.logitBias.map((b) => b.toFixed(2)).join(', ')}]` : '');
 }
 
 /**
@@ -136,6 +142,7 @@ export function registerWorkflow(program: Command): void {
     .option('--tta', 'ten-crop test-time augmentation')
     .option('--out <file>', 'write the report (.json) or the confusion matrix (.png, .svg); repeatable', collect)
     .addOption(new Option('--plot <file>', 'the same as --out with a .png or .svg file').hideHelp().argParser(collect))
+    .option('--no-calibration', "ignore the checkpoint's calibration (temperature, logit bias; see fer-gpu calibrate)")
     .option('--json', 'print the report as JSON')
     .action(async (o) => {
       const split = o.split as FerSplit;
@@ -162,7 +169,9 @@ export function registerWorkflow(program: Command): void {
       const device = await createDevice();
       try {
         const { model, info } = loadModel(device, weights);
-        const report = await evaluate(model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes });
+        const calibration = o.calibration ? info.calibration : undefined;
+        if (calibration) console.error(`applying ${weights}'s calibration (${describeCalibration(calibration)}); --no-calibration ignores it`);
+        const report = await evaluate(model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes, calibration });
         model.dispose();
         const json = JSON.stringify(excluded ? { ...report.toJSON(), 'excluded train duplicates': excluded } : report);
         for (const { file, ext } of outputs) {
@@ -183,6 +192,7 @@ export function registerWorkflow(program: Command): void {
     .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .option('--tta', 'ten-crop test-time augmentation')
     .option('--on-error <mode>', 'an unreadable image: throw (stop, naming it) or skip (report it on stderr and predict the others)', 'throw')
+    .option('--no-calibration', "ignore the checkpoint's calibration (temperature, logit bias)")
     .option('--json', 'one JSON line per image: {"file", "label", "probabilities"}')
     .action(async (inputs: string[], o) => {
       const mode = onErrorMode(o.onError)!;
@@ -195,7 +205,8 @@ export function registerWorkflow(program: Command): void {
         const { model, info } = loadModel(device, weights);
         let preds: Prediction[];
         try {
-          preds = await predict(model, images, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES });
+          const calibration = o.calibration ? info.calibration : undefined;
+          preds = await predict(model, images, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES, calibration });
         } finally {
           model.dispose();
         }

@@ -1,10 +1,25 @@
 /**
  * The `__metadata__` entries fer-gpu puts in its safetensors checkpoints, so a checkpoint says
  * how to rebuild the model and preprocess images: architecture, width, normalization, classes,
- * and, when fitted, calibration (temperature, per-class logit bias).
+ * and (after `fer-gpu calibrate`) how to calibrate its logits.
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `fer-gpu.arch` | `fer-resnet18` |
+ * | `fer-gpu.width` | channels of the first conv, e.g. `8` |
+ * | `fer-gpu.mean`, `fer-gpu.std` | inputs are `(pixel / 255 − mean) / std` |
+ * | `fer-gpu.classes` | class names in label-id order, comma-separated |
+ * | `fer-gpu.temperature` | optional: calibrated logits are `logits / temperature` (a positive number) … |
+ * | `fer-gpu.logit-bias` | optional: … `+ logitBias[j]` for class j (comma-separated numbers, one per class, label-id order); probabilities are their softmax |
+ * | `fer-gpu.calibration` | optional, informational: JSON saying how the calibration was fitted (split, images, scores before and after) |
+ *
+ * A consumer that exports or serves the model (ONNX, a server) applies
+ * `softmax(logits / temperature + logitBias)`; absent keys mean temperature 1 and bias 0.
+ * exportOnnx (`fer-gpu export`) writes the same entries into the ONNX file's metadata_props.
  */
 import { FER_CLASSES } from '../classes.js';
 import { InputError } from '../errors.js';
+import { checkCalibration, type Calibration } from '../train/calibration.js';
 
 /** Metadata keys of fer-gpu checkpoints. */
 export const FER_METADATA_KEYS = {
@@ -13,10 +28,9 @@ export const FER_METADATA_KEYS = {
   mean: 'fer-gpu.mean',
   std: 'fer-gpu.std',
   classes: 'fer-gpu.classes',
-  /** Calibration (optional): probabilities = softmax(logits / temperature + logitBias). */
   temperature: 'fer-gpu.temperature',
-  /** Per-class logit bias, comma-separated in class order (optional; see temperature). */
   logitBias: 'fer-gpu.logit-bias',
+  calibration: 'fer-gpu.calibration',
 } as const;
 
 /** The one architecture fer-gpu checkpoints hold today. */
@@ -32,45 +46,39 @@ export interface FerCheckpointInfo {
   std: number;
   /** Class names in label-id order. */
   classes: string[];
-  /**
-   * Calibration, when the checkpoint has it: calibrated probabilities are
-   * softmax(logits / temperature + logitBias); an absent part is 1 (temperature) or 0 (bias).
-   */
-  temperature?: number;
-  /** One logit offset per class (see temperature). */
-  logitBias?: number[];
+  /** Logit calibration (`fer-gpu.temperature`, `fer-gpu.logit-bias`); undefined when the checkpoint has none. */
+  calibration?: Calibration;
+  /** How the calibration was fitted (`fer-gpu.calibration`, a JSON object); informational. */
+  calibrationInfo?: object;
 }
 
 /**
  * Builds the metadata of a fer-gpu checkpoint (plus `format: "pt"`, the Hugging Face marker for
  * tensors in PyTorch layout).
- * @throws InputError for a non-positive width, non-finite mean, std <= 0, or a bad class name.
+ * @throws InputError for a non-positive width, non-finite mean, std <= 0, a bad class name, or an
+ *   invalid calibration (see checkCalibration).
  */
 export function ferMetadata({
   width,
   mean = 0.5,
   std = 0.5,
   classes = FER_CLASSES,
-  temperature,
-  logitBias,
+  calibration,
+  calibrationInfo,
 }: {
   width: number;
   mean?: number;
   std?: number;
   classes?: readonly string[];
-  temperature?: number;
-  logitBias?: readonly number[];
+  /** Logit calibration to record (see the table above). */
+  calibration?: Calibration;
+  /** How the calibration was fitted (written as JSON under `fer-gpu.calibration`). */
+  calibrationInfo?: object;
 }): Record<string, string> {
   if (!Number.isSafeInteger(width) || width <= 0) throw new InputError(`width must be a positive integer, got ${width}`);
   if (!Number.isFinite(mean)) throw new InputError(`mean must be a finite number, got ${mean}`);
   if (!(Number.isFinite(std) && std > 0)) throw new InputError(`std must be a positive number, got ${std}`);
   checkClasses(classes, 'classes');
-  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature > 0)) {
-    throw new InputError(`temperature must be a positive number, got ${temperature}`);
-  }
-  if (logitBias !== undefined && (logitBias.length !== classes.length || !logitBias.every(Number.isFinite))) {
-    throw new InputError(`logitBias must hold ${classes.length} finite numbers (one per class), got [${logitBias.join(', ')}]`);
-  }
   return {
     format: 'pt',
     [FER_METADATA_KEYS.arch]: FER_ARCH,
@@ -78,9 +86,21 @@ export function ferMetadata({
     [FER_METADATA_KEYS.mean]: String(mean),
     [FER_METADATA_KEYS.std]: String(std),
     [FER_METADATA_KEYS.classes]: classes.join(','),
-    ...(temperature !== undefined ? { [FER_METADATA_KEYS.temperature]: String(temperature) } : {}),
-    ...(logitBias !== undefined ? { [FER_METADATA_KEYS.logitBias]: logitBias.join(',') } : {}),
+    ...(calibration ? calibrationMetadata(calibration, classes.length, calibrationInfo) : {}),
   };
+}
+
+/**
+ * The metadata entries of a logit calibration: `fer-gpu.temperature`, `fer-gpu.logit-bias`
+ * (when it has a bias) and `fer-gpu.calibration` (when `info` is given).
+ * @throws InputError for an invalid calibration (see checkCalibration).
+ */
+export function calibrationMetadata(calibration: Calibration, numClasses: number, info?: object): Record<string, string> {
+  checkCalibration(calibration, numClasses);
+  const out: Record<string, string> = { [FER_METADATA_KEYS.temperature]: String(calibration.temperature) };
+  if (calibration.logitBias) out[FER_METADATA_KEYS.logitBias] = calibration.logitBias.map(String).join(',');
+  if (info) out[FER_METADATA_KEYS.calibration] = JSON.stringify(info);
+  return out;
 }
 
 /**
@@ -121,16 +141,28 @@ export function parseFerMetadata(meta: Record<string, string>, file = 'checkpoin
   checkClasses(classes, `${file}: metadata "${FER_METADATA_KEYS.classes}"`);
 
   const info: FerCheckpointInfo = { arch: FER_ARCH, width, mean, std, classes };
-  if (get(FER_METADATA_KEYS.temperature) !== undefined) {
-    info.temperature = number(FER_METADATA_KEYS.temperature, 1);
-    if (!(info.temperature > 0)) throw bad(FER_METADATA_KEYS.temperature, 'must be positive');
-  }
   const biasText = get(FER_METADATA_KEYS.logitBias);
-  if (biasText !== undefined) {
-    info.logitBias = biasText.split(',').map(toNumber);
-    if (info.logitBias.length !== classes.length || !info.logitBias.every(Number.isFinite)) {
-      throw bad(FER_METADATA_KEYS.logitBias, `must hold ${classes.length} comma-separated finite numbers, one per class`);
+  if (get(FER_METADATA_KEYS.temperature) !== undefined || biasText !== undefined) {
+    const temperature = number(FER_METADATA_KEYS.temperature, 1);
+    if (!(temperature > 0)) throw bad(FER_METADATA_KEYS.temperature, 'must be positive');
+    info.calibration = { temperature };
+    if (biasText !== undefined) {
+      const logitBias = biasText.split(',').map(toNumber);
+      if (!logitBias.every(Number.isFinite)) throw bad(FER_METADATA_KEYS.logitBias, 'must be comma-separated finite numbers');
+      if (logitBias.length !== classes.length) throw bad(FER_METADATA_KEYS.logitBias, `must have one number per class (${classes.length})`);
+      info.calibration.logitBias = logitBias;
     }
+  }
+  const infoText = get(FER_METADATA_KEYS.calibration);
+  if (infoText !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(infoText);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad(FER_METADATA_KEYS.calibration, 'must be a JSON object');
+    info.calibrationInfo = parsed;
   }
   return info;
 }

@@ -1,5 +1,6 @@
 /** What exportOnnx takes, shared by every model's lowering. */
 import { InputError } from '../errors.js';
+import type { Calibration } from '../train/calibration.js';
 import { IR_VERSION_OF_OPSET } from './proto.js';
 
 /** The default-domain opset exportOnnx writes unless told otherwise. */
@@ -14,16 +15,20 @@ export interface ExportOnnxOptions {
   opset?: number;
   /** A symbolic batch dimension 'N' (default); false fixes the batch at 1. */
   dynamicBatch?: boolean;
-  /** Adds the output 'probabilities': softmax(logits / temperature + logitBias), as predict() gives. */
+  /** Adds the output 'probabilities': softmax of the calibrated logits, as predict() gives. */
   withSoftmax?: boolean;
   /** Normalisation the inputs must have had: (pixel / 255 - mean) / std (default 0.5, 0.5). */
   mean?: number;
   std?: number;
   /** Class names in logit order (default FER2013's seven). */
   classes?: readonly string[];
-  /** Calibration (see FerCheckpointInfo): applied to 'probabilities' and recorded in the metadata. */
-  temperature?: number;
-  logitBias?: readonly number[];
+  /**
+   * Logit calibration (loadModel's `info.calibration`, from `fer-gpu calibrate`): 'probabilities'
+   * are softmax(logits / temperature + logitBias); recorded in the metadata either way.
+   */
+  calibration?: Calibration;
+  /** How the calibration was fitted (`info.calibrationInfo`), recorded in the metadata as JSON. */
+  calibrationInfo?: object;
 }
 
 /**

@@ -98,14 +98,14 @@ async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input: Value
  * the inputs and outputs, and the checkpoint's metadata.
  */
 export async function ferResNet18Onnx(model: FerResNet18, options: ExportOnnxOptions): Promise<OnnxModel> {
-  const { opset = DEFAULT_OPSET, dynamicBatch = true, withSoftmax = false, mean = 0.5, std = 0.5, classes = FER_CLASSES, temperature, logitBias } = options;
+  const { opset = DEFAULT_OPSET, dynamicBatch = true, withSoftmax = false, mean = 0.5, std = 0.5, classes = FER_CLASSES, calibration, calibrationInfo } = options;
   checkOpset(opset, 'exportOnnx: opset');
   if (classes.length !== model.numClasses) {
     throw new InputError(`exportOnnx: the model has ${model.numClasses} outputs (fc.weight [${model.fc.weight.shape.join(', ')}]) but ${classes.length} class names were given`);
   }
   let metadata: Record<string, string>;
   try {
-    metadata = ferMetadata({ width: model.width, mean, std, classes, temperature, logitBias });
+    metadata = ferMetadata({ width: model.width, mean, std, classes, calibration, calibrationInfo });
   } catch (e) {
     throw new InputError(`exportOnnx: ${(e as Error).message}`);
   }
@@ -119,10 +119,17 @@ export async function ferResNet18Onnx(model: FerResNet18, options: ExportOnnxOpt
   const outputs: OnnxValue[] = [{ name: ONNX_NAMES.logits, shape: [batch, k], docString: `class scores in the order ${classes.join(', ')}` }];
   if (withSoftmax) {
     let x: string = ONNX_NAMES.logits;
-    if (temperature !== undefined) x = g.node('Div', 'temperature', [x, g.initializer('temperature.value', [], Float32Array.of(temperature))]);
-    if (logitBias !== undefined) x = g.node('Add', 'logit_bias', [x, g.initializer('logit_bias.value', [k], Float32Array.from(logitBias))]);
+    let calibrated = 'logits';
+    if (calibration && calibration.temperature !== 1) {
+      x = g.node('Div', 'temperature', [x, g.initializer('temperature.value', [], Float32Array.of(calibration.temperature))]);
+      calibrated = `${calibrated} / temperature`;
+    }
+    if (calibration?.logitBias) {
+      x = g.node('Add', 'logit_bias', [x, g.initializer('logit_bias.value', [k], Float32Array.from(calibration.logitBias))]);
+      calibrated = `${calibrated} + logit_bias`;
+    }
     g.node('Softmax', 'softmax', [x], { axis: 1 }, ONNX_NAMES.probabilities);
-    outputs.push({ name: ONNX_NAMES.probabilities, shape: [batch, k], docString: 'softmax(logits / temperature + logit_bias)' });
+    outputs.push({ name: ONNX_NAMES.probabilities, shape: [batch, k], docString: `softmax(${calibrated})` });
   }
   const size = FER_IMAGE_SIZE;
   const arch = `fer-resnet18(${model.width})`;

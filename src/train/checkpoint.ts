@@ -40,16 +40,24 @@ export function saveStateDict(file: string, state: StateDict, width: number, { m
 }
 
 /**
+ * The model's tensors and metadata in a model file, or in a training checkpoint (which holds the
+ * model under `model.`: its checksum is verified, and its own metadata entry left out).
+ */
+export function readModelFile(file: string, content = readSafetensors(file)): { tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> } {
+  if (!Object.hasOwn(content.metadata, CHECKPOINT_KEY)) return content;
+  const { [CHECKPOINT_KEY]: _checkpoint, ...metadata } = content.metadata;
+  void _checkpoint;
+  return { tensors: readCheckpoint(file, content).model as Record<string, SafetensorsTensor>, metadata };
+}
+
+/**
  * Loads fer-resnet18 weights (written by fer-gpu or by PyTorch from fer_resnet18.py), from a
  * model file or from a training checkpoint (its model). The width comes from the metadata or from
  * conv1's shape; names and shapes must match (strict). The model comes back in eval mode, ready
  * for inference (`model.train()` before training it further).
  */
 export function loadModel(device: Device, file: string): LoadedModel {
-  const content = readSafetensors(file);
-  // A training checkpoint holds the model too, under `model.`.
-  const tensors = Object.hasOwn(content.metadata, CHECKPOINT_KEY) ? (readCheckpoint(file, content).model as Record<string, SafetensorsTensor>) : content.tensors;
-  return modelFromSafetensors(device, { tensors, metadata: content.metadata }, file);
+  return modelFromSafetensors(device, readModelFile(file), file);
 }
 
 /**

@@ -13,6 +13,7 @@ import { classificationReport, type ClassificationReport } from '../metrics/repo
 import { InputError } from '../errors.js';
 import type { DecodedImage } from '../data/pixels.js';
 import type { LoadedModel } from './model-bytes.js';
+import { calibrateLogits, checkCalibration, softmaxRows, type Calibration } from './calibration.js';
 
 /** A classifier `evaluate`/`predict` can run: a module whose forward gives logits [N, classes]. */
 export type Model = Module & { numClasses?: number };
@@ -25,26 +26,19 @@ export interface EvaluateOptions {
   /** Ten-crop test-time augmentation. */
   tta?: boolean;
   classNames?: readonly string[];
-}
-
-/** Softmax of logits rows [n, k] (CPU; k is small). */
-function softmaxRows(logits: Float32Array, k: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / k; r++) {
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]!);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += out[r * k + j] = Math.exp(logits[r * k + j]! - max);
-    for (let j = 0; j < k; j++) out[r * k + j]! /= sum;
-  }
-  return out;
+  /**
+   * Logit calibration applied before the softmax (each crop's, with TTA): a checkpoint's
+   * `info.calibration` from loadModel. Absent or null: none.
+   */
+  calibration?: Calibration | null;
 }
 
 /** Class probabilities [n, k] of normalised images; with tta, images hold 10 crops per input. */
-async function probabilities(model: Module, images: Tensor, k: number, tta: boolean): Promise<Float32Array> {
+async function probabilities(model: Module, images: Tensor, k: number, tta: boolean, calibration?: Calibration | null): Promise<Float32Array> {
   const logits = images.device.noGrad(() => model.forward(images));
-  const p = softmaxRows(await logits.toArray(), k);
+  const z = await logits.toArray();
   logits.dispose();
+  const p = softmaxRows(calibration ? calibrateLogits(z, k, calibration) : z, k);
   if (!tta) return p;
   const n = p.length / k / 10;
   const avg = new Float32Array(n * k);
@@ -63,6 +57,7 @@ export async function predictDataset(
   options: EvaluateOptions = {},
 ): Promise<{ probabilities: Float32Array; labels: Int32Array; indices: Int32Array }> {
   const k = model.numClasses ?? FER_CLASSES.length;
+  if (options.calibration) checkCalibration(options.calibration, k);
   const loader = new DataLoader(device, dataset, { batchSize: options.tta ? Math.max(1, Math.floor((options.batchSize ?? 256) / 10)) : (options.batchSize ?? 256), split: options.split, mean: options.mean, std: options.std });
   const probs = new Float32Array(loader.size * k);
   const labels = new Int32Array(loader.size);
@@ -76,7 +71,7 @@ export async function predictDataset(
           images.dispose();
           images = tenCropBatch(device, dataset, batch.indices, options);
         }
-        const p = await probabilities(model, images, k, options.tta ?? false);
+        const p = await probabilities(model, images, k, options.tta ?? false, options.calibration);
         images.dispose();
         probs.set(p, at * k);
         labels.set(batch.labels, at);
@@ -153,6 +148,11 @@ export interface PredictOptions {
   /** Ten-crop test-time augmentation. */
   tta?: boolean;
   classNames?: readonly string[];
+  /**
+   * Logit calibration (temperature, logit bias) applied before the softmax. With the default
+   * model, its checkpoint's calibration unless given; null ignores it.
+   */
+  calibration?: Calibration | null;
 }
 
 /**
@@ -199,7 +199,13 @@ export function makePredict<Input, Weights>(platform: PredictPlatform<Input, Wei
     const { weights, ...options } = (args[2] ?? {}) as PredictOptions & { weights?: Weights };
     const { model, info } = await platform.loadPretrained(device, weights);
     try {
-      return await predictWith(platform, model, args[1] as Input[] | Tensor, { mean: info.mean, std: info.std, classNames: info.classes, ...definedOnly(options) });
+      return await predictWith(platform, model, args[1] as Input[] | Tensor, {
+        mean: info.mean,
+        std: info.std,
+        classNames: info.classes,
+        calibration: info.calibration,
+        ...definedOnly(options),
+      });
     } finally {
       model.dispose();
     }
@@ -243,7 +249,8 @@ async function predictWith<Input>(platform: PredictPlatform<Input, unknown>, mod
       throw new InputError(`predict: a tensor input must be [N, 1, 48, 48] (normalised images), got [${inputs.shape.join(', ')}]`);
     }
     if (options.tta) throw new InputError('predict: ten-crop TTA needs images, not a tensor');
-    return toPredictions(await inEvalMode(model, () => probabilities(model, inputs, k, false)), k, names);
+    if (options.calibration) checkCalibration(options.calibration, k);
+    return toPredictions(await inEvalMode(model, () => probabilities(model, inputs, k, false, options.calibration)), k, names);
   }
   if (!Array.isArray(inputs)) throw new InputError('predict: inputs must be an array of images, or a [N, 1, 48, 48] tensor');
   const pixels = new Uint8Array(inputs.length * FER_PIXELS);

@@ -4,6 +4,7 @@
  * batch sizes 1, 17 and 32; graph structure and metadata; opsets; calibration; bad models.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,9 @@ import { ferResNet18, type FerResNet18 } from '../../src/nn/resnet.js';
 import { Linear } from '../../src/nn/layers.js';
 import { loadPretrained } from '../../src/train/pretrained.js';
 import { predict } from '../../src/train/predict.js';
-import { parseFerMetadata, type FerCheckpointInfo } from '../../src/io/fer-metadata.js';
+import { ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../../src/io/fer-metadata.js';
+import { writeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.js';
+import { loadModel } from '../../src/train/checkpoint.js';
 import { decodeImage } from '../../src/data/image.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
@@ -46,7 +49,7 @@ async function runOrt(session: ort.InferenceSession, images: Uint8Array[], info:
 
 /** predict()'s probabilities, rows of classes in order. */
 async function predicted(model: FerResNet18, info: FerCheckpointInfo, inputs: Array<string | Uint8Array>): Promise<Float32Array> {
-  const preds = await predict(model, inputs, { mean: info.mean, std: info.std, classNames: info.classes });
+  const preds = await predict(model, inputs, { mean: info.mean, std: info.std, classNames: info.classes, calibration: info.calibration });
   return Float32Array.from(preds.flatMap((p) => info.classes.map((c) => p.probabilities[c]!)));
 }
 
@@ -169,9 +172,18 @@ describe('exportOnnx options and errors', () => {
     await expect(runOrt(session, inputs.slice(0, 2), norm, 2, 'logits')).rejects.toThrow(/dimension|shape/i);
   });
 
-  it('applies the calibration to probabilities (softmax(logits / T + bias)) and records it', async () => {
+  it("carries a checkpoint's calibration ({ ...info }): probabilities = softmax(logits / T + bias) = predict()'s, recorded in the metadata", async () => {
     const calibration = { temperature: 1.7, logitBias: [0.3, -0.2, 0, 0.1, -0.4, 0.25, 0] };
-    const bytes = await exportOnnx(tiny, { ...calibration, withSoftmax: true });
+    const calibrationInfo = { fittedOn: { split: 'PublicTest', images: 3589 } };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fer-onnx-')), 'calibrated.safetensors');
+    writeSafetensors(file, (await tiny.stateDict()) as Record<string, SafetensorsTensor>, ferMetadata({ width: 2, calibration, calibrationInfo }));
+    const { model, info } = loadModel(device(), file);
+    let bytes: Uint8Array;
+    try {
+      bytes = await exportOnnx(model, { ...info, withSoftmax: true });
+    } finally {
+      model.dispose();
+    }
     const session = await ort.InferenceSession.create(bytes);
     const logits = await runOrt(session, inputs, norm, 3, 'logits');
     const probs = await runOrt(session, inputs, norm, 3, 'probabilities');
@@ -181,21 +193,29 @@ describe('exportOnnx options and errors', () => {
       const sum = e.reduce((a, b) => a + b, 0);
       e.forEach((v, j) => expect(probs[i * 7 + j]).toBeCloseTo(v / sum, 6));
     }
-    const meta = (await decodeOnnx(bytes)) as { metadata_props: Array<{ key: string; value: string }> };
-    expect(parseFerMetadata(Object.fromEntries(meta.metadata_props.map((p) => [p.key, p.value])))).toMatchObject(calibration);
+    // predict() with the checkpoint applies its calibration too
+    const byPredict = await predict(device(), inputs, { weights: file });
+    expect(maxDiff(probs, Float32Array.from(byPredict.flatMap((p) => FER_CLASSES.map((c) => p.probabilities[c]!))))).toBeLessThan(1e-5);
+    const m = (await decodeOnnx(bytes)) as { graph: { node: Array<{ op_type: string }> }; metadata_props: Array<{ key: string; value: string }> };
+    expect(m.graph.node.slice(-3).map((n) => n.op_type)).toEqual(['Div', 'Add', 'Softmax']);
+    expect(parseFerMetadata(Object.fromEntries(m.metadata_props.map((p) => [p.key, p.value])))).toMatchObject({ calibration, calibrationInfo });
+    // a bias alone: no division by a temperature of 1
+    const biasOnly = (await decodeOnnx(await exportOnnx(tiny, { calibration: { temperature: 1, logitBias: calibration.logitBias }, withSoftmax: true }))) as typeof m;
+    expect(biasOnly.graph.node.slice(-2).map((n) => n.op_type)).toEqual(['Add', 'Softmax']);
   });
 
   it('refuses models it cannot export, naming what is wrong', async () => {
     await expect(exportOnnx(new Linear(device(), 4, 2))).rejects.toThrow(/cannot export Linear: only fer-resnet18/);
     const five = ferResNet18(device(), { width: 2, numClasses: 5 });
     await expect(exportOnnx(five)).rejects.toThrow(/the model has 5 outputs \(fc\.weight \[5, 16\]\) but 7 class names were given/);
-    await expect(exportOnnx(five, { classes: ['a', 'b', 'c', 'd', 'e'], logitBias: [0, 0] })).rejects.toThrow(/logitBias must hold 5 finite numbers/);
-    await expect(exportOnnx(five, { classes: ['a', 'b', 'c', 'd', 'e'], temperature: -1 })).rejects.toThrow(InputError);
+    const classes = ['a', 'b', 'c', 'd', 'e'];
+    await expect(exportOnnx(five, { classes, calibration: { temperature: 1, logitBias: [0, 0] } })).rejects.toThrow(/exportOnnx: calibration: logit bias has 2 entries, the model has 5 classes/);
+    await expect(exportOnnx(five, { classes, calibration: { temperature: -1 } })).rejects.toThrow(/exportOnnx: calibration: temperature must be a positive number/);
     // a negative running variance makes the folded weights NaN
     const state = await five.stateDict();
     (state['layer2.0.bn1.running_var']!.data as Float32Array)[1] = -3;
     five.loadStateDict(state);
-    await expect(exportOnnx(five, { classes: ['a', 'b', 'c', 'd', 'e'] })).rejects.toThrow(/layer2\.0\.conv1\.weight folded with its batch norm holds a non-finite value/);
+    await expect(exportOnnx(five, { classes })).rejects.toThrow(/layer2\.0\.conv1\.weight folded with its batch norm holds a non-finite value/);
     five.dispose();
   });
 
