@@ -39,6 +39,17 @@ export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, ty
 export { predict, type PredictInputs } from './train/predict.js';
 export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './train/checkpoint.js';
 export {
+  calibrateLogits,
+  calibrationScores,
+  fitTemperature,
+  fitLogitBias,
+  type Calibration,
+  type CalibrationFit,
+  type CalibrationScores,
+} from './train/calibration.js';
+export { fitCalibration, writeCalibratedCheckpoint, type FitCalibrationOptions } from './train/calibrate.js';
+export { ModelEma, recalibrateBatchNorm, type ModelEmaOptions, type ModelEmaState } from './train/averaging.js';
+export {
   loadPretrained,
   defaultWeightsPath,
   shippedWeightsPath,

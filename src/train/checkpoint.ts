@@ -70,12 +70,14 @@ const CHECKPOINT_FORMAT = 1;
 
 /**
  * What a checkpoint holds. Each tensor set is stored under its own name prefix (`model.`,
- * `optim.`); another set (say `ema.` weights) is one more prefix in the same file.
+ * `optim.`, `ema.`); another set is one more prefix in the same file.
  */
 export interface Checkpoint<S extends object> {
   /** The model's state dict. */
   model: StateDict;
   optimizer: OptimizerStateDict<{ lr: number }>;
+  /** The state dict of the weights' moving average (ModelEma), when the run keeps one. */
+  ema?: StateDict;
   /** The trainer's counters (JSON). */
   state: S;
 }
@@ -105,6 +107,7 @@ export function tensorsDigest(tensors: Record<string, { dtype: string; shape: re
 export function writeCheckpoint<S extends object>(file: string, c: Checkpoint<S>, width: number, meta: ModelFileMeta = {}): void {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, entry] of Object.entries(c.model)) tensors[`model.${name}`] = entry as SafetensorsTensor;
+  for (const [name, entry] of Object.entries(c.ema ?? {})) tensors[`ema.${name}`] = entry as SafetensorsTensor;
   const optimSteps: Record<string, number> = {};
   for (const [i, entry] of Object.entries(c.optimizer.state)) {
     optimSteps[i] = entry.step;
@@ -138,13 +141,16 @@ export function readCheckpoint(file: string, content = readSafetensors(file)): C
     throw new InputError(`${file}: the tensors do not match the checkpoint's checksum (sha256): the file is damaged or was edited`);
   }
   const model: StateDict = {};
+  const ema: StateDict = {};
   const optimState: OptimizerStateDict<{ lr: number }>['state'] = {};
   for (const [i, step] of Object.entries(optimSteps ?? {})) optimState[Number(i)] = { step };
   for (const [name, t] of Object.entries(tensors)) {
     const m = /^optim\.(\d+)\.(\w+)$/.exec(name);
-    if (name.startsWith('model.') && (t.dtype === 'F32' || t.dtype === 'I64')) model[name.slice(6)] = t as StateEntry;
+    const isState = t.dtype === 'F32' || t.dtype === 'I64';
+    if (name.startsWith('model.') && isState) model[name.slice(6)] = t as StateEntry;
+    else if (name.startsWith('ema.') && isState) ema[name.slice(4)] = t as StateEntry;
     else if (m && t.data instanceof Float32Array) (optimState[Number(m[1])] ??= { step: 0 })[m[2]!] = t.data;
     else throw new InputError(`${file}: unexpected tensor '${name}' in a checkpoint`);
   }
-  return { model, optimizer: { state: optimState, paramGroups }, state };
+  return { model, optimizer: { state: optimState, paramGroups }, ...(Object.keys(ema).length ? { ema } : {}), state };
 }

@@ -57,6 +57,9 @@ export interface CheckedTrainOptions {
   selectOn?: string;
   mean?: number;
   std?: number;
+  ema?: number;
+  emaBnBatches?: number;
+  selectFrom?: string;
 }
 
 /**
@@ -81,6 +84,12 @@ export function checkTrainOptions(o: CheckedTrainOptions, numClasses?: number): 
   checkOneOf('train', optionName('selectOn'), o.selectOn, ['accuracy', 'macroF1']);
   num('mean', o.mean, {});
   num('std', o.std, positive);
+  num('ema', o.ema, fraction);
+  num('emaBnBatches', o.emaBnBatches, { integer: true, min: 0 });
+  checkOneOf('train', optionName('selectFrom'), o.selectFrom, ['either', 'ema', 'raw']);
+  for (const key of ['emaBnBatches', 'selectFrom'] as const) {
+    if (o[key] !== undefined && o.ema === undefined) throw new InputError(`train: ${optionName(key)} needs ema (an EMA of the weights)`);
+  }
   if (o.classWeights !== undefined) {
     const w = o.classWeights;
     if (!Array.isArray(w) || (numClasses !== undefined && w.length !== numClasses)) {

@@ -204,19 +204,19 @@ function holds(file: string, digest: string): boolean {
 
 /**
  * Brings a run folder in line with the checkpoint a run resumes from, after a crash between the
- * writes of one step: `last.safetensors` is the checkpoint's model; `best.safetensors` too when
- * the checkpoint was written at the end of the best epoch; `train-log.jsonl` has one line per
- * epoch of `history`. Earlier writes are complete: a checkpoint is written only after them.
+ * writes of one step: `last.safetensors` is the checkpoint's model; `best.safetensors` is `best`
+ * (default: the model; the EMA weights when they were selected) when the checkpoint was written
+ * at the end of the best epoch; `train-log.jsonl` has one line per epoch of `history`. Earlier
+ * writes are complete: a checkpoint is written only after them.
  */
 export function repairRunFolder(
   dir: string,
-  c: { model: StateDict; history: readonly object[]; bestIsCheckpoint: boolean },
+  c: { model: StateDict; best?: StateDict; history: readonly object[]; bestIsCheckpoint: boolean },
   width: number,
   meta: ModelFileMeta,
 ): void {
-  const digest = tensorsDigest(c.model);
-  const exports = [LAST_FILE, ...(c.bestIsCheckpoint ? [BEST_FILE] : [])];
-  for (const f of exports) if (!holds(path.join(dir, f), digest)) saveStateDict(path.join(dir, f), c.model, width, meta);
+  const exports: Array<[string, StateDict]> = [[LAST_FILE, c.model], ...(c.bestIsCheckpoint ? [[BEST_FILE, c.best ?? c.model] as [string, StateDict]] : [])];
+  for (const [f, state] of exports) if (!holds(path.join(dir, f), tensorsDigest(state))) saveStateDict(path.join(dir, f), state, width, meta);
   const log = path.join(dir, LOG_FILE);
   const lines = c.history.map((e) => JSON.stringify(e) + '\n').join('');
   let current: string | undefined;

@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor.js';
 import { crossEntropy } from '../kernels/cross-entropy/index.js';
 import { addInto } from '../kernels/elementwise/index.js';
 import { SGD, AdamW, clipGradNorm, type Optimizer } from '../optim/index.js';
-import type { FerResNet18 } from '../nn/resnet.js';
+import { FerResNet18 } from '../nn/resnet.js';
 import type { FerDataset, FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import type { AugmentOptions } from '../data/augment/index.js';
@@ -25,6 +25,7 @@ import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { BEST_FILE, LAST_FILE, LOG_FILE, checkSameRun, datasetFingerprint, lockRunFolder, prepareRunFolder, repairRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
 import { checkTrainOptions } from './options.js';
+import { ModelEma, recalibrateBatchNorm, type ModelEmaState } from './averaging.js';
 
 export interface TrainOptions {
   /** The model's device (default: `model.device`). */
@@ -86,6 +87,19 @@ export interface TrainOptions {
    * `TrainResult.weights` says which the model holds.
    */
   restoreBestWeights?: boolean;
+  /**
+   * Keep an exponential moving average of the weights with this decay (e.g. 0.999), updated
+   * after every optimizer step, validated each epoch beside the raw weights and saved in the
+   * checkpoint (tensors `ema.*`). Off by default.
+   */
+  ema?: number;
+  /**
+   * Recompute the EMA weights' batch-norm statistics from this many training batches (train mode,
+   * no gradients; see recalibrateBatchNorm) before each validation, instead of averaging them.
+   */
+  emaBnBatches?: number;
+  /** With `ema`: which weights the best checkpoint may hold: 'either' (default: whichever validates better), 'ema' or 'raw'. */
+  selectFrom?: 'either' | 'ema' | 'raw';
 }
 
 /** One line of train-log.jsonl. */
@@ -101,6 +115,11 @@ export interface EpochLog {
   imagesPerSecond: number;
   seconds: number;
   best: boolean;
+  /** With `ema`: the EMA weights' validation accuracy and macro F1. */
+  emaValAccuracy?: number | null;
+  emaValMacroF1?: number | null;
+  /** With `ema`: which weights this epoch's selection metric (and best.safetensors, when best) came from. */
+  selected?: 'raw' | 'ema';
 }
 
 /**
@@ -110,7 +129,8 @@ export interface EpochLog {
  */
 export interface TrainResult {
   history: EpochLog[];
-  best: { metric: number; epoch: number } | null;
+  /** Best validation metric, its epoch, and with `ema` which weights (raw or EMA) scored it and best.safetensors holds. */
+  best: { metric: number; epoch: number; selected?: 'raw' | 'ema' } | null;
   /** Which weights the model holds now: the best epoch's or the last step's. */
   weights: 'best' | 'last';
   stoppedEarly: boolean;
@@ -128,14 +148,16 @@ interface TrainState {
   step: number;
   /** Epochs finished. */
   epoch: number;
-  /** Best validation metric so far and its epoch. */
-  best: { metric: number; epoch: number } | null;
+  /** Best validation metric so far, its epoch, and (with an EMA) which weights scored it. */
+  best: TrainResult['best'];
   /** Epochs since the best one (early stopping). */
   staleEpochs: number;
   /** Learning-rate schedule state. */
   schedule: unknown;
   /** Set when the checkpoint was written mid-epoch: the progress of the unfinished epoch `epoch`. */
   partial?: PartialEpoch;
+  /** The EMA's counters, when the run keeps one (its tensors are the checkpoint's `ema.*`). */
+  ema?: ModelEmaState;
   /** Every finished epoch's log line (train-log.jsonl is rebuilt from it after a crash). */
   history: EpochLog[];
   /** The options and data fingerprints a resumed run must keep. */
@@ -158,9 +180,13 @@ function describeCheckpoint(s: { step: number; epoch: number; partial?: unknown 
   return s.partial ? `step ${s.step}, inside epoch ${s.epoch + 1}` : `step ${s.step}, epoch ${s.epoch}`;
 }
 
-/** The first non-finite value in a state dict or optimizer state, described, or undefined. */
-function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: number }>): string | undefined {
-  const sets: Array<[string, Record<string, unknown>]> = [['', model], ...Object.entries(optimizer.state).map(([i, e]) => [`optimizer state of param ${i}: `, e] as [string, Record<string, unknown>])];
+/** The first non-finite value in a state dict, the EMA's or the optimizer state, described, or undefined. */
+function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: number }>, ema?: StateDict): string | undefined {
+  const sets: Array<[string, Record<string, unknown>]> = [
+    ['', model],
+    ...(ema ? [['EMA ', ema] as [string, Record<string, unknown>]] : []),
+    ...Object.entries(optimizer.state).map(([i, e]) => [`optimizer state of param ${i}: `, e] as [string, Record<string, unknown>]),
+  ];
   for (const [prefix, set] of sets) {
     for (const [name, entry] of Object.entries(set)) {
       const data = entry instanceof Float32Array ? entry : (entry as { data?: unknown })?.data;
@@ -224,14 +250,16 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
       ? new AdamW(params, { lr, weightDecay })
       : new SGD(params, { lr, momentum: o.momentum ?? 0.9, nesterov: o.nesterov ?? false, weightDecay });
   const schedule = new LrSchedule(o.schedule ?? { kind: 'cosine', warmupEpochs: 0 }, lr, loader.length, o.epochs);
+  const ema = o.ema ? createEma(model, o.ema, o.emaBnBatches) : null;
   const lossSum = device.zeros([1]);
   device.untrack(lossSum);
   try {
-    return await trainLoop(o, { device, loader, optimizer, schedule, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
+    return await trainLoop(o, { device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
   } finally {
     lossSum.dispose();
     loader.dispose();
     optimizer.dispose();
+    ema?.dispose();
   }
 }
 
@@ -240,6 +268,7 @@ interface LoopParts {
   loader: DataLoader;
   optimizer: Optimizer<{ lr: number }>;
   schedule: LrSchedule;
+  ema: ModelEma<FerResNet18> | null;
   lossSum: Tensor;
   lr: number;
   weightDecay: number;
@@ -251,7 +280,7 @@ interface LoopParts {
 
 async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult> {
   const { model } = o;
-  const { device, loader, optimizer, schedule, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit } = parts;
+  const { device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit } = parts;
   const params = model.parameters();
 
   // What a resumed run must keep: every option that shapes the run, and the data.
@@ -278,6 +307,9 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
     std: o.std,
     selectOn: o.selectOn ?? 'accuracy',
     earlyStoppingPatience: o.earlyStoppingPatience,
+    ema: ema ? ema.decay : undefined,
+    emaBnBatches: ema ? o.emaBnBatches : undefined,
+    selectFrom: ema ? (o.selectFrom ?? 'either') : undefined,
   };
   let state: TrainState = { step: 0, epoch: 0, best: null, staleEpochs: 0, schedule: schedule.state(), history: [], run };
   const out = o.outDir;
@@ -301,11 +333,17 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
     } catch (e) {
       throw new InputError(`${checkpointFile}: ${(e as Error).message}`);
     }
+    if (ema) {
+      // checkSameRun has checked that the run kept an EMA with this decay
+      if (!c.ema || !saved.ema) throw new InputError(`${checkpointFile}: the checkpoint holds no EMA weights to resume`);
+      ema.load(c.ema, saved.ema, checkpointFile);
+    }
     state = saved;
     schedule.loadState(state.schedule);
     kept = state;
     const bestIsCheckpoint = !state.partial && state.best?.epoch === state.epoch;
-    repairRunFolder(out, { model: c.model, history: state.history, bestIsCheckpoint }, model.width, meta);
+    const best = state.best?.selected === 'ema' ? c.ema : c.model;
+    repairRunFolder(out, { model: c.model, best, history: state.history, bestIsCheckpoint }, model.width, meta);
   } else if (out) {
     prepareRunFolder(out, o);
   }
@@ -317,7 +355,7 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
   let globalStep = state.step;
   const restoreBest = o.restoreBestWeights ?? true;
   // Whether the model holds the best epoch's weights, and a copy of them taken at that epoch.
-  let modelIsBest = !!state.best && state.best.epoch === state.epoch && !state.partial;
+  let modelIsBest = !!state.best && state.best.epoch === state.epoch && !state.partial && state.best.selected !== 'ema';
   let bestWeights: StateDict | null = null;
   const keptMessage = () =>
     !out ? '' : kept ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.` : ` No checkpoint was written in ${out}.`;
@@ -330,14 +368,16 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
     );
   };
   /**
-   * Reads the weights back and refuses non-finite ones (the loss of a step is computed before
-   * its update, so a finite loss does not vouch for the weights); with outDir, writes the
-   * checkpoint, then last.safetensors, then best.safetensors when `isBest`.
+   * Reads the weights (and the EMA's) back and refuses non-finite ones (the loss of a step is
+   * computed before its update, so a finite loss does not vouch for the weights); with outDir,
+   * writes the checkpoint, then last.safetensors, then best.safetensors when `isBest` (the EMA
+   * weights when they were selected).
    */
   const checkpoint = async (s: TrainState, isBest: boolean) => {
     const weights = await model.stateDict();
+    const emaWeights = ema ? await ema.model.stateDict() : undefined;
     const optimState = out ? await optimizer.stateDict() : { state: {}, paramGroups: [] };
-    const bad = findNonFinite(weights, optimState);
+    const bad = findNonFinite(weights, optimState, emaWeights);
     if (bad) {
       throw new NonFiniteLossError(
         `train: the weights became non-finite by ${describeCheckpoint(s)} (${bad}); stopping without saving them.` +
@@ -345,12 +385,13 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
           ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
       );
     }
-    if (isBest && restoreBest) bestWeights = weights;
+    if (isBest && restoreBest) bestWeights = s.best?.selected === 'ema' ? emaWeights! : weights;
     if (!out) return;
-    writeCheckpoint(file(CHECKPOINT), { model: weights, optimizer: optimState, state: s }, model.width, meta);
-    kept = s;
+    const saved = ema ? { ...s, ema: ema.state() } : s;
+    writeCheckpoint(file(CHECKPOINT), { model: weights, optimizer: optimState, ...(emaWeights ? { ema: emaWeights } : {}), state: saved }, model.width, meta);
+    kept = saved;
     saveStateDict(file(LAST_FILE), weights, model.width, meta);
-    if (isBest) saveStateDict(file(BEST_FILE), weights, model.width, meta);
+    if (isBest) saveStateDict(file(BEST_FILE), s.best?.selected === 'ema' ? emaWeights! : weights, model.width, meta);
   };
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     if (o.maxSteps && globalStep >= o.maxSteps) break; // a resumed run that already reached it
@@ -377,6 +418,7 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
         if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
         optimizer.step();
         optimizer.zeroGrad();
+        ema?.update();
         addInto(lossSum, loss.reshape([1]));
         return logits.detach();
       });
@@ -425,10 +467,14 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
       valAccuracy = report.accuracy ?? null;
       valMacroF1 = report.macroAvg.f1;
     }
-    const metric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
+    const emaVal = ema ? await validateEma(ema, loader, epoch, o.emaBnBatches, valSplit && { valSet, valSplit, mean: o.mean, std: o.std }) : null;
+    const rawMetric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
+    const emaMetric = emaVal ? ((o.selectOn === 'macroF1' ? emaVal.macroF1 : emaVal.accuracy) ?? -trainLoss) : null;
+    const selected: 'raw' | 'ema' = emaMetric !== null && (o.selectFrom === 'ema' || (o.selectFrom !== 'raw' && emaMetric > rawMetric)) ? 'ema' : 'raw';
+    const metric = selected === 'ema' ? emaMetric! : rawMetric;
     const isBest = state.best === null || metric > state.best.metric;
     if (isBest) {
-      state.best = { metric, epoch: epoch + 1 };
+      state.best = { metric, epoch: epoch + 1, ...(ema ? { selected } : {}) };
       state.staleEpochs = 0;
     } else state.staleEpochs++;
     schedule.observe(metric);
@@ -443,16 +489,19 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
       imagesPerSecond: seen / seconds,
       seconds,
       best: isBest,
+      ...(emaVal ? { emaValAccuracy: emaVal.accuracy, emaValMacroF1: emaVal.macroF1, selected } : {}),
     };
     history.push(entry);
     state = { ...state, step: globalStep, epoch: epoch + 1, schedule: schedule.state(), history: [...state.history, entry] };
     log(
       `epoch ${entry.epoch}/${o.epochs}  loss ${trainLoss.toFixed(4)}  ` +
         `val acc ${valAccuracy === null ? '-' : (100 * valAccuracy).toFixed(2) + '%'}  ` +
-        `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? '  *best' : ''}`,
+        `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ` +
+        (emaVal ? `EMA val acc ${emaVal.accuracy === null ? '-' : (100 * emaVal.accuracy).toFixed(2) + '%'}  ` : '') +
+        `${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? `  *best${ema ? ` (${selected})` : ''}` : ''}`,
     );
     await checkpoint(state, isBest);
-    modelIsBest = isBest;
+    modelIsBest = isBest && selected === 'raw';
     if (out) appendFileSync(file(LOG_FILE), JSON.stringify(entry) + '\n');
     if (state.staleEpochs >= patience) {
       log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
@@ -472,6 +521,33 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
   }
   model.eval();
   return { history, best: state.best, weights, stoppedEarly, outDir: out };
+}
+
+/** The EMA of a fer-resnet18 (its batch-norm statistics averaged too, unless recalibrated). */
+function createEma(model: FerResNet18, decay: number, bnBatches: number | undefined): ModelEma<FerResNet18> {
+  const copy = new FerResNet18(model.device, { width: model.width, numClasses: model.numClasses, inChannels: model.conv1.inChannels });
+  return new ModelEma(model, copy, { decay, averageBuffers: !bnBatches });
+}
+
+/**
+ * Validates the EMA weights after an epoch, recalibrating their batch norms first from
+ * `bnBatches` training batches (drawn with their own seed stream, so the training order is
+ * untouched) when asked.
+ */
+async function validateEma(
+  ema: ModelEma<FerResNet18>,
+  loader: DataLoader,
+  epoch: number,
+  bnBatches: number | undefined,
+  val: { valSet: FerDataset; valSplit: FerSplit | readonly FerSplit[]; mean?: number; std?: number } | undefined,
+): Promise<{ accuracy: number | null; macroF1: number | null }> {
+  if (bnBatches) {
+    loader.setEpoch(1_000_000 + epoch); // a stream of its own; the next epoch sets its own again
+    recalibrateBatchNorm(ema.model, loader, { batches: bnBatches });
+  }
+  if (!val) return { accuracy: null, macroF1: null };
+  const report = await evaluate(ema.model, val.valSet, { split: val.valSplit, mean: val.mean, std: val.std });
+  return { accuracy: report.accuracy ?? null, macroF1: report.macroAvg.f1 };
 }
 
 function pickValSplit(ds: FerDataset): FerSplit | undefined {
