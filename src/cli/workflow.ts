@@ -40,6 +40,22 @@ function num(name: string) {
   };
 }
 
+function probability(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InputError(`--${name} must be a probability in [0, 1], got '${v}'`);
+    return n;
+  };
+}
+/** "0.8,1.2": a range of two positive numbers, low first. */
+function range(name: string) {
+  return (v: string): [number, number] => {
+    const parts = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (parts.length !== 2 || !(parts[0]! > 0 && parts[1]! >= parts[0]!)) throw new InputError(`--${name} must be two positive numbers low,high (e.g. 0.8,1.2), got '${v}'`);
+    return [parts[0]!, parts[1]!];
+  };
+}
+
 /** The --on-error value, checked. */
 function onErrorMode(value: string | undefined): 'throw' | 'skip' | undefined {
   if (value !== undefined && value !== 'throw' && value !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${value}'`);
@@ -82,6 +98,11 @@ export function registerWorkflow(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing', num('label-smoothing'), 0)
     .option('--clip-grad-norm <x>', 'clip the gradient norm', num('clip-grad-norm'))
     .option('--no-augment', 'no training augmentation')
+    .option('--erasing <p>', 'random erasing probability (default 0.25)', probability('erasing'))
+    .option('--scale <low,high>', 'random scale range (default 0.9,1.1)', range('scale'))
+    .option('--ema <decay>', 'keep an exponential moving average of the weights with this decay (e.g. 0.999), validated beside them', num('ema'))
+    .option('--ema-bn-batches <n>', "recompute the EMA weights' batch-norm statistics from this many training batches before each validation", int('ema-bn-batches'))
+    .option('--select-from <weights>', 'with --ema: the best checkpoint holds either (default: whichever validates better), ema or raw weights')
     .option('--balanced', 'class-balanced sampling')
     .option('--patience <n>', 'early stopping patience (epochs)', int('patience'))
     .option('--max-steps <n>', 'stop after this many steps (quick runs; a stop inside an epoch leaves a checkpoint --resume continues)', int('max-steps'))
@@ -102,9 +123,11 @@ export function registerWorkflow(program: Command): void {
         : o.schedule === 'cosine' ? { kind: 'cosine' as const, warmupEpochs: o.warmupEpochs }
         : null;
       if (!schedule) throw new InputError(`--schedule must be cosine, step, one-cycle, plateau or constant, got '${o.schedule}'`);
+      const augment = o.augment === false ? false : { ...(o.erasing !== undefined ? { erasing: o.erasing } : {}), ...(o.scale ? { scale: o.scale } : {}) };
       const options = {
         epochs: o.epochs, batchSize: o.batchSize, optimizer: o.optimizer, lr: o.lr, weightDecay: o.weightDecay, nesterov: o.nesterov,
-        schedule, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, augment: o.augment, balanced: o.balanced,
+        schedule, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, augment, balanced: o.balanced,
+        ema: o.ema, emaBnBatches: o.emaBnBatches, selectFrom: o.selectFrom,
         earlyStoppingPatience: o.patience, maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed,
         outDir: o.out, resume: o.resume, overwrite: o.overwrite,
       };
@@ -124,8 +147,10 @@ export function registerWorkflow(program: Command): void {
         }
         const result = await train({ ...options, device, model, trainSet: data, log: o.json ? Object.assign(() => {}, {}) : undefined });
         if (o.json) console.log(JSON.stringify(result));
-        else if (result.best) log(`best checkpoint: ${o.out}/best.safetensors (epoch ${result.best.epoch}); log: ${o.out}/train-log.jsonl`);
-        else log(`no validated epoch yet, so no best checkpoint: the weights are in ${o.out}/last.safetensors`);
+        else if (result.best) {
+          const weights = result.best.selected ? `, ${result.best.selected === 'ema' ? 'EMA' : 'raw'} weights` : '';
+          log(`best checkpoint: ${o.out}/best.safetensors (epoch ${result.best.epoch}${weights}); log: ${o.out}/train-log.jsonl`);
+        } else log(`no validated epoch yet, so no best checkpoint: the weights are in ${o.out}/last.safetensors`);
       } finally {
         device.destroy();
       }

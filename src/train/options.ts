@@ -22,6 +22,9 @@ const FLAGS: Record<string, string> = {
   earlyStoppingPatience: '--patience',
   maxSteps: '--max-steps',
   checkpointEvery: '--checkpoint-every',
+  ema: '--ema',
+  emaBnBatches: '--ema-bn-batches',
+  selectFrom: '--select-from',
   seed: '--seed',
   trainData: '--data',
   valData: '--data',
@@ -88,7 +91,7 @@ export function checkTrainOptions(o: CheckedTrainOptions, numClasses?: number): 
   num('emaBnBatches', o.emaBnBatches, { integer: true, min: 0 });
   checkOneOf('train', optionName('selectFrom'), o.selectFrom, ['either', 'ema', 'raw']);
   for (const key of ['emaBnBatches', 'selectFrom'] as const) {
-    if (o[key] !== undefined && o.ema === undefined) throw new InputError(`train: ${optionName(key)} needs ema (an EMA of the weights)`);
+    if (o[key] !== undefined && o.ema === undefined) throw new InputError(`train: ${optionName(key)} needs ${optionName('ema')}`);
   }
   if (o.classWeights !== undefined) {
     const w = o.classWeights;
