@@ -73,8 +73,9 @@ export function peersMarkdown(result: { models: Array<{ name: string; scores: Re
   const three = (s: PeerScores | undefined) => (s ? `${pct(s.accuracy)} | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)}` : '– | – | –');
   const table = (a: string, b: string, title: string) => {
     const first = result.models[0]!.scores;
+    const n = (id: string) => first[id]?.images.toLocaleString('en-US') ?? '–';
     return [
-      `| ${title} | ${first[a]?.images.toLocaleString('en-US')} images: accuracy | macro recall | macro F1 | ${first[b]?.images.toLocaleString('en-US')} images: accuracy | macro recall | macro F1 |`,
+      `| ${title} | ${a.replace('-dedup', '')} (${n(a)}) accuracy | macro recall | macro F1 | ${b.replace('-dedup', '')} (${n(b)}) accuracy | macro recall | macro F1 |`,
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...result.models.map((m) => `| ${m.name} | ${three(m.scores[a])} | ${three(m.scores[b])} |`),
     ].join('\n');
@@ -85,7 +86,7 @@ export function peersMarkdown(result: { models: Array<{ name: string; scores: Re
     ...result.models.map((m) => `| ${m.name} | ${FER_CLASSES.map((c) => m.scores.PrivateTest?.recall[c]?.toFixed(3) ?? '–').join(' | ')} |`),
   ].join('\n');
   return [
-    table('PrivateTest', 'PublicTest+PrivateTest', 'model (PrivateTest; PublicTest+PrivateTest)'),
+    table('PrivateTest', 'PublicTest+PrivateTest', 'model'),
     '',
     table('PrivateTest-dedup', 'PublicTest+PrivateTest-dedup', 'without test images also in Training'),
     '',
