@@ -84,8 +84,9 @@ export function registerDetect(program: Command): void {
     .option('--min-score <x>', 'lowest detector score kept (default 0.6 full range, 0.5 short range)')
     .option('--max-faces <n>', 'most faces per photo')
     .option('--weights <file>', `expression model checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
+    .option('--no-calibration', "ignore the expression checkpoint's calibration (temperature, logit bias; see fer-gpu calibrate)")
     .option('--on-error <mode>', 'an unreadable image: throw (stop, naming it) or skip (report it on stderr and go on)', 'throw')
-    .action(async (files: string[], o: { json?: boolean; out?: string; range: string; minScore?: string; maxFaces?: string; weights?: string; onError: string }) => {
+    .action(async (files: string[], o: { json?: boolean; out?: string; range: string; minScore?: string; maxFaces?: string; weights?: string; calibration: boolean; onError: string }) => {
       if (o.range !== 'full' && o.range !== 'short') throw new InputError(`--range must be full or short, got '${o.range}'`);
       if (o.onError !== 'throw' && o.onError !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${o.onError}'`);
       const minScore = o.minScore === undefined ? undefined : Number(o.minScore);
@@ -99,6 +100,7 @@ export function registerDetect(program: Command): void {
       let skipped = 0;
       try {
         const models = loadFaceModels(device, { ranges: [range], weights: o.weights });
+        if (!o.calibration) models.expression.calibration = null;
         try {
           for (let at = 0; at < files.length; at += BATCH) {
             const batch: Array<{ file: string; image: PixelImage }> = [];

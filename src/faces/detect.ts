@@ -10,6 +10,7 @@ import { cropResize, GpuImage, type PixelImage } from '../kernels/crop-resize/in
 import type { BlazeFace } from './blazeface.js';
 import type { BlazeFaceRange, BlazeFaceSpec } from './spec.js';
 import { anchorCentres, decode, KEYPOINT_NAMES, letterbox, project, weightedNms, type Box, type Detection, type KeypointName } from './postprocess.js';
+import { calibrateLogits, checkCalibration, softmaxRows, type Calibration } from '../train/calibration.js';
 
 export type { PixelImage } from '../kernels/crop-resize/index.js';
 export type { Box } from './postprocess.js';
@@ -53,6 +54,8 @@ export interface ExpressionModel {
   mean: number;
   std: number;
   classes: readonly string[];
+  /** Logit calibration applied before the softmax, as predict() applies it (the checkpoint's `info.calibration`); absent or null: none. */
+  calibration?: Calibration | null;
 }
 
 /** Models for recognize(): detectors and the expression model, on one device. */
@@ -170,21 +173,13 @@ export function faceCrop(box: Box, spec: BlazeFaceSpec): Box {
   return { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
 }
 
-function softmax(logits: Float32Array, k: number, row: number): number[] {
-  const z = Array.from(logits.subarray(row * k, row * k + k));
-  const m = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 /**
  * Detection, then the expression of every face: all faces of all images cropped to 48x48 gray on
  * the GPU (faceCrop, antialiased like the FER data loaders) and classified in one batch.
  */
 export async function recognizeOnGpu(models: FaceModels, images: ReadonlyArray<{ gpu: GpuImage; factor: number }>, options: DetectOptions = {}): Promise<RecognizedFace[][]> {
   const detector = pickDetector(models.detectors, options.range);
-  const { model, mean, std, classes } = models.expression;
+  const { model, mean, std, classes, calibration } = models.expression;
   if (model.device !== detector.device) throw new InputError('recognize: the detector and the expression model live on different devices');
   const faces = await detectOnGpu(detector, images, options);
   const crops = faces.flatMap((fs, n) => fs.map((f) => ({ image: images[n]!.gpu, box: faceCrop(scaleBox(f.box, 1 / images[n]!.factor), detector.spec) })));
@@ -203,10 +198,12 @@ export async function recognizeOnGpu(models: FaceModels, images: ReadonlyArray<{
     model.train(wasTraining);
   }
   const k = logits.length / crops.length;
+  if (calibration) checkCalibration(calibration, k, 'recognize: expression calibration');
+  const probs = softmaxRows(calibration ? calibrateLogits(logits, k, calibration) : logits, k);
   let row = 0;
   return faces.map((fs) =>
     fs.map((f) => {
-      const p = softmax(logits, k, row++);
+      const p = Array.from(probs.subarray(row * k, ++row * k));
       let best = 0;
       for (let j = 1; j < k; j++) if (p[j]! > p[best]!) best = j;
       const probabilities = Object.fromEntries(p.map((v, j) => [classes[j] ?? String(j), v]));

@@ -60,7 +60,7 @@ export function loadFaceModels(device: Device, options: FaceModelsOptions = {}):
   const { model, info } = loadPretrained(device, options.weights);
   return {
     detectors,
-    expression: { model, mean: info.mean, std: info.std, classes: info.classes ?? FER_CLASSES },
+    expression: { model, mean: info.mean, std: info.std, classes: info.classes ?? FER_CLASSES, calibration: info.calibration },
     dispose() {
       for (const d of Object.values(detectors)) d?.dispose();
       model.dispose();

@@ -14,7 +14,9 @@ import { faceCrop, fitImage, type PixelImage } from '../../src/faces/detect.js';
 import { anchorCentres, iou, letterbox, project, weightedNms, type Detection } from '../../src/faces/postprocess.js';
 import { blazeFaceSpec } from '../../src/faces/spec.js';
 import { predict } from '../../src/train/predict.js';
-import { loadPretrained } from '../../src/train/pretrained.js';
+import { defaultWeightsPath, loadPretrained } from '../../src/train/pretrained.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { calibrationMetadata } from '../../src/io/fer-metadata.js';
 import { FER_CLASSES } from '../../src/classes.js';
 import { Rng } from '../../src/random.js';
 import { useDevice } from '../helpers.js';
@@ -123,6 +125,30 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
       expect(Object.values(f.probabilities).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
       expect(f.probabilities[f.label]).toBe(Math.max(...Object.values(f.probabilities)));
     }
+    models.dispose();
+  });
+
+  it("recognize applies the expression checkpoint's calibration, as predict() does", async () => {
+    const d = device();
+    const calibration = { temperature: 2, logitBias: [0.5, -0.3, 0.2, -0.6, 0.1, 0, 0.1] };
+    const { tensors, metadata } = readSafetensors(defaultWeightsPath());
+    const weights = path.join(mkdtempSync(path.join(os.tmpdir(), 'fer-faces-')), 'calibrated.safetensors');
+    writeSafetensors(weights, tensors, { ...metadata, ...calibrationMetadata(calibration, FER_CLASSES.length) });
+    const models = loadFaceModels(d, { ranges: ['full'], weights });
+    expect(models.expression.calibration).toEqual(calibration);
+    const image = readImageInput(photo(1)).image;
+    const calibrated = await recognize(models, image);
+    models.expression.calibration = null; // what fer-gpu detect --no-calibration does
+    const raw = await recognize(models, image);
+    expect(calibrated.length).toBe(3);
+    calibrated.forEach((f, i) => {
+      expect(f.box).toEqual(raw[i]!.box);
+      // log-probabilities are the logits up to a per-row constant, which the softmax ignores
+      const z = FER_CLASSES.map((c, j) => Math.log(raw[i]!.probabilities[c]!) / calibration.temperature + calibration.logitBias[j]!);
+      const e = z.map((v) => Math.exp(v - Math.max(...z)));
+      const sum = e.reduce((a, b) => a + b, 0);
+      FER_CLASSES.forEach((c, j) => expect(f.probabilities[c]).toBeCloseTo(e[j]! / sum, 5));
+    });
     models.dispose();
   });
 
