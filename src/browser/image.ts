@@ -10,6 +10,7 @@ import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
 import { checkEncodedSize, checkImagePixels, decoded, grayInput, imageFormat, isPixelImage, JPEG_LIMITS, rawFromPixels, type DecodedImage, type PixelImage, type RawImage } from '../data/pixels.js';
 import { InputError } from '../errors.js';
+import { FER_IMAGE_SIZE } from '../classes.js';
 import { fetchBytes } from './fetch.js';
 
 /** What {@link decodeImage} and predict take in the browser. */
@@ -105,6 +106,15 @@ export async function decodeImageWithSize(input: BrowserImageInput, name?: strin
   const label = name ?? inputName(input, '<image>');
   const raw = await toRaw(input, label);
   return raw instanceof Uint8Array ? grayInput(raw) : decoded(raw, label);
+}
+
+/**
+ * An image's pixels at its own size (RGBA, RGB or gray), for face detection: the same inputs as
+ * {@link decodeImage}; a 48x48 gray `Uint8Array` is a 48x48 one-channel image.
+ */
+export async function decodePixels(input: BrowserImageInput, name?: string): Promise<RawImage> {
+  const raw = await toRaw(input, name ?? inputName(input, '<image>'));
+  return raw instanceof Uint8Array ? { width: FER_IMAGE_SIZE, height: FER_IMAGE_SIZE, channels: 1, data: raw } : raw;
 }
 
 async function toRaw(input: BrowserImageInput, name: string): Promise<RawImage | Uint8Array> {

@@ -1,6 +1,6 @@
 /**
  * fer-gpu in the browser (`import … from 'fer-gpu/browser'`): the same kernels, autograd, models,
- * optimizers and metrics as in Node, on `navigator.gpu`. Nothing here needs Node: devices come
+ * optimizers, metrics and face detection as in Node, on `navigator.gpu`. Nothing here needs Node: devices come
  * from the browser, the shipped model is fetched over HTTP, images are whatever a web app has,
  * and tuned kernel tilings are kept in IndexedDB.
  * @packageDocumentation
@@ -18,6 +18,13 @@ export { evaluate, predictDataset, type EvaluateOptions, type Model, type Predic
 export { predict, type PredictInputs } from './predict.js';
 export { decodeImage, type BrowserImageInput } from './image.js';
 export { loadPretrained, defaultWeightsUrl } from './pretrained.js';
+export { detectFaces, recognize, loadFaceModels, loadBlazeFace, defaultDetectorUrl, type FaceModelsOptions, type RecognizeOptions } from './faces.js';
+export { BlazeFace } from '../faces/blazeface.js';
+export { drawFaces, faceLabel } from '../faces/draw.js';
+export { KEYPOINT_NAMES, type KeypointName, type Box } from '../faces/postprocess.js';
+export type { BlazeFaceRange } from '../faces/spec.js';
+export type { DetectedFace, RecognizedFace, FaceKeypoint, DetectOptions, FaceDetectors, FaceModels, ExpressionModel } from '../faces/detect.js';
+export type { LoadedFaceModels, DetectFacesFunction, RecognizeFunction } from '../faces/api.js';
 export { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContent, type SafetensorsTensor, type SafetensorsDtype } from '../io/safetensors-bytes.js';
 export { ferMetadata, parseFerMetadata, type FerCheckpointInfo } from '../io/fer-metadata.js';

@@ -66,7 +66,7 @@ export interface FaceModels {
 
 /** The detector for options.range from one detector or a set of them. */
 export function pickDetector(detectors: FaceDetectors, range?: BlazeFaceRange): BlazeFace {
-  if (range !== undefined && range !== 'full' && range !== 'short') throw new InputError(`range must be 'full' or 'short', got ${JSON.stringify(range)}`);
+  checkDetectOptions({ range });
   if ('spec' in detectors && 'forward' in detectors) {
     const d = detectors as BlazeFace;
     if (range && d.range !== range) throw new InputError(`options.range is '${range}' but this detector is the ${d.range}-range BlazeFace; load the ${range}-range one`);
@@ -78,7 +78,9 @@ export function pickDetector(detectors: FaceDetectors, range?: BlazeFaceRange): 
   return d;
 }
 
-function checkOptions(o: DetectOptions): void {
+/** Checks detectFaces/recognize options against their domains (before any work). */
+export function checkDetectOptions(o: DetectOptions): void {
+  if (o.range !== undefined && o.range !== 'full' && o.range !== 'short') throw new InputError(`range must be 'full' or 'short', got ${JSON.stringify(o.range)}`);
   if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 1)) throw new InputError(`minScore must be in [0, 1], got ${o.minScore}`);
   if (o.maxFaces !== undefined && !(Number.isInteger(o.maxFaces) && o.maxFaces >= 0)) throw new InputError(`maxFaces must be a non-negative integer, got ${o.maxFaces}`);
 }
@@ -142,7 +144,7 @@ function toFace(d: Detection, factor: number): DetectedFace {
  * Faces are sorted by score, best first, in the images' own pixels.
  */
 export async function detectOnGpu(detector: BlazeFace, images: ReadonlyArray<{ gpu: GpuImage; factor: number }>, options: DetectOptions = {}): Promise<DetectedFace[][]> {
-  checkOptions(options);
+  checkDetectOptions(options);
   if (images.length === 0) return [];
   const S = detector.spec.inputSize;
   const regions = images.map(({ gpu }) => letterbox(gpu.width, gpu.height));
@@ -219,7 +221,7 @@ function scaleBox(b: Box, s: number): Box {
 /** detectOnGpu on decoded images: uploads them, detects, frees them. */
 export async function detectInImages(detectors: FaceDetectors, images: readonly PixelImage[], options: DetectOptions = {}, names?: readonly string[]): Promise<DetectedFace[][]> {
   const detector = pickDetector(detectors, options.range);
-  checkOptions(options);
+  checkDetectOptions(options);
   const up = uploadImages(detector.device, images, names);
   try {
     return await detectOnGpu(detector, up, options);
@@ -231,7 +233,7 @@ export async function detectInImages(detectors: FaceDetectors, images: readonly 
 /** recognizeOnGpu on decoded images: uploads them, recognizes, frees them. */
 export async function recognizeInImages(models: FaceModels, images: readonly PixelImage[], options: DetectOptions = {}, names?: readonly string[]): Promise<RecognizedFace[][]> {
   const detector = pickDetector(models.detectors, options.range);
-  checkOptions(options);
+  checkDetectOptions(options);
   const up = uploadImages(detector.device, images, names);
   try {
     return await recognizeOnGpu(models, up, options);

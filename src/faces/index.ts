@@ -30,5 +30,5 @@ export {
   type ImageInput,
   type RecognizeOptions,
   type FaceModelsOptions,
-  type LoadedFaceModels,
 } from './node.js';
+export { type LoadedFaceModels, type DetectFacesFunction, type RecognizeFunction } from './api.js';

@@ -11,10 +11,10 @@ import { InputError } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { decodeRaw, type ImageInput } from '../data/image.js';
 import { packageRoot, loadPretrained } from '../train/pretrained.js';
-import { FER_CLASSES } from '../classes.js';
 import { BlazeFace } from './blazeface.js';
 import type { BlazeFaceRange } from './spec.js';
-import { detectInImages, recognizeInImages, type DetectedFace, type DetectOptions, type FaceDetectors, type FaceModels, type PixelImage, type RecognizedFace } from './detect.js';
+import type { DetectOptions, PixelImage } from './detect.js';
+import { faceModelsOf, makeFaceFunctions, type DetectFacesFunction, type LoadedFaceModels, type RecognizeFunction } from './api.js';
 
 /** What the Node functions accept as an image: a file path, a file's bytes (PNG/JPEG), or decoded pixels. */
 export type { ImageInput } from '../data/image.js';
@@ -44,9 +44,6 @@ export interface FaceModelsOptions {
   weights?: string;
 }
 
-/** Loaded face models that can be disposed. */
-export type LoadedFaceModels = FaceModels & { dispose(): void };
-
 /**
  * Loads the detectors and the expression model onto a device, for apps that call recognize() per frame.
  * @example
@@ -56,16 +53,13 @@ export type LoadedFaceModels = FaceModels & { dispose(): void };
  */
 export function loadFaceModels(device: Device, options: FaceModelsOptions = {}): LoadedFaceModels {
   const detectors: Partial<Record<BlazeFaceRange, BlazeFace>> = {};
-  for (const r of options.ranges ?? ['full', 'short']) detectors[r] = loadBlazeFace(device, r);
-  const { model, info } = loadPretrained(device, options.weights);
-  return {
-    detectors,
-    expression: { model, mean: info.mean, std: info.std, classes: info.classes ?? FER_CLASSES, calibration: info.calibration },
-    dispose() {
-      for (const d of Object.values(detectors)) d?.dispose();
-      model.dispose();
-    },
-  };
+  try {
+    for (const r of options.ranges ?? ['full', 'short']) detectors[r] = loadBlazeFace(device, r);
+    return faceModelsOf(detectors, loadPretrained(device, options.weights));
+  } catch (e) {
+    for (const d of Object.values(detectors)) d.dispose();
+    throw e;
+  }
 }
 
 /** Decodes an image input (a PNG/JPEG path or bytes, or pixels as they are), naming it in errors. */
@@ -85,10 +79,7 @@ export function readImageInput(input: ImageInput, index = 0): { image: PixelImag
   throw new InputError(`${name}: expected a file path, PNG/JPEG bytes or { width, height, data } pixels`);
 }
 
-function readAll(inputs: readonly ImageInput[]): { images: PixelImage[]; names: string[] } {
-  const read = inputs.map((x, i) => readImageInput(x, i));
-  return { images: read.map((r) => r.image), names: read.map((r) => r.name) };
-}
+const faces = makeFaceFunctions<ImageInput, string>({ createDevice: () => createDevice(), loadFaceModels, readImage: readImageInput });
 
 /**
  * Finds the faces in an image (or each image of an array, as one GPU batch) with BlazeFace:
@@ -98,14 +89,7 @@ function readAll(inputs: readonly ImageInput[]): { images: PixelImage[]; names: 
  * const faces = await detectFaces(detector, 'group.jpg', { minScore: 0.7 });
  * // [{ box: { x, y, width, height }, score, keypoints: [{ name: 'rightEye', x, y }, …] }, …]
  */
-export async function detectFaces(detectors: FaceDetectors, image: ImageInput, options?: DetectOptions): Promise<DetectedFace[]>;
-export async function detectFaces(detectors: FaceDetectors, images: readonly ImageInput[], options?: DetectOptions): Promise<DetectedFace[][]>;
-export async function detectFaces(detectors: FaceDetectors, input: ImageInput | readonly ImageInput[], options: DetectOptions = {}): Promise<DetectedFace[] | DetectedFace[][]> {
-  const batch = Array.isArray(input);
-  const { images, names } = readAll(batch ? (input as ImageInput[]) : [input as ImageInput]);
-  const out = await detectInImages(detectors, images, options, names);
-  return batch ? out : out[0]!;
-}
+export const detectFaces: DetectFacesFunction<ImageInput> = faces.detectFaces;
 
 /** Options of recognize() without models. */
 export interface RecognizeOptions extends DetectOptions {
@@ -122,31 +106,4 @@ export interface RecognizeOptions extends DetectOptions {
  * const faces = await recognize('group.jpg');
  * for (const f of faces) console.log(f.label, f.box, f.probabilities);
  */
-export async function recognize(image: ImageInput, options?: RecognizeOptions): Promise<RecognizedFace[]>;
-export async function recognize(images: readonly ImageInput[], options?: RecognizeOptions): Promise<RecognizedFace[][]>;
-export async function recognize(models: FaceModels, image: ImageInput, options?: DetectOptions): Promise<RecognizedFace[]>;
-export async function recognize(models: FaceModels, images: readonly ImageInput[], options?: DetectOptions): Promise<RecognizedFace[][]>;
-export async function recognize(...args: unknown[]): Promise<RecognizedFace[] | RecognizedFace[][]> {
-  const withModels = !!args[0] && typeof args[0] === 'object' && 'detectors' in (args[0] as object) && 'expression' in (args[0] as object);
-  if (!withModels) {
-    const options = (args[1] ?? {}) as RecognizeOptions;
-    const { images, names } = readAll(Array.isArray(args[0]) ? (args[0] as ImageInput[]) : [args[0] as ImageInput]);
-    const device = await createDevice();
-    try {
-      const models = loadFaceModels(device, { ranges: [options.range ?? 'full'], weights: options.weights });
-      try {
-        const out = await recognizeInImages(models, images, options, names);
-        return Array.isArray(args[0]) ? out : out[0]!;
-      } finally {
-        models.dispose();
-      }
-    } finally {
-      device.destroy();
-    }
-  }
-  const models = args[0] as FaceModels;
-  const input = args[1] as ImageInput | ImageInput[];
-  const { images, names } = readAll(Array.isArray(input) ? input : [input]);
-  const out = await recognizeInImages(models, images, (args[2] ?? {}) as DetectOptions, names);
-  return Array.isArray(input) ? out : out[0]!;
-}
+export const recognize: RecognizeFunction<ImageInput, string> = faces.recognize;
