@@ -3,9 +3,10 @@
  * no downloads. Each step prints a table and writes a picture into the output folder:
  *
  *  1. the shipped model recognises the expressions of built-in sample faces;
- *  2. a short training run on the built-in synthetic faces, then its evaluation report.
+ *  2. recognize() finds the faces in a sample photo (shipped in samples/) and their expressions;
+ *  3. a short training run on the built-in synthetic faces, then its evaluation report.
  *
- * The steps are the list {@link DEMO_STEPS}; face detection adds "faces in a sample photo" there.
+ * The steps are the list {@link DEMO_STEPS}.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,10 @@ import { evaluate } from '../train/evaluate.js';
 import { predict } from '../train/predict.js';
 import { loadModel } from '../train/checkpoint.js';
 import { loadPretrained } from '../train/pretrained.js';
+import { packageRoot } from '../package-root.js';
+import { loadFaceModels, readImageInput, recognize } from '../faces/node.js';
+import { faceLabel } from '../faces/draw.js';
+import { writePicture } from './detect.js';
 import { writePlot, type GridFace } from '../metrics/index.js';
 
 /** Options of {@link runDemo}. */
@@ -97,15 +102,43 @@ const sampleFaces: DemoStep = {
     });
     log(`fer-resnet18(${info.width}), trained on FER2013's real photos, on ${images.length} faces drawn by code (two of each expression):`);
     for (const line of table(['face', 'drawn as', 'predicted', 'probability', 'runner-up', 'right'], rows)) log(line);
-    log(`  ${right} of ${images.length} as drawn. The model never saw drawn faces; step 2 fine-tunes it on some.`);
+    log(`  ${right} of ${images.length} as drawn. The model never saw drawn faces; step 3 fine-tunes it on some.`);
     const picture = path.join(out, 'sample-faces.png');
     await writePlot(picture, { type: 'faceGrid', faces: grid, title: 'Shipped model on built-in sample faces: drawn as -> predicted' });
     log(`  picture: ${picture}`);
   },
 };
 
+/** The sample photo inside the package: @vladmandic/face-api's demo/sample5.jpg, shrunk (samples/NOTICE.md). */
+export const SAMPLE_PHOTO_FILE = 'samples/group-photo.jpg';
+
+/** Step 2: the faces of a sample photo, found by BlazeFace, with their expressions, drawn on it. */
+const facesInPhoto: DemoStep = {
+  title: 'Faces in a sample photo: BlazeFace finds them, the shipped model reads their expressions',
+  async run({ device, out, log }) {
+    const root = packageRoot();
+    if (!root) throw new InputError(`demo: the fer-gpu package folder (with ${SAMPLE_PHOTO_FILE}) cannot be found from this bundle`);
+    const file = path.join(root, SAMPLE_PHOTO_FILE);
+    const { image } = readImageInput(file);
+    const models = loadFaceModels(device, { ranges: ['full'] });
+    let faces;
+    try {
+      faces = await recognize(models, image);
+    } finally {
+      models.dispose();
+    }
+    log(`${SAMPLE_PHOTO_FILE} (${image.width}x${image.height}, a group photo from @vladmandic/face-api, MIT): ${faces.length} faces found by full-range BlazeFace, each cropped as FER2013 crops faces:`);
+    const rows = faces.map((f, i) => {
+      const [, second] = Object.entries(f.probabilities).sort((a, b) => b[1] - a[1]);
+      return [String(i + 1), [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => Math.round(v)).join(', '), f.score.toFixed(2), faceLabel(f), `${second![0]} ${pct(second![1])}`];
+    });
+    for (const line of table(['face', 'box (x, y, w, h)', 'score', 'expression', 'runner-up'], rows)) log(line);
+    log(`  picture: ${writePicture(out, file, image, faces)}   (the same for any photo: npx fer-gpu detect --out <dir> <photos...>)`);
+  },
+};
+
 /**
- * Step 2: fine-tuning. The shipped model trained for a few epochs on synthetic faces (as users
+ * Step 3: fine-tuning. The shipped model trained for a few epochs on synthetic faces (as users
  * adapt it to their own faces), evaluated on the synthetic test split it never trained on.
  */
 const shortTraining: DemoStep = {
@@ -138,11 +171,8 @@ const shortTraining: DemoStep = {
   },
 };
 
-/**
- * The demo's steps, in order. Face detection (issue 16) adds its step after `sampleFaces`: the
- * faces of a sample photo found by `recognize()`, boxes and expressions drawn on the photo.
- */
-export const DEMO_STEPS: readonly DemoStep[] = [sampleFaces, shortTraining];
+/** The demo's steps, in order. */
+export const DEMO_STEPS: readonly DemoStep[] = [sampleFaces, facesInPhoto, shortTraining];
 
 /** Runs the demo's steps on one device, naming the adapter first. */
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
@@ -174,7 +204,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on built-in data: the shipped model on sample faces, then a short training run with its evaluation (a few minutes on a software GPU)')
+    .description('the main job on built-in data: the shipped model on sample faces, the faces in a sample photo, then a short training run with its evaluation (a few minutes on a software GPU)')
     .option('--out <dir>', 'folder for the pictures, weights and log', 'fer-gpu-demo')
     .option('--epochs <n>', 'epochs of the training run', (v) => Number(v), 2)
     .option('--images <n>', 'synthetic faces of the training run', (v) => Number(v), 1400)

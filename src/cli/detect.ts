@@ -36,7 +36,8 @@ export function detectJson(file: string, image: PixelImage, faces: readonly Reco
   };
 }
 
-function writePicture(dir: string, file: string, image: PixelImage, faces: readonly RecognizedFace[]): string {
+/** Writes `image` with the faces drawn into `dir`, named as `file` (JPEG for JPEG files, else PNG); returns its path. */
+export function writePicture(dir: string, file: string, image: PixelImage, faces: readonly RecognizedFace[]): string {
   const drawn = drawFaces(image, faces);
   const ext = path.extname(file).toLowerCase();
   const jpegOut = ext === '.jpg' || ext === '.jpeg';
