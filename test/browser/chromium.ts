@@ -3,7 +3,7 @@
  * WebGPU is exposed), esbuild bundles of test pages, and playwright-core driving Debian's chromium
  * with WebGPU on (its adapter is SwiftShader: no shader-f16, 256 invocations per workgroup).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { builtinModules } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -17,12 +17,20 @@ export const CHROMIUM = process.env.FER_GPU_CHROMIUM ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const NO_CHROMIUM = `headless Chromium tests skipped: ${CHROMIUM} is missing (apt-get install chromium; CI installs it)`;
 
+/** What a test's Chromium offers: WebGPU (default on), a fake camera, and what that camera films (a .y4m file; default Chromium's test pattern). */
+export interface ChromiumOptions {
+  webgpu?: boolean;
+  fakeCamera?: boolean;
+  fakeVideo?: string;
+}
+
 /** Flags for headless Chromium with WebGPU on a machine without a GPU, as root, offline. */
-export function chromiumArgs({ webgpu = true, fakeCamera = false } = {}): string[] {
+export function chromiumArgs({ webgpu = true, fakeCamera = false, fakeVideo }: ChromiumOptions = {}): string[] {
   return [
     '--headless=new',
     ...(webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-features=WebGPU', '--disable-gpu']),
     ...(fakeCamera ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
+    ...(fakeCamera && fakeVideo ? [`--use-file-for-fake-video-capture=${fakeVideo}`] : []),
     '--no-sandbox',
     '--disable-background-networking',
     '--disable-component-update',
@@ -31,7 +39,7 @@ export function chromiumArgs({ webgpu = true, fakeCamera = false } = {}): string
   ];
 }
 
-export async function launchChromium(options: { webgpu?: boolean; fakeCamera?: boolean } = {}): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs(options), timeout: 60_000 });
 }
@@ -44,6 +52,36 @@ export async function newPage(browser: Browser, log: string[] = []): Promise<Pag
   });
   page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
   return page;
+}
+
+/**
+ * Writes an image as a one-frame Y4M video (4:2:0, BT.601 limited range), which Chromium's fake
+ * camera (`fakeVideo`) plays in a loop: a webcam that films a photo.
+ */
+export function writeY4m(file: string, image: { width: number; height: number; channels?: number; data: Uint8Array | Uint8ClampedArray }): void {
+  const { width: w, height: h, data } = image;
+  if (w % 2 || h % 2) throw new Error(`writeY4m: ${w}x${h} must have even sides (4:2:0)`);
+  const c = image.channels ?? data.length / (w * h);
+  const px = (x: number, y: number) => [data[(y * w + x) * c]!, data[(y * w + x) * c + (c >= 3 ? 1 : 0)]!, data[(y * w + x) * c + (c >= 3 ? 2 : 0)]!] as const;
+  const yPlane = new Uint8Array(w * h);
+  const u = new Uint8Array((w / 2) * (h / 2));
+  const v = new Uint8Array((w / 2) * (h / 2));
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = px(x, y);
+      yPlane[y * w + x] = Math.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+    }
+  for (let y = 0; y < h / 2; y++)
+    for (let x = 0; x < w / 2; x++) {
+      let [r, g, b] = [0, 0, 0];
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+        const p = px(2 * x + dx, 2 * y + dy);
+        [r, g, b] = [r + p[0] / 4, g + p[1] / 4, b + p[2] / 4];
+      }
+      u[y * (w / 2) + x] = Math.round(128 + (-37.797 * r - 74.203 * g + 112 * b) / 255);
+      v[y * (w / 2) + x] = Math.round(128 + (112 * r - 93.786 * g - 18.214 * b) / 255);
+    }
+  writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h} F30:1 Ip A1:1 C420jpeg\nFRAME\n`), yPlane, u, v]));
 }
 
 const TYPES: Record<string, string> = {
