@@ -1,8 +1,9 @@
 /**
  * Peer frameworks run on the same workloads, in child processes: TensorFlow.js's WebGPU backend
  * on the same Dawn adapter (bench/peers/tfjs.ts), fer-gpu's own ONNX export in onnxruntime-node
- * on the CPU (bench/peers/onnxruntime.ts, inference rows) and PyTorch on the CPU
- * (bench/peers/torch_bench.py). Both live in the fer-gpu repository (not in the npm package), so
+ * on the CPU (bench/peers/onnxruntime.ts, inference rows), @vladmandic/human (bench/peers/human.ts)
+ * and fer-gpu's browser entry in headless Chromium (bench/peers/chromium.ts) on the faces rows,
+ * and PyTorch on the CPU (bench/peers/torch_bench.py). Both live in the fer-gpu repository (not in the npm package), so
  * peers run from a checkout; anything missing makes the peer 'skipped' with the reason.
  *
  * Protocol: a peer gets `--ids a,b,c` (the row ids to run), `--quick`, and optionally
@@ -111,6 +112,16 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
         const root = path.dirname(path.dirname(dir));
         if (!fs.existsSync(path.join(root, 'node_modules', '@vladmandic', 'human'))) return 'devDependency @vladmandic/human is not installed (npm install in the checkout)';
         return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'human.ts'), ...args], root, o.log);
+      },
+    },
+    {
+      name: 'chromium-webgpu',
+      run: () => {
+        if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
+        if (!rows.some((r) => r.id.startsWith('infer.faces-'))) return 'no faces rows in this run';
+        const root = path.dirname(path.dirname(dir));
+        if (!fs.existsSync(path.join(root, 'node_modules', 'playwright-core'))) return 'devDependency playwright-core is not installed (npm install in the checkout)';
+        return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'chromium.ts'), ...args], root, o.log);
       },
     },
     {
