@@ -142,6 +142,7 @@ describe('the packed package', () => {
         'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/browser.d.ts', 'dist/THIRD-PARTY-NOTICES.md',
         'models/fer-resnet18.safetensors', 'scripts/install-software-gpu.sh', 'README.md',
         'models/blazeface-full.safetensors', 'models/blazeface-short.safetensors', 'models/NOTICE-blazeface.md', 'models/LICENSE-blazeface.txt',
+        'samples/group-photo.jpg', 'samples/NOTICE.md',
       ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
@@ -219,8 +220,9 @@ describe('the packed package', () => {
     const out = sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['demo', '--epochs', '1', '--images', '140', '--out', 'demo'], app);
     expect(out).toMatch(/^fer-gpu demo on .+ feature level\); output in demo\/$/m);
     expect(out).toMatch(/ \d+ of 14 as drawn\./);
+    expect(out).toContain('samples/group-photo.jpg (960x699, a group photo from @vladmandic/face-api, MIT): 5 faces found'); // the photo ships in the package
     expect(out).toMatch(/accuracy +\d\.\d\d +14\n/);
-    for (const picture of ['sample-faces.png', 'confusion-matrix.png']) expect(fs.existsSync(path.join(app, 'demo', picture))).toBe(true);
+    for (const picture of ['sample-faces.png', 'group-photo.jpg', 'confusion-matrix.png']) expect(fs.existsSync(path.join(app, 'demo', picture))).toBe(true);
   }, 300_000);
 
   describe("the README's programs, as written there", () => {
@@ -262,17 +264,17 @@ describe('the packed package', () => {
     expect(fs.statSync(path.join(app, 'fer.onnx')).size).toBeGreaterThan(100_000);
   }, 120_000);
 
-  it("fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights as an asset", async () => {
+  it("fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights and detectors as assets", async () => {
     const web = path.join(app, 'web');
     fs.mkdirSync(web, { recursive: true });
     fs.writeFileSync(
       path.join(web, 'main.js'),
-      "import { createDevice, loadPretrained, predict, ops, nn, optim, metrics } from 'fer-gpu/browser';\n" +
-        'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconsole.log(predict, ops, nn, optim, metrics, model);\n',
+      "import { createDevice, loadPretrained, loadFaceModels, predict, recognize, ops, nn, optim, metrics } from 'fer-gpu/browser';\n" +
+        'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconst faces = await loadFaceModels(device);\nconsole.log(predict, recognize, ops, nn, optim, metrics, model, faces);\n',
     );
     fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>\n');
     const built = await esbuild.build({ entryPoints: [path.join(web, 'main.js')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', plugins: [noNodeBuiltins] });
-    expect(built.outputFiles[0]!.text).toContain('new URL("../models/fer-resnet18.safetensors", import.meta.url)');
+    for (const file of ['fer-resnet18', 'blazeface-full', 'blazeface-short']) expect(built.outputFiles[0]!.text).toContain(`new URL("../models/${file}.safetensors", import.meta.url)`);
     const { build } = await import('vite');
     await build({ root: web, logLevel: 'silent', build: { outDir: path.join(web, 'dist'), target: 'es2022' } });
     const assets = fs.readdirSync(path.join(web, 'dist/assets'));
@@ -281,5 +283,11 @@ describe('the packed package', () => {
     expect(fs.statSync(path.join(web, 'dist/assets', weights!)).size).toBe(fs.statSync(path.join(root, 'models/fer-resnet18.safetensors')).size);
     const js = assets.filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(web, 'dist/assets', f), 'utf8')).join('\n');
     expect(js).toContain(`/assets/${weights}`);
+    for (const range of ['full', 'short']) {
+      const detector = assets.find((f) => new RegExp(`^blazeface-${range}-.*\\.safetensors$`).test(f));
+      expect(detector, assets.join(', ')).toBeDefined();
+      expect(fs.statSync(path.join(web, 'dist/assets', detector!)).size).toBe(fs.statSync(path.join(root, `models/blazeface-${range}.safetensors`)).size);
+      expect(js).toContain(`/assets/${detector}`);
+    }
   }, 120_000);
 });

@@ -15,9 +15,6 @@ import { fetchBytes } from './fetch.js';
 import { decodePixels, inputName, type BrowserImageInput } from './image.js';
 import { loadPretrained } from './pretrained.js';
 
-/** A file the browser can load from: a URL (absolute or relative to the page) or the file's bytes. */
-type Source = string | URL | Uint8Array;
-
 /**
  * Where the shipped detector of a range is, relative to this module once built (dist/browser.js):
  * the package's models/blazeface-{full,short}.safetensors. Bundlers turn these literal forms into assets.
@@ -34,7 +31,7 @@ export function defaultDetectorUrl(range: BlazeFaceRange = 'full'): URL {
  * @throws InputError naming the URL when it cannot be fetched or is not a BlazeFace file.
  * @example const detector = await loadBlazeFace(device, 'short');
  */
-export async function loadBlazeFace(device: Device, source: BlazeFaceRange | Source = 'full'): Promise<BlazeFace> {
+export async function loadBlazeFace(device: Device, source: BlazeFaceRange | string | URL | Uint8Array = 'full'): Promise<BlazeFace> {
   if (source instanceof Uint8Array) return BlazeFace.fromSafetensors(device, decodeSafetensors(source, { name: '<bytes>' }), '<bytes>');
   const url = source === 'full' || source === 'short' ? defaultDetectorUrl(source) : new URL(source, (globalThis as { location?: Location }).location?.href);
   const bytes = await fetchBytes(url.href, 'the BlazeFace detector');
@@ -45,10 +42,10 @@ export async function loadBlazeFace(device: Device, source: BlazeFaceRange | Sou
 export interface FaceModelsOptions {
   /** Detector ranges to load (default ['full', 'short']). */
   ranges?: readonly BlazeFaceRange[];
-  /** Where each range's detector is (default: the shipped files, next to the bundle). */
-  detectors?: Partial<Record<BlazeFaceRange, Source>>;
-  /** Expression model checkpoint (default: the shipped fer-resnet18, next to the bundle). */
-  weights?: Source;
+  /** Where each range's detector is, as a URL (absolute or relative to the page) or bytes (default: the shipped files, next to the bundle). */
+  detectors?: Partial<Record<BlazeFaceRange, string | URL | Uint8Array>>;
+  /** Expression model checkpoint's URL or bytes (default: the shipped fer-resnet18, next to the bundle). */
+  weights?: string | URL | Uint8Array;
 }
 
 /**
@@ -74,7 +71,7 @@ export async function loadFaceModels(device: Device, options: FaceModelsOptions 
   return faceModelsOf(Object.fromEntries(ranges.map((r, i) => [r, loaded[i]!])), await expression);
 }
 
-const faces = makeFaceFunctions<BrowserImageInput, Source>({
+const faces = makeFaceFunctions<BrowserImageInput, string | URL | Uint8Array>({
   createDevice: () => createDevice(),
   loadFaceModels: (device, options) => loadFaceModels(device, options),
   readImage: async (input, i) => {
@@ -95,7 +92,7 @@ export const detectFaces: DetectFacesFunction<BrowserImageInput> = faces.detectF
 /** Options of recognize() without models. */
 export interface RecognizeOptions extends DetectOptions {
   /** Expression model checkpoint's URL or bytes (default: the shipped one). */
-  weights?: Source;
+  weights?: string | URL | Uint8Array;
 }
 
 /**
@@ -106,4 +103,4 @@ export interface RecognizeOptions extends DetectOptions {
  * const models = await loadFaceModels(await createDevice());
  * for (const f of await recognize(models, video)) console.log(f.label, f.box, f.probabilities);
  */
-export const recognize: RecognizeFunction<BrowserImageInput, Source> = faces.recognize;
+export const recognize: RecognizeFunction<BrowserImageInput, string | URL | Uint8Array> = faces.recognize;
