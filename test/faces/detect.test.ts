@@ -171,7 +171,7 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     }
   });
 
-  it('bad input: empty file, 1x1, gray, RGBA, not an image; each works or is one clear error', async () => {
+  it('bad input: empty file, 1x1, gray, RGBA, CMYK, not an image; each works or is one clear error', async () => {
     const d = device();
     const detector = loadBlazeFace(d, 'full');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-faces-'));
@@ -209,6 +209,24 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     const fromColour = await detectFaces(detector, colour);
     expect(fromGray.length).toBeGreaterThanOrEqual(3); // colour helps the detector a little: 3 of the 4 faces score over 0.6 in gray
     for (const f of fromGray) expect(Math.max(...fromColour.map((c) => iou(c.box, f.box)))).toBeGreaterThan(0.8);
+    // a CMYK JPEG (Adobe, inverted, as Photoshop and Pillow write it: the shipped sample photo at
+    // 360x262) finds the sample photo's faces at the same places, scaled
+    const cmyk = await detectFaces(detector, 'test/data/fixtures/cmyk-group-photo.jpg');
+    const sample = readImageInput('samples/group-photo.jpg').image;
+    const scale = 360 / sample.width;
+    const fromRgb = (await detectFaces(detector, sample)).map((f) => ({
+      x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale,
+    }));
+    const cmykPixels = readImageInput('test/data/fixtures/cmyk-group-photo.jpg').image;
+    const meanRgb = (im: PixelImage) => [0, 1, 2].map((c) => {
+      let sum = 0;
+      for (let i = c; i < im.data.length; i += im.channels ?? 4) sum += im.data[i]!;
+      return sum / (im.width * im.height);
+    });
+    const [want, got] = [meanRgb(sample), meanRgb(cmykPixels)];
+    for (let c = 0; c < 3; c++) expect(Math.abs(got[c]! - want[c]!)).toBeLessThan(4); // not inverted, channels in order
+    expect(cmyk.length).toBe(fromRgb.length);
+    for (const f of cmyk) expect(Math.max(...fromRgb.map((b) => iou(b, f.box)))).toBeGreaterThan(0.8);
     detector.dispose();
   });
 
