@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 export { createDevice, type DeviceOptions, type Backend } from './gpu/dawn.js';
-export { Device, createDeviceFromGPU, type CommonDeviceOptions, type DeviceInfo } from './gpu/device.js';
+export { Device, type DeviceInfo } from './gpu/device.js';
+export { createDeviceFromGPU, type CommonDeviceOptions } from './gpu/create.js';
 export { Tensor, type TensorOptions, type DType } from './tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from './classes.js';
 export * as ops from './ops.js';

@@ -2,8 +2,12 @@
  * GPU tensors: f32 (or i32 for class ids), NCHW, contiguous, with reverse-mode autograd.
  */
 import type { Device } from './gpu/device.js';
-import { record, runBackward, type GradNode } from './autograd.js';
+import { record, type GradNode } from './autograd.js';
+import { runBackward } from './backward.js';
+import { sameShape } from './shape.js';
 import { fromHalfArray } from './gpu/half.js';
+
+export { sameShape, fmtShape } from './shape.js';
 
 /**
  * Element types: 'f32'; 'i32' for class ids; 'f16' (half precision, on adapters with the
@@ -173,16 +177,6 @@ export class Tensor {
   toString(): string {
     return `Tensor(#${this.id}, [${this.shape.join(', ')}], ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-/** True when two shapes are equal. */
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Formats a shape for error messages. */
-export function fmtShape(s: readonly number[]): string {
-  return `[${s.join(', ')}]`;
 }
 
 function recordView(view: Tensor, input: Tensor, backward: (g: Tensor) => Array<Tensor | null>): Tensor {

@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 export { createDevice, WebGPUUnavailableError } from '../gpu/navigator.js';
-export { createDeviceFromGPU, Device, type CommonDeviceOptions, type CommonDeviceOptions as DeviceOptions, type DeviceInfo } from '../gpu/device.js';
+export { Device, type DeviceInfo } from '../gpu/device.js';
+export { createDeviceFromGPU, type CommonDeviceOptions, type CommonDeviceOptions as DeviceOptions } from '../gpu/create.js';
 export { Tensor, type TensorOptions, type DType } from '../tensor.js';
 export { FER_CLASSES, FER_IMAGE_SIZE, type FerClass } from '../classes.js';
 export * as ops from '../ops.js';

@@ -1,9 +1,10 @@
 /**
  * Node's WebGPU: adapter discovery through dawn.node (the `webgpu` package). The browser entry
- * finds its adapter with `navigator.gpu` instead (navigator.ts); both hand it to device.ts.
+ * finds its adapter with `navigator.gpu` instead (navigator.ts); both hand it to create.ts.
  */
 import { create, globals } from 'webgpu';
-import { deviceFromAdapter, type Backend, type Device, type DeviceInfo, type CommonDeviceOptions } from './device.js';
+import type { Backend, Device, DeviceInfo } from './device.js';
+import { deviceFromAdapter, type CommonDeviceOptions } from './create.js';
 import { InputError } from '../errors.js';
 import { softwareDriverHelp } from './software-driver.js';
 import { withFilteredStderr } from './native-stderr.js';

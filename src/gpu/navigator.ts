@@ -1,8 +1,9 @@
 /**
  * The browser's WebGPU: the adapter from `navigator.gpu` (in a page or a worker). Node finds its
- * adapter through Dawn instead (dawn.ts); both hand it to device.ts.
+ * adapter through Dawn instead (dawn.ts); both hand it to create.ts.
  */
-import { deviceFromAdapter, type CommonDeviceOptions, type Device } from './device.js';
+import type { Device } from './device.js';
+import { deviceFromAdapter, type CommonDeviceOptions } from './create.js';
 import { loadTunedTilings } from '../kernels/matmul/tune-idb.js';
 
 /** Why the browser offers no WebGPU device: `reason` lets an app choose what to show. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
 import { createDevice } from '../../src/gpu/dawn.js';
-import { createDeviceFromGPU } from '../../src/gpu/device.js';
+import { createDeviceFromGPU } from '../../src/gpu/create.js';
 import { InputError } from '../../src/errors.js';
 import { sizeClass } from '../../src/gpu/pool.js';
 
