@@ -13,7 +13,7 @@ import { loadModel } from '../train/checkpoint.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
 import { driftReport, type DriftReport } from '../drift/report.js';
 import { appendHistory, renderDriftHtml, renderTrendHtml } from '../drift/html.js';
-import type { EmbeddingDriftMethod } from '../drift/embeddings.js';
+import type { EmbeddingDriftMethod } from '../drift/embedding-drift.js';
 import { checkOutputFile, cliCommand, collect, processIO, runCli, weightsFile, writeOutputFile, type CliIO } from './common.js';
 
 /** Where the drift commands write; defaults to the process streams. */

@@ -4,31 +4,19 @@
  * The result is plain JSON with a stable, versioned schema (see {@link DriftReport}).
  */
 import type { Device } from '../gpu/device.js';
-import type { Tensor } from '../tensor.js';
-import { Module, inEvalMode } from '../nn/module.js';
 import type { FerDataset } from '../data/dataset.js';
 import { FER_CLASSES } from '../classes.js';
 import { VERSION } from '../version.js';
 import { InputError } from '../errors.js';
 import { checkNumber } from '../options.js';
-import { GpuImages, augmentBatch, identityParams, PARAMS_PER_IMAGE } from '../data/augment/index.js';
 import { classificationReport } from '../metrics/report.js';
-import { columnDrift, datasetDrift, type ColumnDriftResult, type StatTestId } from './index.js';
+import { columnDrift, datasetDrift, type ColumnDriftResult, type DatasetDriftResult, type StatTestId } from './column-drift.js';
 import { computeImageFeatures, featureColumns, IMAGE_FEATURE_NAMES } from './features/index.js';
-import { embeddingDrift, type EmbeddingDriftOptions, type EmbeddingDriftResult, type EmbeddingInput } from './embeddings.js';
+import { embeddingDrift, type EmbeddingDriftOptions, type EmbeddingDriftResult, type EmbeddingInput } from './embedding-drift.js';
+import { runModel, type DriftModel } from './run-model.js';
 
 /** Version of the report JSON layout; bumped on any breaking change. */
 export const DRIFT_REPORT_SCHEMA_VERSION = 1;
-
-/**
- * What driftReport needs from a model: PyTorch-style `features` ([N, D]) and `forward` (logits [N, K]).
- * A fer-gpu {@link Module} (FerResNet18) runs in eval mode and is given back in the mode it was in;
- * any other object is called as it is.
- */
-export interface DriftModel {
-  features(x: Tensor): Tensor;
-  forward(x: Tensor): Tensor;
-}
 
 /** Precomputed model outputs for one dataset (instead of, or without, a model). */
 export interface ModelOutputs {
@@ -149,6 +137,175 @@ export interface DriftReport {
   performance: { reference: PerformanceSummary; current: PerformanceSummary; accuracyDelta: number } | null;
 }
 
+// ------------------------------------------------------------------ report
+
+/**
+ * Builds the drift report of `current` against `reference`.
+ * @example
+ * const report = await driftReport({ reference: train, current: incoming, model, device });
+ * fs.writeFileSync('drift.html', renderDriftHtml(report));
+ */
+export async function driftReport({ reference, current, model, device, options = {} }: DriftReportInput): Promise<DriftReport> {
+  checkReportInput(reference, current, options);
+  const classNames = [...(options.classNames ?? FER_CLASSES)];
+  const { features, dataset } = await featureDrift(reference, current, device, options);
+  const outputs = await modelOutputs(reference, current, model, device, options);
+  const embeddings = await embeddingSection(outputs, device, options);
+  const labelsKnown = (options.currentLabelsKnown ?? current.labelled !== false) && reference.labelled !== false;
+  const predicted = predictedClasses(outputs, reference, current);
+  const predictions = predicted && predictionSection(predicted, classNames);
+  const performance = predicted && labelsKnown ? performanceSection(predicted, reference, current, classNames) : null;
+  const labels = labelsKnown ? labelSection(reference, current, classNames) : null;
+  return {
+    schemaVersion: DRIFT_REPORT_SCHEMA_VERSION,
+    generator: `fer-gpu ${VERSION}`,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    reference: { name: options.referenceName ?? reference.source, rows: reference.length },
+    current: { name: options.currentName ?? current.source, rows: current.length },
+    classNames,
+    summary: summarize(dataset, embeddings, predictions, labels, performance),
+    features,
+    embeddings,
+    predictions,
+    labels,
+    performance,
+  };
+}
+
+/** One clear error for too few images or a bad option, before any work. */
+function checkReportInput(reference: FerDataset, current: FerDataset, options: DriftReportOptions): void {
+  if (reference.length < 2 || current.length < 2) {
+    throw new InputError(`driftReport: need at least 2 images per dataset (reference ${reference.length}, current ${current.length})`);
+  }
+  checkNumber('driftReport', 'featureThreshold', options.featureThreshold);
+  checkNumber('driftReport', 'driftShare', options.driftShare, { min: 0, max: 1 });
+  checkNumber('driftReport', 'bins', options.bins, { integer: true, min: 1 });
+  checkNumber('driftReport', 'batchSize', options.batchSize, { integer: true, min: 1 });
+}
+
+/** Image features → per-feature drift (Evidently dataset drift over the feature columns). */
+async function featureDrift(
+  reference: FerDataset,
+  current: FerDataset,
+  device: Device | undefined,
+  options: DriftReportOptions,
+): Promise<{ features: FeatureDrift[]; dataset: DatasetDriftResult }> {
+  const bins = options.bins ?? 20;
+  const refCols = featureColumns(await computeImageFeatures(reference.pixels, device));
+  const curCols = featureColumns(await computeImageFeatures(current.pixels, device));
+  const dataset = datasetDrift(refCols, curCols, {
+    method: options.featureStattest,
+    threshold: options.featureThreshold,
+    driftShare: options.driftShare,
+  });
+  const features: FeatureDrift[] = IMAGE_FEATURE_NAMES.map((name) => ({
+    name,
+    ...dataset.columns[name]!,
+    reference: stats(refCols[name]),
+    current: stats(curCols[name]),
+    histogram: histogram(refCols[name], curCols[name], bins),
+  }));
+  return { features, dataset };
+}
+
+/** Both datasets' model outputs, and where they came from. */
+interface Outputs {
+  reference?: ModelOutputs;
+  current?: ModelOutputs;
+  source: 'model' | 'provided';
+}
+
+/** Runs the model on both datasets, or takes the precomputed outputs of the options. */
+async function modelOutputs(
+  reference: FerDataset,
+  current: FerDataset,
+  model: DriftModel | undefined,
+  device: Device | undefined,
+  options: DriftReportOptions,
+): Promise<Outputs> {
+  if (!model) return { reference: options.referenceOutputs, current: options.currentOutputs, source: 'provided' };
+  if (!device) throw new Error('driftReport: a model needs a device');
+  const runOpts = { batchSize: options.batchSize, normalize: options.normalize };
+  const ref = { ...(await runModel(model, device, reference, runOpts)) };
+  const cur = { ...(await runModel(model, device, current, runOpts)) };
+  return { reference: ref, current: cur, source: 'model' };
+}
+
+/** Embedding drift, when both datasets have embeddings. */
+async function embeddingSection(outputs: Outputs, device: Device | undefined, options: DriftReportOptions): Promise<DriftReport['embeddings']> {
+  const { reference: ref, current: cur } = outputs;
+  if (!ref?.embeddings || !cur?.embeddings) return null;
+  const r = await embeddingDrift(ref.embeddings, cur.embeddings, { ...options.embedding, dim: ref.dim ?? cur.dim, device });
+  return { ...r, source: outputs.source };
+}
+
+/** Predicted classes and their confidence on both datasets. */
+interface Predicted {
+  reference: ReturnType<typeof argmaxRows>;
+  current: ReturnType<typeof argmaxRows>;
+}
+
+/** The argmax of both datasets' probabilities, when both have probabilities. */
+function predictedClasses(outputs: Outputs, reference: FerDataset, current: FerDataset): Predicted | null {
+  if (!outputs.reference?.probabilities || !outputs.current?.probabilities) return null;
+  const r = argmaxRows(outputs.reference.probabilities, reference.length, 'reference');
+  const c = argmaxRows(outputs.current.probabilities, current.length, 'current');
+  if (r.k !== c.k) throw new Error(`driftReport: reference has ${r.k} classes of probabilities, current ${c.k}`);
+  return { reference: r, current: c };
+}
+
+/** Drift of the predicted class and of the confidence. */
+function predictionSection({ reference: r, current: c }: Predicted, classNames: readonly string[]): NonNullable<DriftReport['predictions']> {
+  const name = (i: number) => classNames[i] ?? String(i);
+  return {
+    classDrift: columnDrift(Array.from(r.classes, name), Array.from(c.classes, name), { kind: 'cat' }),
+    confidenceDrift: columnDrift(r.confidence, c.confidence, { kind: 'num' }),
+    distribution: { reference: counts(r.classes, r.k), current: counts(c.classes, c.k) },
+    meanConfidence: { reference: stats(Array.from(r.confidence)).mean, current: stats(Array.from(c.confidence)).mean },
+  };
+}
+
+/** Accuracy and F1 of the predictions against the labels on both datasets. */
+function performanceSection(predicted: Predicted, reference: FerDataset, current: FerDataset, classNames: readonly string[]): DriftReport['performance'] {
+  const rp = performance(reference.labels, predicted.reference.classes, classNames);
+  const cp = performance(current.labels, predicted.current.classes, classNames);
+  return { reference: rp, current: cp, accuracyDelta: cp.accuracy - rp.accuracy };
+}
+
+/** Drift of the labels' class mix. */
+function labelSection(reference: FerDataset, current: FerDataset, classNames: readonly string[]): NonNullable<DriftReport['labels']> {
+  const name = (i: number) => classNames[i] ?? String(i);
+  return {
+    classDrift: columnDrift(Array.from(reference.labels, name), Array.from(current.labels, name), { kind: 'cat' }),
+    distribution: { reference: counts(reference.labels, classNames.length), current: counts(current.labels, classNames.length) },
+  };
+}
+
+/** The report's verdicts: drift when the features, embeddings, predictions or labels drifted. */
+function summarize(
+  dataset: DatasetDriftResult,
+  embeddings: DriftReport['embeddings'],
+  predictions: DriftReport['predictions'],
+  labels: DriftReport['labels'],
+  performance: DriftReport['performance'],
+): DriftReport['summary'] {
+  const embeddingFlag = embeddings ? embeddings.driftDetected : null;
+  const predictionFlag = predictions ? predictions.classDrift.drifted || predictions.confidenceDrift.drifted : null;
+  const labelFlag = labels ? labels.classDrift.drifted : null;
+  return {
+    drift: dataset.datasetDrift || !!embeddingFlag || !!predictionFlag || !!labelFlag,
+    featureDrift: dataset.datasetDrift,
+    numberOfFeatures: dataset.numberOfColumns,
+    numberOfDriftedFeatures: dataset.numberOfDriftedColumns,
+    shareOfDriftedFeatures: dataset.shareOfDriftedColumns,
+    driftShare: dataset.driftShare,
+    embeddingDrift: embeddingFlag,
+    predictionDrift: predictionFlag,
+    labelDrift: labelFlag,
+    accuracyDelta: performance ? performance.accuracyDelta : null,
+  };
+}
+
 // ------------------------------------------------------------------ helpers
 
 function stats(values: readonly number[]): FeatureStats {
@@ -218,187 +375,5 @@ function performance(labels: Uint8Array, pred: Int32Array, classNames: readonly 
     weightedF1: r.weightedAvg.f1,
     report: r.toJSON(),
     confusionMatrix: r.confusionMatrix ?? [],
-  };
-}
-
-/**
- * Runs a model over a dataset in batches (no grad, eval mode for a {@link Module}; the model is
- * left as it was): embeddings [N, D] and softmax probabilities [N, K]. Inputs are normalised as
- * augmentBatch does ((pixel/255 - mean) / std).
- */
-export async function runModel(
-  model: DriftModel,
-  device: Device,
-  data: FerDataset,
-  options: { batchSize?: number; normalize?: { mean: number; std: number } } = {},
-): Promise<{ embeddings: Float32Array; dim: number; probabilities: Float32Array }> {
-  if (model instanceof Module) return inEvalMode(model, () => runModelAsIs(model, device, data, options));
-  return runModelAsIs(model, device, data, options);
-}
-
-async function runModelAsIs(
-  model: DriftModel,
-  device: Device,
-  data: FerDataset,
-  { batchSize = 256, normalize = { mean: 0.5, std: 0.5 } }: { batchSize?: number; normalize?: { mean: number; std: number } },
-): Promise<{ embeddings: Float32Array; dim: number; probabilities: Float32Array }> {
-  const images = new GpuImages(device, data.pixels);
-  const emb: Float32Array[] = [];
-  const probs: Float32Array[] = [];
-  let dim = 0;
-  try {
-    for (let s = 0; s < data.length; s += batchSize) {
-      const n = Math.min(batchSize, data.length - s);
-      const params = new Float32Array(n * PARAMS_PER_IMAGE);
-      for (let i = 0; i < n; i++) identityParams(params, i * PARAMS_PER_IMAGE, 0);
-      const sources = Int32Array.from({ length: n }, (_, i) => s + i);
-      const [f, logits] = device.noGrad(() =>
-        device.tidy(() => {
-          const x = augmentBatch(images, sources, params, normalize);
-          return [model.features(x), model.forward(x)] as const;
-        }),
-      );
-      if (f.shape[0] !== n || f.shape.length !== 2) throw new Error(`driftReport: model.features returned [${f.shape.join(', ')}], expected [${n}, D]`);
-      if (logits.shape[0] !== n || logits.shape.length !== 2) throw new Error(`driftReport: model.forward returned [${logits.shape.join(', ')}], expected [${n}, K]`);
-      dim = f.shape[1]!;
-      emb.push(await f.toArray());
-      const l = await logits.toArray();
-      const k = logits.shape[1]!;
-      for (let i = 0; i < n; i++) {
-        let mx = -Infinity;
-        for (let j = 0; j < k; j++) mx = Math.max(mx, l[i * k + j]!);
-        let sum = 0;
-        for (let j = 0; j < k; j++) sum += (l[i * k + j] = Math.exp(l[i * k + j]! - mx));
-        for (let j = 0; j < k; j++) l[i * k + j]! /= sum;
-      }
-      probs.push(l);
-      f.dispose();
-      logits.dispose();
-    }
-  } finally {
-    images.dispose();
-  }
-  const cat = (parts: Float32Array[]) => {
-    const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
-  return { embeddings: cat(emb), dim, probabilities: cat(probs) };
-}
-
-// ------------------------------------------------------------------ report
-
-/**
- * Builds the drift report of `current` against `reference`.
- * @example
- * const report = await driftReport({ reference: train, current: incoming, model, device });
- * fs.writeFileSync('drift.html', renderDriftHtml(report));
- */
-export async function driftReport({ reference, current, model, device, options = {} }: DriftReportInput): Promise<DriftReport> {
-  if (reference.length < 2 || current.length < 2) {
-    throw new InputError(`driftReport: need at least 2 images per dataset (reference ${reference.length}, current ${current.length})`);
-  }
-  checkNumber('driftReport', 'featureThreshold', options.featureThreshold);
-  checkNumber('driftReport', 'driftShare', options.driftShare, { min: 0, max: 1 });
-  checkNumber('driftReport', 'bins', options.bins, { integer: true, min: 1 });
-  checkNumber('driftReport', 'batchSize', options.batchSize, { integer: true, min: 1 });
-  const classNames = [...(options.classNames ?? FER_CLASSES)];
-  const bins = options.bins ?? 20;
-
-  // Image features → per-feature drift (Evidently dataset drift over the feature columns).
-  const refCols = featureColumns(await computeImageFeatures(reference.pixels, device));
-  const curCols = featureColumns(await computeImageFeatures(current.pixels, device));
-  const dd = datasetDrift(refCols, curCols, {
-    method: options.featureStattest,
-    threshold: options.featureThreshold,
-    driftShare: options.driftShare,
-  });
-  const features: FeatureDrift[] = IMAGE_FEATURE_NAMES.map((name) => ({
-    name,
-    ...dd.columns[name]!,
-    reference: stats(refCols[name]),
-    current: stats(curCols[name]),
-    histogram: histogram(refCols[name], curCols[name], bins),
-  }));
-
-  // Model outputs: run the model, or take precomputed ones.
-  let refOut = options.referenceOutputs;
-  let curOut = options.currentOutputs;
-  let source: 'model' | 'provided' = 'provided';
-  if (model) {
-    if (!device) throw new Error('driftReport: a model needs a device');
-    const runOpts = { batchSize: options.batchSize, normalize: options.normalize };
-    refOut = { ...(await runModel(model, device, reference, runOpts)) };
-    curOut = { ...(await runModel(model, device, current, runOpts)) };
-    source = 'model';
-  }
-
-  let embeddings: DriftReport['embeddings'] = null;
-  if (refOut?.embeddings && curOut?.embeddings) {
-    const r = await embeddingDrift(refOut.embeddings, curOut.embeddings, { ...options.embedding, dim: refOut.dim ?? curOut.dim, device });
-    embeddings = { ...r, source };
-  }
-
-  const labelsKnown = (options.currentLabelsKnown ?? current.labelled !== false) && reference.labelled !== false;
-  let predictions: DriftReport['predictions'] = null;
-  let performanceResult: DriftReport['performance'] = null;
-  if (refOut?.probabilities && curOut?.probabilities) {
-    const r = argmaxRows(refOut.probabilities, reference.length, 'reference');
-    const c = argmaxRows(curOut.probabilities, current.length, 'current');
-    if (r.k !== c.k) throw new Error(`driftReport: reference has ${r.k} classes of probabilities, current ${c.k}`);
-    const name = (i: number) => classNames[i] ?? String(i);
-    predictions = {
-      classDrift: columnDrift(Array.from(r.classes, name), Array.from(c.classes, name), { kind: 'cat' }),
-      confidenceDrift: columnDrift(r.confidence, c.confidence, { kind: 'num' }),
-      distribution: { reference: counts(r.classes, r.k), current: counts(c.classes, c.k) },
-      meanConfidence: { reference: stats(Array.from(r.confidence)).mean, current: stats(Array.from(c.confidence)).mean },
-    };
-    if (labelsKnown) {
-      const rp = performance(reference.labels, r.classes, classNames);
-      const cp = performance(current.labels, c.classes, classNames);
-      performanceResult = { reference: rp, current: cp, accuracyDelta: cp.accuracy - rp.accuracy };
-    }
-  }
-
-  let labels: DriftReport['labels'] = null;
-  if (labelsKnown) {
-    const name = (i: number) => classNames[i] ?? String(i);
-    labels = {
-      classDrift: columnDrift(Array.from(reference.labels, name), Array.from(current.labels, name), { kind: 'cat' }),
-      distribution: { reference: counts(reference.labels, classNames.length), current: counts(current.labels, classNames.length) },
-    };
-  }
-
-  const embeddingFlag = embeddings ? embeddings.driftDetected : null;
-  const predictionFlag = predictions ? predictions.classDrift.drifted || predictions.confidenceDrift.drifted : null;
-  const labelFlag = labels ? labels.classDrift.drifted : null;
-  return {
-    schemaVersion: DRIFT_REPORT_SCHEMA_VERSION,
-    generator: `fer-gpu ${VERSION}`,
-    createdAt: options.createdAt ?? new Date().toISOString(),
-    reference: { name: options.referenceName ?? reference.source, rows: reference.length },
-    current: { name: options.currentName ?? current.source, rows: current.length },
-    classNames,
-    summary: {
-      drift: dd.datasetDrift || !!embeddingFlag || !!predictionFlag || !!labelFlag,
-      featureDrift: dd.datasetDrift,
-      numberOfFeatures: dd.numberOfColumns,
-      numberOfDriftedFeatures: dd.numberOfDriftedColumns,
-      shareOfDriftedFeatures: dd.shareOfDriftedColumns,
-      driftShare: dd.driftShare,
-      embeddingDrift: embeddingFlag,
-      predictionDrift: predictionFlag,
-      labelDrift: labelFlag,
-      accuracyDelta: performanceResult ? performanceResult.accuracyDelta : null,
-    },
-    features,
-    embeddings,
-    predictions,
-    labels,
-    performance: performanceResult,
   };
 }

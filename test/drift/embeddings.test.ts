@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { embeddingDrift, percentile, rocAuc, type EmbeddingDriftOptions } from '../../src/drift/embeddings.js';
-import { pairwiseSqDistGpu, rbfRowSumsGpu, rbfRowSumsReference, sqDistReference } from '../../src/drift/embedding/index.js';
+import { embeddingDrift, type EmbeddingDriftOptions } from '../../src/drift/embedding-drift.js';
+import { percentile } from '../../src/drift/matrix.js';
+import { rocAuc } from '../../src/drift/domain-classifier.js';
+import { pairwiseSqDistGpu, rbfRowSumsGpu, rbfRowSumsReference, sqDistReference } from '../../src/drift/pairwise/index.js';
 import { Rng } from '../../src/random.js';
 import { expectClose, useDevice } from '../helpers.js';
 

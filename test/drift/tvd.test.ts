@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { columnDrift } from '../../src/drift/index.js';
-import { gTestPValue, tvdPermutation } from '../../src/drift/stattests.js';
+import { gTestPValue } from '../../src/drift/stattests.js';
+import { tvdPermutation } from '../../src/drift/permutation-tests.js';
 import { pyHash, pythonSetUnion } from '../../src/drift/pyset.js';
 import { numpySum } from '../../src/drift/special.js';
 

@@ -1,6 +1,7 @@
 /**
  * numpy's legacy global RNG (`np.random.seed(s)` → MT19937 → `RandomState.permutation`), ported so
- * Evidently's permutation tests (TVD, empirical_mmd) give the same p-values for the same seed.
+ * Evidently's permutation tests (TVD, empirical_mmd) and the embedding methods' bootstraps give the
+ * same results for the same seed. (fer-gpu's own seeded generator is `Rng` in src/random.ts.)
  */
 export class LegacyMT19937 {
   private readonly mt = new Uint32Array(624);
@@ -65,4 +66,29 @@ export class LegacyMT19937 {
     }
     return a;
   }
+}
+
+/** np.random.seed(seed); np.random.choice(n, size) (with replacement), continuing with `rng`. */
+export function choice(rng: LegacyMT19937, n: number, size: number): Int32Array {
+  const out = new Int32Array(size);
+  for (let i = 0; i < size; i++) out[i] = rng.interval(n - 1);
+  return out;
+}
+
+/** np.random.rand(n) after np.random.seed(seed) (legacy MT19937 doubles). */
+export function legacyRand(seed: number, n: number): Float64Array {
+  const rng = new LegacyMT19937(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = rng.nextUint32() >>> 5;
+    const b = rng.nextUint32() >>> 6;
+    out[i] = (a * 67108864 + b) / 9007199254740992;
+  }
+  return out;
+}
+
+/** pandas `df.sample(min(n, 1000), random_state=0)`: the rows it picks (order irrelevant here). */
+export function sample1000(n: number): Int32Array {
+  if (n <= 1000) return Int32Array.from({ length: n }, (_, i) => i);
+  return new LegacyMT19937(0).permutation(n).slice(0, 1000);
 }
