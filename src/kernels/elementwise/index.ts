@@ -3,11 +3,12 @@
  * Backward: add passes the gradient to both inputs; relu and addRelu mask it where the output
  * is not positive (so addRelu saves only its output).
  */
-import { grid1d, type Kernel } from '../../gpu/kernel.js';
+import { grid1d } from '../../gpu/kernel.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { ADD, ADD_INTO, ADD_RELU, COPY, RELU, RELU_BACKWARD } from './wgsl.js';
+import type { Kernel } from '../../gpu/device.js';
 
 /** Runs an element-wise kernel: its vec4 form when the size is a multiple of 4, else the scalar one. */
 function run(kernel: { scalar: Kernel; vec4: Kernel }, inputs: Tensor[], out: Tensor): Tensor {

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../gpu/kernel.js';
+import type { Kernel } from '../../gpu/device.js';
 import { GRID_ARGS, LINEAR_INDEX } from '../wgsl.js';
 
 /**
