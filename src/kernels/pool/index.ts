@@ -6,7 +6,7 @@
 import { grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
-import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
+import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './shape.js';
 import {
   AVG_POOL,
   AVG_POOL_BACKWARD,
@@ -18,7 +18,7 @@ import {
 } from './wgsl.js';
 import type { Device, Kernel } from '../../gpu/device.js';
 
-export type { Pool2dOptions, Size2 } from './geometry.js';
+export type { Pool2dOptions, Size2 } from './shape.js';
 
 function checkInput(op: string, x: Tensor, options: Pool2dOptions): PoolGeometry {
   if (x.dtype !== 'f32') throw new Error(`${op}: input must be f32, got ${x.dtype}`);

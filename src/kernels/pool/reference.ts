@@ -1,6 +1,6 @@
 /** CPU references of the pooling ops, in plain loops (f64). */
 import { CpuTensor } from '../../reference/tensor.js';
-import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './geometry.js';
+import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './shape.js';
 
 /**
  * Calls fn(offset of the input plane, index of the output element, in-bounds indices of its
