@@ -12,7 +12,7 @@ import { ferMetadata } from '../io/fer-metadata.js';
 import { FER_CLASSES } from '../classes.js';
 import { FerResNet18 } from '../nn/resnet.js';
 import type { StateDict, StateEntry } from '../nn/module.js';
-import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { modelFromSafetensors, type LoadedModel } from './model-bytes.js';
 
 export { loadModelFromBytes, type LoadedModel } from './model-bytes.js';

@@ -1,7 +1,88 @@
-/** The domains of train()'s options, checked before a run starts, by name (and command-line flag). */
+/** train()'s options: what they are, and their domains, checked before a run starts, by name (and command-line flag). */
 import { InputError } from '../errors.js';
 import { SEED, checkNumber, checkOneOf, type NumberDomain } from '../options.js';
+import type { Device } from '../gpu/device.js';
+import type { FerResNet18 } from '../nn/resnet.js';
+import type { FerDataset, FerSplit } from '../data/dataset.js';
+import type { AugmentOptions } from '../data/augment/index.js';
 import type { ScheduleSpec } from './schedules.js';
+import type { Logger } from './progress.js';
+
+export interface TrainOptions {
+  /** The model's device (default: `model.device`). */
+  device?: Device;
+  model: FerResNet18;
+  /** Training images: a dataset and the split(s) to train on (default 'Training'). */
+  trainSet: FerDataset;
+  trainSplit?: FerSplit | readonly FerSplit[];
+  /** Validation images (default: trainSet's 'PublicTest' or 'Holdout' split). Never a test split for selection. */
+  valSet?: FerDataset;
+  valSplit?: FerSplit | readonly FerSplit[];
+  epochs: number;
+  batchSize?: number;
+  optimizer?: 'sgd' | 'adamw';
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  schedule?: ScheduleSpec;
+  labelSmoothing?: number;
+  classWeights?: number[];
+  /** Clip the gradients' total L2 norm to this value. */
+  clipGradNorm?: number;
+  /** Training augmentation (true: defaults; false: none). */
+  augment?: AugmentOptions | boolean;
+  /** Class-balanced sampling. */
+  balanced?: boolean;
+  seed?: number;
+  /**
+   * The run folder: checkpoint.safetensors (what resume reads), last.safetensors and
+   * best.safetensors (model files) and train-log.jsonl. It is locked while the run writes in it.
+   */
+  outDir?: string;
+  /** Start afresh in an outDir that holds a run, removing that run's files (otherwise refused). */
+  overwrite?: boolean;
+  /** Stop after this many epochs without improvement of the selection metric. */
+  earlyStoppingPatience?: number;
+  /**
+   * Continue from outDir's checkpoint, after verifying its checksum; the options and data must be
+   * those the run was started with (maxSteps, checkpointEvery and log may change).
+   */
+  resume?: boolean;
+  mean?: number;
+  std?: number;
+  /** Where progress lines go (default: a progress bar on a terminal, plain lines otherwise). */
+  log?: Logger;
+  /** Metric that selects the best checkpoint: 'accuracy' (default) or 'macroF1'. */
+  selectOn?: 'accuracy' | 'macroF1';
+  /**
+   * Stop after this many optimizer steps in all (for quick runs and tests). A stop inside an
+   * epoch writes a mid-epoch checkpoint (with outDir) that `resume` continues.
+   */
+  maxSteps?: number;
+  /** Also write the last checkpoint every this many steps inside an epoch (long epochs on slow adapters). */
+  checkpointEvery?: number;
+  /**
+   * At the end, load the best validated epoch's weights into the model (Keras'
+   * `restore_best_weights`). Default true; false leaves the last step's weights.
+   * `TrainResult.weights` says which the model holds.
+   */
+  restoreBestWeights?: boolean;
+  /**
+   * Keep an exponential moving average of the weights with this decay (e.g. 0.999), updated
+   * after every optimizer step, validated each epoch beside the raw weights and saved in the
+   * checkpoint (tensors `ema.*`). Off by default.
+   */
+  ema?: number;
+  /**
+   * Recompute the EMA weights' batch-norm statistics from this many training batches (train mode,
+   * no gradients; see recalibrateBatchNorm) before each validation, instead of averaging them.
+   */
+  emaBnBatches?: number;
+  /** With `ema`: which weights the best checkpoint may hold: 'either' (default: whichever validates better), 'ema' or 'raw'. */
+  selectFrom?: 'either' | 'ema' | 'raw';
+}
+
 
 /** The `fer-gpu train` flag of each train() option that has one. */
 const FLAGS: Record<string, string> = {
@@ -41,7 +122,7 @@ const nonNegative: NumberDomain = { min: 0 };
 const positive: NumberDomain = { above: 0 };
 const fraction: NumberDomain = { above: 0, below: 1 };
 
-/** The options checked here (a subset of TrainOptions, so this module needs no trainer types). */
+/** The options checked here: the part of TrainOptions that `fer-gpu train` has before it has a model and data. */
 export interface CheckedTrainOptions {
   epochs?: number;
   batchSize?: number;

@@ -3,10 +3,9 @@
  * schedule, label smoothing, class weights, gradient clipping, validation each epoch, best
  * checkpoint on the validation split, early stopping, a JSONL log, resume, and a NaN guard.
  * One queue submit per step; the loss is read back only every few steps for the progress line.
+ * The run folder's checkpoints and resume are in run-state.ts, the progress lines in progress.ts.
  */
 import { appendFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Device } from '../gpu/device.js';
 import type { Tensor } from '../tensor.js';
 import { crossEntropy } from '../kernels/cross-entropy/index.js';
@@ -15,112 +14,21 @@ import { SGD, AdamW, clipGradNorm, type Optimizer } from '../optim/index.js';
 import { FerResNet18 } from '../nn/resnet.js';
 import type { FerDataset, FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
-import type { AugmentOptions } from '../data/augment/index.js';
-import { LrSchedule, type ScheduleSpec } from './schedules.js';
+import { LrSchedule } from './schedules.js';
 import { evaluate } from './evaluate.js';
-import { CHECKPOINT_FILE as CHECKPOINT, readCheckpoint, saveStateDict, writeCheckpoint } from './checkpoint.js';
 import type { StateDict } from '../nn/module.js';
 import { readSafetensors } from '../io/safetensors.js';
-import type { OptimizerStateDict } from '../optim/optimizer.js';
-import { BEST_FILE, LAST_FILE, LOG_FILE, checkSameRun, datasetFingerprint, lockRunFolder, prepareRunFolder, repairRunFolder } from './run-folder.js';
+import { BEST_FILE, LOG_FILE, datasetFingerprint, lockRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
-import { checkTrainOptions } from './options.js';
-import { ModelEma, recalibrateBatchNorm, type ModelEmaState } from './averaging.js';
+import { checkTrainOptions, type TrainOptions } from './options.js';
+import { ModelEma, recalibrateBatchNorm } from './averaging.js';
+import { RunCheckpoints, type BestEpoch, type EpochLog, type PartialEpoch, type TrainState } from './run-state.js';
+import { defaultLogger, type Logger } from './progress.js';
 
-export interface TrainOptions {
-  /** The model's device (default: `model.device`). */
-  device?: Device;
-  model: FerResNet18;
-  /** Training images: a dataset and the split(s) to train on (default 'Training'). */
-  trainSet: FerDataset;
-  trainSplit?: FerSplit | readonly FerSplit[];
-  /** Validation images (default: trainSet's 'PublicTest' or 'Holdout' split). Never a test split for selection. */
-  valSet?: FerDataset;
-  valSplit?: FerSplit | readonly FerSplit[];
-  epochs: number;
-  batchSize?: number;
-  optimizer?: 'sgd' | 'adamw';
-  lr?: number;
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-  schedule?: ScheduleSpec;
-  labelSmoothing?: number;
-  classWeights?: number[];
-  /** Clip the gradients' total L2 norm to this value. */
-  clipGradNorm?: number;
-  /** Training augmentation (true: defaults; false: none). */
-  augment?: AugmentOptions | boolean;
-  /** Class-balanced sampling. */
-  balanced?: boolean;
-  seed?: number;
-  /**
-   * The run folder: checkpoint.safetensors (what resume reads), last.safetensors and
-   * best.safetensors (model files) and train-log.jsonl. It is locked while the run writes in it.
-   */
-  outDir?: string;
-  /** Start afresh in an outDir that holds a run, removing that run's files (otherwise refused). */
-  overwrite?: boolean;
-  /** Stop after this many epochs without improvement of the selection metric. */
-  earlyStoppingPatience?: number;
-  /**
-   * Continue from outDir's checkpoint, after verifying its checksum; the options and data must be
-   * those the run was started with (maxSteps, checkpointEvery and log may change).
-   */
-  resume?: boolean;
-  mean?: number;
-  std?: number;
-  /** Where progress lines go (default: a progress bar on a terminal, plain lines otherwise). */
-  log?: Logger;
-  /** Metric that selects the best checkpoint: 'accuracy' (default) or 'macroF1'. */
-  selectOn?: 'accuracy' | 'macroF1';
-  /**
-   * Stop after this many optimizer steps in all (for quick runs and tests). A stop inside an
-   * epoch writes a mid-epoch checkpoint (with outDir) that `resume` continues.
-   */
-  maxSteps?: number;
-  /** Also write the last checkpoint every this many steps inside an epoch (long epochs on slow adapters). */
-  checkpointEvery?: number;
-  /**
-   * At the end, load the best validated epoch's weights into the model (Keras'
-   * `restore_best_weights`). Default true; false leaves the last step's weights.
-   * `TrainResult.weights` says which the model holds.
-   */
-  restoreBestWeights?: boolean;
-  /**
-   * Keep an exponential moving average of the weights with this decay (e.g. 0.999), updated
-   * after every optimizer step, validated each epoch beside the raw weights and saved in the
-   * checkpoint (tensors `ema.*`). Off by default.
-   */
-  ema?: number;
-  /**
-   * Recompute the EMA weights' batch-norm statistics from this many training batches (train mode,
-   * no gradients; see recalibrateBatchNorm) before each validation, instead of averaging them.
-   */
-  emaBnBatches?: number;
-  /** With `ema`: which weights the best checkpoint may hold: 'either' (default: whichever validates better), 'ema' or 'raw'. */
-  selectFrom?: 'either' | 'ema' | 'raw';
-}
+export { NonFiniteLossError, type EpochLog } from './run-state.js';
+export { defaultLogger, type Logger } from './progress.js';
+export type { TrainOptions } from './options.js';
 
-/** One line of train-log.jsonl. */
-export interface EpochLog {
-  epoch: number;
-  steps: number;
-  lr: number;
-  trainLoss: number;
-  /** Accuracy (training mode, augmented) on the batches read back for progress: every 10th and the last (null if none). */
-  trainAccuracy: number | null;
-  valAccuracy: number | null;
-  valMacroF1: number | null;
-  imagesPerSecond: number;
-  seconds: number;
-  best: boolean;
-  /** With `ema`: the EMA weights' validation accuracy and macro F1. */
-  emaValAccuracy?: number | null;
-  emaValMacroF1?: number | null;
-  /** With `ema`: which weights this epoch's selection metric (and best.safetensors, when best) came from. */
-  selected?: 'raw' | 'ema';
-}
 
 /**
  * What train() returns. The model is left in eval mode, holding the weights `weights` names:
@@ -130,73 +38,11 @@ export interface EpochLog {
 export interface TrainResult {
   history: EpochLog[];
   /** Best validation metric, its epoch, and with `ema` which weights (raw or EMA) scored it and best.safetensors holds. */
-  best: { metric: number; epoch: number; selected?: 'raw' | 'ema' } | null;
+  best: BestEpoch | null;
   /** Which weights the model holds now: the best epoch's or the last step's. */
   weights: 'best' | 'last';
   stoppedEarly: boolean;
   outDir?: string;
-}
-
-/** Thrown when the loss or the weights become NaN or infinite; the last good checkpoint is kept. */
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
-
-/** What a checkpoint holds besides the model's and optimizer's tensors. */
-interface TrainState {
-  /** Optimizer steps done in all. */
-  step: number;
-  /** Epochs finished. */
-  epoch: number;
-  /** Best validation metric so far, its epoch, and (with an EMA) which weights scored it. */
-  best: TrainResult['best'];
-  /** Epochs since the best one (early stopping). */
-  staleEpochs: number;
-  /** Learning-rate schedule state. */
-  schedule: unknown;
-  /** Set when the checkpoint was written mid-epoch: the progress of the unfinished epoch `epoch`. */
-  partial?: PartialEpoch;
-  /** The EMA's counters, when the run keeps one (its tensors are the checkpoint's `ema.*`). */
-  ema?: ModelEmaState;
-  /** Every finished epoch's log line (train-log.jsonl is rebuilt from it after a crash). */
-  history: EpochLog[];
-  /** The options and data fingerprints a resumed run must keep. */
-  run: Record<string, unknown>;
-}
-
-/** Counters of an unfinished epoch, so a resumed run continues it where it stopped. */
-interface PartialEpoch {
-  /** Optimizer steps done in this epoch. */
-  steps: number;
-  lossSum: number;
-  seen: number;
-  correct: number;
-  sampled: number;
-  seconds: number;
-}
-
-/** "step 12, epoch 3" (at an epoch's end) or "step 14, inside epoch 4". */
-function describeCheckpoint(s: { step: number; epoch: number; partial?: unknown }): string {
-  return s.partial ? `step ${s.step}, inside epoch ${s.epoch + 1}` : `step ${s.step}, epoch ${s.epoch}`;
-}
-
-/** The first non-finite value in a state dict, the EMA's or the optimizer state, described, or undefined. */
-function findNonFinite(model: StateDict, optimizer: OptimizerStateDict<{ lr: number }>, ema?: StateDict): string | undefined {
-  const sets: Array<[string, Record<string, unknown>]> = [
-    ['', model],
-    ...(ema ? [['EMA ', ema] as [string, Record<string, unknown>]] : []),
-    ...Object.entries(optimizer.state).map(([i, e]) => [`optimizer state of param ${i}: `, e] as [string, Record<string, unknown>]),
-  ];
-  for (const [prefix, set] of sets) {
-    for (const [name, entry] of Object.entries(set)) {
-      const data = entry instanceof Float32Array ? entry : (entry as { data?: unknown })?.data;
-      if (!(data instanceof Float32Array)) continue;
-      let bad = 0;
-      for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
-      if (bad) return `${prefix}'${name}' has ${bad} of ${data.length} values NaN or infinite`;
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -212,6 +58,25 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } finally {
     release?.();
   }
+}
+
+/** What one run works with: made by runTraining, used by every part of the loop. */
+interface Run {
+  o: TrainOptions;
+  model: FerResNet18;
+  device: Device;
+  loader: DataLoader;
+  optimizer: Optimizer<{ lr: number }>;
+  schedule: LrSchedule;
+  ema: ModelEma<FerResNet18> | null;
+  /** The epoch's summed loss, on the GPU (read back every few steps). */
+  lossSum: Tensor;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  trainSplit: FerSplit | readonly FerSplit[];
+  valSet: FerDataset;
+  valSplit: FerSplit | readonly FerSplit[] | undefined;
 }
 
 async function runTraining(o: TrainOptions): Promise<TrainResult> {
@@ -254,7 +119,7 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
   const lossSum = device.zeros([1]);
   device.untrack(lossSum);
   try {
-    return await trainLoop(o, { device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
+    return await trainLoop({ o, model, device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
   } finally {
     lossSum.dispose();
     loader.dispose();
@@ -263,46 +128,28 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
-interface LoopParts {
-  device: Device;
-  loader: DataLoader;
-  optimizer: Optimizer<{ lr: number }>;
-  schedule: LrSchedule;
-  ema: ModelEma<FerResNet18> | null;
-  lossSum: Tensor;
-  lr: number;
-  weightDecay: number;
-  seed: number;
-  trainSplit: FerSplit | readonly FerSplit[];
-  valSet: FerDataset;
-  valSplit: FerSplit | readonly FerSplit[] | undefined;
-}
-
-async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult> {
-  const { model } = o;
-  const { device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit } = parts;
-  const params = model.parameters();
-
-  // What a resumed run must keep: every option that shapes the run, and the data.
+/** What a resumed run must keep: every option that shapes the run, and (with a run folder) the data. */
+function runIdentity(r: Run): Record<string, unknown> {
+  const { o, model, ema } = r;
   const run: Record<string, unknown> = {
     width: model.width,
     numClasses: model.numClasses,
     epochs: o.epochs,
-    batchSize: loader.batchSize,
+    batchSize: r.loader.batchSize,
     optimizer: o.optimizer ?? 'sgd',
-    lr,
+    lr: r.lr,
     momentum: o.optimizer === 'adamw' ? undefined : (o.momentum ?? 0.9),
     nesterov: o.optimizer === 'adamw' ? undefined : (o.nesterov ?? false),
-    weightDecay,
+    weightDecay: r.weightDecay,
     schedule: o.schedule ?? { kind: 'cosine', warmupEpochs: 0 },
     labelSmoothing: o.labelSmoothing ?? 0,
     classWeights: o.classWeights,
     clipGradNorm: o.clipGradNorm,
     augment: o.augment ?? true,
     balanced: o.balanced ?? false,
-    seed,
-    trainSplit,
-    valSplit,
+    seed: r.seed,
+    trainSplit: r.trainSplit,
+    valSplit: r.valSplit,
     mean: o.mean,
     std: o.std,
     selectOn: o.selectOn ?? 'accuracy',
@@ -311,216 +158,208 @@ async function trainLoop(o: TrainOptions, parts: LoopParts): Promise<TrainResult
     emaBnBatches: ema ? o.emaBnBatches : undefined,
     selectFrom: ema ? (o.selectFrom ?? 'either') : undefined,
   };
-  let state: TrainState = { step: 0, epoch: 0, best: null, staleEpochs: 0, schedule: schedule.state(), history: [], run };
-  const out = o.outDir;
-  const file = (name: string) => join(out!, name);
-  const meta = { mean: o.mean, std: o.std };
-  if (out) {
+  if (o.outDir) {
     run.trainData = datasetFingerprint(o.trainSet);
-    if (valSet !== o.trainSet) run.valData = datasetFingerprint(valSet);
+    if (r.valSet !== o.trainSet) run.valData = datasetFingerprint(r.valSet);
   }
-  /** The checkpoint on disk now (what a crash would leave), or null before the first. */
-  let kept: TrainState | null = null;
-  if (o.resume) {
-    if (!out) throw new InputError('train: resume needs outDir');
-    const checkpointFile = prepareRunFolder(out, o);
-    const c = readCheckpoint(checkpointFile);
-    const saved = c.state as unknown as TrainState;
-    checkSameRun(checkpointFile, saved.run ?? {}, run);
-    try {
-      model.loadStateDict(c.model);
-      optimizer.loadStateDict(c.optimizer);
-    } catch (e) {
-      throw new InputError(`${checkpointFile}: ${(e as Error).message}`);
-    }
-    if (ema) {
-      // checkSameRun has checked that the run kept an EMA with this decay
-      if (!c.ema || !saved.ema) throw new InputError(`${checkpointFile}: the checkpoint holds no EMA weights to resume`);
-      ema.load(c.ema, saved.ema, checkpointFile);
-    }
-    state = saved;
-    schedule.loadState(state.schedule);
-    kept = state;
-    const bestIsCheckpoint = !state.partial && state.best?.epoch === state.epoch;
-    const best = state.best?.selected === 'ema' ? c.ema : c.model;
-    repairRunFolder(out, { model: c.model, best, history: state.history, bestIsCheckpoint }, model.width, meta);
-  } else if (out) {
-    prepareRunFolder(out, o);
-  }
+  return run;
+}
 
+/** The epochs: start or resume, then train, validate, select and checkpoint each, until the end, early stopping or maxSteps. */
+async function trainLoop(r: Run): Promise<TrainResult> {
+  const { o, model, loader, optimizer, schedule, ema } = r;
+  const restoreBest = o.restoreBestWeights ?? true;
+  const saver = new RunCheckpoints(model, optimizer, ema, o.outDir, { mean: o.mean, std: o.std }, restoreBest);
+  const out = saver.out;
+  let state = saver.start(runIdentity(r), schedule, o);
   const log = o.log ?? defaultLogger();
   const history: EpochLog[] = [];
   const patience = o.earlyStoppingPatience ?? Infinity;
   let stoppedEarly = false;
-  let globalStep = state.step;
-  const restoreBest = o.restoreBestWeights ?? true;
-  // Whether the model holds the best epoch's weights, and a copy of them taken at that epoch.
+  // Whether the model holds the best epoch's weights.
   let modelIsBest = !!state.best && state.best.epoch === state.epoch && !state.partial && state.best.selected !== 'ema';
-  let bestWeights: StateDict | null = null;
-  const keptMessage = () =>
-    !out ? '' : kept ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.` : ` No checkpoint was written in ${out}.`;
-  const checkFinite = (meanLoss: number, epoch: number, step: number) => {
-    if (Number.isFinite(meanLoss)) return;
-    throw new NonFiniteLossError(
-      `train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping.` +
-        keptMessage() +
-        ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
-    );
-  };
-  /**
-   * Reads the weights (and the EMA's) back and refuses non-finite ones (the loss of a step is
-   * computed before its update, so a finite loss does not vouch for the weights); with outDir,
-   * writes the checkpoint, then last.safetensors, then best.safetensors when `isBest` (the EMA
-   * weights when they were selected).
-   */
-  const checkpoint = async (s: TrainState, isBest: boolean) => {
-    const weights = await model.stateDict();
-    const emaWeights = ema ? await ema.model.stateDict() : undefined;
-    const optimState = out ? await optimizer.stateDict() : { state: {}, paramGroups: [] };
-    const bad = findNonFinite(weights, optimState, emaWeights);
-    if (bad) {
-      throw new NonFiniteLossError(
-        `train: the weights became non-finite by ${describeCheckpoint(s)} (${bad}); stopping without saving them.` +
-          keptMessage() +
-          ' Try a lower learning rate or gradient clipping (--clip-grad-norm).',
-      );
-    }
-    if (isBest && restoreBest) bestWeights = s.best?.selected === 'ema' ? emaWeights! : weights;
-    if (!out) return;
-    const saved = ema ? { ...s, ema: ema.state() } : s;
-    writeCheckpoint(file(CHECKPOINT), { model: weights, optimizer: optimState, ...(emaWeights ? { ema: emaWeights } : {}), state: saved }, model.width, meta);
-    kept = saved;
-    saveStateDict(file(LAST_FILE), weights, model.width, meta);
-    if (isBest) saveStateDict(file(BEST_FILE), s.best?.selected === 'ema' ? emaWeights! : weights, model.width, meta);
-  };
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
-    if (o.maxSteps && globalStep >= o.maxSteps) break; // a resumed run that already reached it
-    model.train();
+    if (o.maxSteps && state.step >= o.maxSteps) break; // a resumed run that already reached it
     // A checkpoint written mid-epoch continues that epoch where it stopped.
     const partial = state.partial;
     state = { ...state, partial: undefined };
-    loader.setEpoch(epoch, partial?.steps ?? 0);
-    device.fill(lossSum, partial?.lossSum ?? 0);
-    const t0 = performance.now() - (partial?.seconds ?? 0) * 1000;
-    let seen = partial?.seen ?? 0;
-    let correct = partial?.correct ?? 0;
-    let sampled = partial?.sampled ?? 0;
-    let steps = partial?.steps ?? 0;
-    let stoppedMidEpoch = false;
-    const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
-    bar?.update(steps, { loss: '-', ips: '-' });
-    for (const batch of loader) {
-      optimizer.lr = schedule.lrAt(globalStep);
-      const logits = device.tidy(() => {
-        const logits = model.forward(batch.images);
-        const loss = crossEntropy(logits, batch.labels, { labelSmoothing: o.labelSmoothing ?? 0, weight: o.classWeights });
-        loss.backward();
-        if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
-        optimizer.step();
-        optimizer.zeroGrad();
-        ema?.update();
-        addInto(lossSum, loss.reshape([1]));
-        return logits.detach();
-      });
-      batch.images.dispose();
-      modelIsBest = false;
-      globalStep++;
-      steps++;
-      seen += batch.labels.length;
-      // Training accuracy costs one small read-back; do it every 10 steps and at the end.
-      if (steps % 10 === 0 || steps === loader.length) {
-        const l = await logits.toArray();
-        correct += countCorrect(l, batch.labels, model.numClasses);
-        sampled += batch.labels.length;
-        const meanLoss = (await lossSum.item()) / steps;
-        checkFinite(meanLoss, epoch, steps);
-        bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
-      } else {
-        device.flush();
-      }
-      logits.dispose();
-      const stopping = !!o.maxSteps && globalStep >= o.maxSteps;
-      if (out && steps < loader.length && (stopping || (o.checkpointEvery && steps % o.checkpointEvery === 0))) {
-        const sum = await lossSum.item();
-        checkFinite(sum / steps, epoch, steps);
-        const seconds = (performance.now() - t0) / 1000;
-        await checkpoint({ ...state, step: globalStep, partial: { steps, lossSum: sum, seen, correct, sampled, seconds } }, false);
-      }
-      if (stopping) {
-        stoppedMidEpoch = steps < loader.length;
-        break;
-      }
-    }
-    bar?.stop();
-    if (stoppedMidEpoch) {
-      await device.sync();
-      log(`stopped after ${globalStep} steps, inside epoch ${epoch + 1} (step ${steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
+    const done = await trainEpoch(r, saver, log, state, epoch, partial);
+    if (done.step > state.step) modelIsBest = false;
+    if (done.stoppedMidEpoch) {
+      log(`stopped after ${done.step} steps, inside epoch ${epoch + 1} (step ${done.steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
       break;
     }
-    await device.sync(); // time to GPU completion
-    const seconds = (performance.now() - t0) / 1000;
-    const trainLoss = (await lossSum.item()) / Math.max(1, steps);
-    let valAccuracy: number | null = null;
-    let valMacroF1: number | null = null;
-    if (valSplit) {
-      const report = await evaluate(model, valSet, { split: valSplit, mean: o.mean, std: o.std });
-      valAccuracy = report.accuracy ?? null;
-      valMacroF1 = report.macroAvg.f1;
-    }
-    const emaVal = ema ? await validateEma(ema, loader, epoch, o.emaBnBatches, valSplit && { valSet, valSplit, mean: o.mean, std: o.std }) : null;
-    const rawMetric = (o.selectOn === 'macroF1' ? valMacroF1 : valAccuracy) ?? -trainLoss;
-    const emaMetric = emaVal ? ((o.selectOn === 'macroF1' ? emaVal.macroF1 : emaVal.accuracy) ?? -trainLoss) : null;
-    const selected: 'raw' | 'ema' = emaMetric !== null && (o.selectFrom === 'ema' || (o.selectFrom !== 'raw' && emaMetric > rawMetric)) ? 'ema' : 'raw';
-    const metric = selected === 'ema' ? emaMetric! : rawMetric;
-    const isBest = state.best === null || metric > state.best.metric;
-    if (isBest) {
-      state.best = { metric, epoch: epoch + 1, ...(ema ? { selected } : {}) };
-      state.staleEpochs = 0;
-    } else state.staleEpochs++;
-    schedule.observe(metric);
+    const trainLoss = (await r.lossSum.item()) / Math.max(1, done.steps);
+    const v = await validateAndSelect(r, state, epoch, trainLoss);
     const entry: EpochLog = {
       epoch: epoch + 1,
-      steps,
+      steps: done.steps,
       lr: optimizer.lr,
       trainLoss,
-      trainAccuracy: sampled > 0 ? correct / sampled : null,
-      valAccuracy,
-      valMacroF1,
-      imagesPerSecond: seen / seconds,
-      seconds,
-      best: isBest,
-      ...(emaVal ? { emaValAccuracy: emaVal.accuracy, emaValMacroF1: emaVal.macroF1, selected } : {}),
+      trainAccuracy: done.sampled > 0 ? done.correct / done.sampled : null,
+      valAccuracy: v.accuracy,
+      valMacroF1: v.macroF1,
+      imagesPerSecond: done.seen / done.seconds,
+      seconds: done.seconds,
+      best: v.isBest,
+      ...(v.ema ? { emaValAccuracy: v.ema.accuracy, emaValMacroF1: v.ema.macroF1, selected: v.selected } : {}),
     };
     history.push(entry);
-    state = { ...state, step: globalStep, epoch: epoch + 1, schedule: schedule.state(), history: [...state.history, entry] };
-    log(
-      `epoch ${entry.epoch}/${o.epochs}  loss ${trainLoss.toFixed(4)}  ` +
-        `val acc ${valAccuracy === null ? '-' : (100 * valAccuracy).toFixed(2) + '%'}  ` +
-        `val macro F1 ${valMacroF1 === null ? '-' : valMacroF1.toFixed(4)}  ` +
-        (emaVal ? `EMA val acc ${emaVal.accuracy === null ? '-' : (100 * emaVal.accuracy).toFixed(2) + '%'}  ` : '') +
-        `${entry.imagesPerSecond.toFixed(1)} img/s${isBest ? `  *best${ema ? ` (${selected})` : ''}` : ''}`,
-    );
-    await checkpoint(state, isBest);
-    modelIsBest = isBest && selected === 'raw';
-    if (out) appendFileSync(file(LOG_FILE), JSON.stringify(entry) + '\n');
+    state = { ...state, step: done.step, epoch: epoch + 1, schedule: schedule.state(), history: [...state.history, entry] };
+    log(epochLine(entry, o.epochs, v, !!ema));
+    await saver.write(state, v.isBest);
+    modelIsBest = v.isBest && v.selected === 'raw';
+    if (out) appendFileSync(saver.file(LOG_FILE), JSON.stringify(entry) + '\n');
     if (state.staleEpochs >= patience) {
       log(`early stopping: no improvement for ${patience} epochs (best epoch ${state.best?.epoch})`);
       stoppedEarly = true;
       break;
     }
-    if (o.maxSteps && globalStep >= o.maxSteps) break;
+    if (o.maxSteps && state.step >= o.maxSteps) break;
   }
   let weights: TrainResult['weights'] = modelIsBest ? 'best' : 'last';
-  if (restoreBest && !modelIsBest && state.best) {
-    // from this call's epochs, or (a resumed run) from the run folder's best.safetensors
-    const best = bestWeights ?? (out && existsSync(file(BEST_FILE)) ? (readSafetensors(file(BEST_FILE)).tensors as StateDict) : null);
-    if (best) {
-      model.loadStateDict(best);
-      weights = 'best';
-    }
-  }
+  if (restoreBest && !modelIsBest && state.best && restoreBestWeights(model, saver)) weights = 'best';
   model.eval();
   return { history, best: state.best, weights, stoppedEarly, outDir: out };
+}
+
+/** What an epoch (or the rest of one) did: its counters, the step count after it, and whether maxSteps stopped it inside. */
+interface EpochDone {
+  /** Optimizer steps of this epoch, and in all after it. */
+  steps: number;
+  step: number;
+  seen: number;
+  correct: number;
+  sampled: number;
+  seconds: number;
+  stoppedMidEpoch: boolean;
+}
+
+/**
+ * One epoch of optimizer steps, or the rest of the one `partial` stopped inside: the loss summed
+ * on the GPU, training accuracy and the finite-loss check every 10th step, mid-epoch checkpoints
+ * every `checkpointEvery` steps and at a maxSteps stop. Waits for the GPU before it returns.
+ */
+async function trainEpoch(r: Run, saver: RunCheckpoints, log: Logger, state: TrainState, epoch: number, partial: PartialEpoch | undefined): Promise<EpochDone> {
+  const { o, model, device, loader, optimizer, schedule, ema, lossSum } = r;
+  const params = model.parameters();
+  model.train();
+  loader.setEpoch(epoch, partial?.steps ?? 0);
+  device.fill(lossSum, partial?.lossSum ?? 0);
+  const t0 = performance.now() - (partial?.seconds ?? 0) * 1000;
+  let seen = partial?.seen ?? 0;
+  let correct = partial?.correct ?? 0;
+  let sampled = partial?.sampled ?? 0;
+  let steps = partial?.steps ?? 0;
+  let step = state.step;
+  let stoppedMidEpoch = false;
+  const bar = log.bar?.(loader.length, epoch + 1, o.epochs);
+  bar?.update(steps, { loss: '-', ips: '-' });
+  for (const batch of loader) {
+    optimizer.lr = schedule.lrAt(step);
+    const logits = device.tidy(() => {
+      const logits = model.forward(batch.images);
+      const loss = crossEntropy(logits, batch.labels, { labelSmoothing: o.labelSmoothing ?? 0, weight: o.classWeights });
+      loss.backward();
+      if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
+      optimizer.step();
+      optimizer.zeroGrad();
+      ema?.update();
+      addInto(lossSum, loss.reshape([1]));
+      return logits.detach();
+    });
+    batch.images.dispose();
+    step++;
+    steps++;
+    seen += batch.labels.length;
+    // Training accuracy costs one small read-back; do it every 10 steps and at the end.
+    if (steps % 10 === 0 || steps === loader.length) {
+      const l = await logits.toArray();
+      correct += countCorrect(l, batch.labels, model.numClasses);
+      sampled += batch.labels.length;
+      const meanLoss = (await lossSum.item()) / steps;
+      saver.checkFinite(meanLoss, epoch, steps);
+      bar?.update(steps, { loss: meanLoss.toFixed(4), ips: (seen / ((performance.now() - t0) / 1000)).toFixed(1) });
+    } else {
+      device.flush();
+    }
+    logits.dispose();
+    const stopping = !!o.maxSteps && step >= o.maxSteps;
+    if (saver.out && steps < loader.length && (stopping || (o.checkpointEvery && steps % o.checkpointEvery === 0))) {
+      const sum = await lossSum.item();
+      saver.checkFinite(sum / steps, epoch, steps);
+      const seconds = (performance.now() - t0) / 1000;
+      await saver.write({ ...state, step, partial: { steps, lossSum: sum, seen, correct, sampled, seconds } }, false);
+    }
+    if (stopping) {
+      stoppedMidEpoch = steps < loader.length;
+      break;
+    }
+  }
+  bar?.stop();
+  await device.sync(); // time to GPU completion
+  const seconds = (performance.now() - t0) / 1000;
+  return { steps, step, seen, correct, sampled, seconds, stoppedMidEpoch };
+}
+
+/** An epoch's validation: the raw weights' metrics, the EMA's, which weights were selected and whether they are the best yet. */
+interface Validation {
+  accuracy: number | null;
+  macroF1: number | null;
+  ema: { accuracy: number | null; macroF1: number | null } | null;
+  selected: 'raw' | 'ema';
+  isBest: boolean;
+}
+
+/**
+ * Validates the raw weights and the EMA's (without a validation split the metric is minus the
+ * training loss), selects which weights the epoch's metric comes from, updates `state`'s best
+ * epoch and early-stopping count and lets the schedule observe the metric (plateau).
+ */
+async function validateAndSelect(r: Run, state: TrainState, epoch: number, trainLoss: number): Promise<Validation> {
+  const { o, model, loader, ema, valSet, valSplit } = r;
+  let accuracy: number | null = null;
+  let macroF1: number | null = null;
+  if (valSplit) {
+    const report = await evaluate(model, valSet, { split: valSplit, mean: o.mean, std: o.std });
+    accuracy = report.accuracy ?? null;
+    macroF1 = report.macroAvg.f1;
+  }
+  const emaVal = ema ? await validateEma(ema, loader, epoch, o.emaBnBatches, valSplit && { valSet, valSplit, mean: o.mean, std: o.std }) : null;
+  const rawMetric = (o.selectOn === 'macroF1' ? macroF1 : accuracy) ?? -trainLoss;
+  const emaMetric = emaVal ? ((o.selectOn === 'macroF1' ? emaVal.macroF1 : emaVal.accuracy) ?? -trainLoss) : null;
+  const selected: 'raw' | 'ema' = emaMetric !== null && (o.selectFrom === 'ema' || (o.selectFrom !== 'raw' && emaMetric > rawMetric)) ? 'ema' : 'raw';
+  const metric = selected === 'ema' ? emaMetric! : rawMetric;
+  const isBest = state.best === null || metric > state.best.metric;
+  if (isBest) {
+    state.best = { metric, epoch: epoch + 1, ...(ema ? { selected } : {}) };
+    state.staleEpochs = 0;
+  } else state.staleEpochs++;
+  r.schedule.observe(metric);
+  return { accuracy, macroF1, ema: emaVal, selected, isBest };
+}
+
+/** "epoch 3/10  loss 1.2345  val acc 45.67%  val macro F1 0.4321  123.4 img/s  *best". */
+function epochLine(e: EpochLog, epochs: number, v: Validation, hasEma: boolean): string {
+  const percent = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2) + '%');
+  return (
+    `epoch ${e.epoch}/${epochs}  loss ${e.trainLoss.toFixed(4)}  ` +
+    `val acc ${percent(e.valAccuracy)}  ` +
+    `val macro F1 ${e.valMacroF1 === null ? '-' : e.valMacroF1.toFixed(4)}  ` +
+    (v.ema ? `EMA val acc ${percent(v.ema.accuracy)}  ` : '') +
+    `${e.imagesPerSecond.toFixed(1)} img/s${v.isBest ? `  *best${hasEma ? ` (${v.selected})` : ''}` : ''}`
+  );
+}
+
+/**
+ * Loads the best epoch's weights into the model: those this call copied, or (a resumed run whose
+ * best epoch came before) the run folder's best.safetensors. False when neither is there.
+ */
+function restoreBestWeights(model: FerResNet18, saver: RunCheckpoints): boolean {
+  const best = saver.bestWeights ?? (saver.out && existsSync(saver.file(BEST_FILE)) ? (readSafetensors(saver.file(BEST_FILE)).tensors as StateDict) : null);
+  if (!best) return false;
+  model.loadStateDict(best);
+  return true;
 }
 
 /** The EMA of a fer-resnet18 (its batch-norm statistics averaged too, unless recalibrated). */
@@ -566,68 +405,4 @@ function countCorrect(logits: Float32Array, labels: Int32Array, k: number): numb
     if (best === labels[r]) c++;
   }
   return c;
-}
-
-/** Receives progress lines; may offer a per-epoch progress bar. */
-export type Logger = ((line: string) => void) & {
-  bar?: (total: number, epoch: number, epochs: number) => { update(v: number, p: Record<string, string>): void; stop(): void };
-};
-
-/** A progress bar on a terminal, plain lines otherwise. */
-export function defaultLogger(): Logger {
-  const log: Logger = (line: string) => console.log(line);
-  if (!process.stdout.isTTY) {
-    // Logs (nohup, CI): a plain line about every tenth of an epoch.
-    log.bar = (total, epoch, epochs) => {
-      const every = Math.max(1, Math.round(total / 10));
-      let next = every;
-      const eta = etaClock(total);
-      return {
-        update(v, p) {
-          const left = eta(v);
-          if (v < next || p.loss === '-') return;
-          next = (Math.floor(v / every) + 1) * every;
-          console.log(`epoch ${epoch}/${epochs}  step ${v}/${total}  loss ${p.loss}  ${p.ips} img/s  ETA ${left}`);
-        },
-        stop() {},
-      };
-    };
-  } else {
-    log.bar = (total, epoch, epochs) => {
-      const bar = new cliProgress.SingleBar(
-        { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_left}`, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      const eta = etaClock(total);
-      bar.start(total, 0, { loss: '-', ips: '-', eta_left: '-' });
-      return {
-        update: (v, p) => bar.update(v, { ...p, eta_left: eta(v) }),
-        stop: () => bar.stop(),
-      };
-    };
-  }
-  return log;
-}
-
-/**
- * Time left in an epoch of `total` steps, from the pace since the first step seen (a resumed
- * epoch starts mid-way): `eta(step)` gives '4m05s', or '-' before any step has been timed.
- */
-export function etaClock(total: number, now: () => number = () => performance.now()): (step: number) => string {
-  const start = now();
-  let first = -1;
-  return (step) => {
-    if (first < 0) first = step;
-    if (step <= first) return '-';
-    const perStep = (now() - start) / 1000 / (step - first);
-    return formatSeconds((total - step) * perStep);
-  };
-}
-
-/** 1h02m, 4m05s, 12s. */
-function formatSeconds(sec: number): string {
-  const s = Math.round(sec);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
 }

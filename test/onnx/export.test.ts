@@ -20,7 +20,6 @@ import { decodeImage } from '../../src/data/image.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { FER_CLASSES } from '../../src/classes.js';
-import { InputError } from '../../src/errors.js';
 import { schemaModule } from '../../scripts/onnx-schema.js';
 import { useDevice } from '../helpers.js';
 import { FER_DIR, HAVE_FOLDER } from '../data/helpers.js';

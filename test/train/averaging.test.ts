@@ -7,7 +7,7 @@ import { CpuTensor } from '../../src/reference/tensor.js';
 import { Rng } from '../../src/random.js';
 import { ModelEma, batchNorms, recalibrateBatchNorm } from '../../src/train/averaging.js';
 import type { StateDict } from '../../src/nn/module.js';
-import { expectClose, randn, useDevice } from '../helpers.js';
+import { expectClose, useDevice } from '../helpers.js';
 
 const f32s = (e: StateDict[string]) => Float64Array.from(e.data as Float32Array);
 

@@ -1,6 +1,6 @@
 /** The progress line's time left: '-' until a step has been timed (never "ETA NFs" / "INF" at step 0). */
 import { describe, expect, it } from 'vitest';
-import { etaClock } from '../../src/train/trainer.js';
+import { etaClock } from '../../src/train/progress.js';
 
 describe('etaClock', () => {
   it("says '-' before any step is timed, then the time left at the pace so far", () => {
