@@ -10,7 +10,6 @@
  * --out writes a file (the report, the merged report, the chart); --json prints the JSON report
  * to stdout instead of the table.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { Backend } from '../gpu/device.js';
@@ -27,7 +26,7 @@ import {
   type Suite,
 } from '../bench/index.js';
 
-import { checkOutputFile, cliCommand, collect, processIO, runCli, usageError, writeOutputFile, type CliIO } from './common.js';
+import { checkOutputFile, cliCommand, collect, processIO, readInputText, runCli, usageError, writeOutputFile, type CliIO } from './common.js';
 
 /** Where the command writes (tests capture it). */
 export type BenchIO = CliIO;
@@ -48,12 +47,7 @@ function parseIterations(v: string): Iterations {
 }
 
 function readReport(file: string): BenchReport {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read ${file}: ${(e as Error).message}`);
-  }
+  const text = readInputText(file);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -54,6 +54,18 @@ export function cliCommand(name: string, io: CliIO = processIO): Command {
   return configureCli(new Command(name), io, name);
 }
 
+/**
+ * The text of an input file.
+ * @throws InputError `<file>: cannot read (<code>)`.
+ */
+export function readInputText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** Reports bad usage the way commander does (one line, exit 2) and stops. */
 export function usageError(cmd: Command, message: string): never {
   cmd.error(`error: ${message}`, { exitCode: EXIT.usage, code: 'fer-gpu.usage' });
@@ -161,4 +173,43 @@ export function weightsFile(weights: string | undefined): string {
   const file = resolveWeights(weights);
   if (!fs.existsSync(file)) throw new InputError(`--weights ${file}: no such file`);
   return file;
+}
+
+/** Option parsers (commander's `argParser`): each names its flag in the error. A positive integer. */
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InputError(`--${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+/** A finite number. */
+export function finiteNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InputError(`--${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+/** A probability in [0, 1]. */
+export function probability(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InputError(`--${name} must be a probability in [0, 1], got '${v}'`);
+    return n;
+  };
+}
+/** "0.8,1.2": a range of two positive numbers, low first. */
+export function numberRange(name: string) {
+  return (v: string): [number, number] => {
+    const parts = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (parts.length !== 2 || !(parts[0]! > 0 && parts[1]! >= parts[0]!)) throw new InputError(`--${name} must be two positive numbers low,high (e.g. 0.8,1.2), got '${v}'`);
+    return [parts[0]!, parts[1]!];
+  };
+}
+
+/** The --on-error value, checked. */
+export function onErrorMode(value: string | undefined): 'throw' | 'skip' | undefined {
+  if (value !== undefined && value !== 'throw' && value !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${value}'`);
+  return value;
 }

@@ -3,7 +3,6 @@
  * over past reports. Exit codes: 0 done (drift or not), 3 drift found with --fail-on-drift,
  * 1 bad input (unreadable data, bad values) or a failed run, 2 bad usage (see ./common.ts).
  */
-import fs from 'node:fs';
 import { createDevice } from '../gpu/dawn.js';
 import type { Device } from '../gpu/device.js';
 import { loadFer2013 } from '../data/auto.js';
@@ -14,7 +13,7 @@ import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
 import { driftReport, type DriftReport } from '../drift/report.js';
 import { appendHistory, renderDriftHtml, renderTrendHtml } from '../drift/html.js';
 import type { EmbeddingDriftMethod } from '../drift/embedding-drift.js';
-import { checkOutputFile, cliCommand, collect, processIO, runCli, weightsFile, writeOutputFile, type CliIO } from './common.js';
+import { checkOutputFile, cliCommand, collect, processIO, readInputText, runCli, weightsFile, writeOutputFile, type CliIO } from './common.js';
 
 /** Where the drift commands write; defaults to the process streams. */
 export type DriftCliIO = CliIO;
@@ -128,13 +127,7 @@ async function runDriftHistory(argv: readonly string[], io: DriftCliIO): Promise
     const file = cmd.args[0]!;
     const out = cmd.opts<{ out: string }>().out;
     checkOutputFile(out, '--out', ['.html'], [file]);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    const lines = text.split('\n');
+    const lines = readInputText(file).split('\n');
     let html: string;
     try {
       html = renderTrendHtml(lines, file);
