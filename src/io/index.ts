@@ -1,4 +1,4 @@
-/** Checkpoint I/O: safetensors files and fer-gpu's checkpoint metadata. */
+/** Checkpoint I/O: safetensors files and fer-gpu's checkpoint metadata (the package's `io` namespace). */
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -10,4 +10,3 @@ export {
   type SafetensorsTensor,
 } from './safetensors.js';
 export { FER_ARCH, FER_METADATA_KEYS, ferMetadata, parseFerMetadata, type FerCheckpointInfo } from './fer-metadata.js';
-export { writeFileAtomicSync } from './atomic.js';
