@@ -25,7 +25,7 @@ import { ModelEma, recalibrateBatchNorm } from './averaging.js';
 import { RunCheckpoints, type BestEpoch, type EpochLog, type PartialEpoch, type TrainState } from './run-state.js';
 import { defaultLogger, type Logger } from './progress.js';
 
-export { NonFiniteLossError, type EpochLog } from './run-state.js';
+export { NonFiniteLossError, type EpochLog, type BestEpoch } from './run-state.js';
 export { defaultLogger, type Logger } from './progress.js';
 export type { TrainOptions } from './options.js';
 
