@@ -31,7 +31,7 @@ export interface ModelEmaState {
 }
 
 /**
- * An exponential moving average of `model`'s weights in `averaged`, a second model of the same
+ * An exponential moving average of `source`'s weights in `model`, a second model of the same
  * architecture that can be evaluated, saved and used like any other. Call `update()` after each
  * optimizer step: the first copies the weights, later ones do
  * `avg += (1 − decay) · (weight − avg)` on the GPU (one small kernel per tensor, no read-back).

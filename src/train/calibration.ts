@@ -87,7 +87,7 @@ function checkRows(logits: ArrayLike<number>, labels: ArrayLike<number>, k: numb
 /**
  * The temperature that minimises the mean negative log-likelihood of `labels` under
  * `softmax(logits / T)`. The NLL is convex in β = 1/T, so a golden-section search over log β in
- * [log(1/maxT), log(1/minT)] finds the minimum (to ~1e-9 in log β).
+ * [log(1/maxTemperature), log(1/minTemperature)] finds the minimum (to ~1e-9 in log β).
  */
 export function fitTemperature(
   logits: ArrayLike<number>,
