@@ -221,7 +221,7 @@ export function datasetMeanStd(ds: FerDataset, opts: { split?: FerSplit | readon
   const hist = new Float64Array(256);
   const count = (i: number) => {
     const p = ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS);
-    for (let k = 0; k < FER_PIXELS; k++) hist[p[k]!]++;
+    for (let k = 0; k < FER_PIXELS; k++) hist[p[k]!]!++;
   };
   if (opts.split === undefined) for (let i = 0; i < ds.length; i++) count(i);
   else for (const i of splitIndices(ds, opts.split)) count(i);

@@ -32,8 +32,8 @@ export function balancedAccuracy(yTrue: LabelArray, yPred: LabelArray, options: 
   const cm = countMatrix(t, p, labels);
   const perClass: number[] = [];
   for (let i = 0; i < labels.length; i++) {
-    const rowSum = cm[i].reduce((a, b) => a + b, 0);
-    if (rowSum > 0) perClass.push(cm[i][i] / rowSum);
+    const rowSum = cm[i]!.reduce((a, b) => a + b, 0);
+    if (rowSum > 0) perClass.push(cm[i]![i]! / rowSum);
   }
   let score = mean(perClass);
   if (options.adjusted) {
@@ -80,13 +80,13 @@ export function confusionMatrix(yTrue: LabelArray, yPred: LabelArray, options: C
 export function normalizeConfusion(cm: readonly (readonly number[])[], normalize: 'true' | 'pred' | 'all'): number[][] {
   const k = cm.length;
   const rowSums = cm.map((row) => row.reduce((a, b) => a + b, 0));
-  const colSums = Array.from({ length: k }, (_, j) => cm.reduce((a, row) => a + row[j], 0));
+  const colSums = Array.from({ length: k }, (_, j) => cm.reduce((a, row) => a + row[j]!, 0));
   const total = rowSums.reduce((a, b) => a + b, 0);
   const safe = (x: number) => (Number.isFinite(x) ? x : 0);
   return cm.map((row, i) =>
     row.map((v, j) => {
-      if (normalize === 'true') return safe(v / rowSums[i]);
-      if (normalize === 'pred') return safe(v / colSums[j]);
+      if (normalize === 'true') return safe(v / rowSums[i]!);
+      if (normalize === 'pred') return safe(v / colSums[j]!);
       if (normalize === 'all') return safe(v / total);
       throw new RangeError(`normalize must be 'true', 'pred' or 'all', got ${String(normalize)}`);
     }),
@@ -177,11 +177,11 @@ export function countsFromLabels(t: readonly number[], p: readonly number[], lab
   const predSum = new Array<number>(k).fill(0);
   const trueSum = new Array<number>(k).fill(0);
   for (let i = 0; i < t.length; i++) {
-    const ti = index.get(t[i]);
-    const pi = index.get(p[i]);
-    if (ti !== undefined) trueSum[ti]++;
-    if (pi !== undefined) predSum[pi]++;
-    if (ti !== undefined && t[i] === p[i]) tp[ti]++;
+    const ti = index.get(t[i]!);
+    const pi = index.get(p[i]!);
+    if (ti !== undefined) trueSum[ti]!++;
+    if (pi !== undefined) predSum[pi]!++;
+    if (ti !== undefined && t[i] === p[i]) tp[ti]!++;
   }
   return { labels: [...labels], tp, predSum, trueSum };
 }
@@ -194,8 +194,8 @@ export function countsFromConfusion(cm: readonly (readonly number[])[], labels: 
   }
   return {
     labels: [...labels],
-    tp: cm.map((row, i) => row[i]),
-    predSum: labels.map((_, j) => cm.reduce((a, row) => a + row[j], 0)),
+    tp: cm.map((row, i) => row[i]!),
+    predSum: labels.map((_, j) => cm.reduce((a, row) => a + row[j]!, 0)),
     trueSum: cm.map((row) => row.reduce((a, b) => a + b, 0)),
   };
 }
@@ -212,13 +212,13 @@ export function scoresFromCounts(counts: ClassCounts, average: Average, zeroDivi
     trueSum = [sum(trueSum)];
   }
   const divide = (a: number, b: number) => (b === 0 ? zeroDivision : a / b);
-  const precision = tp.map((v, i) => divide(v, predSum[i]));
-  const recall = tp.map((v, i) => divide(v, trueSum[i]));
+  const precision = tp.map((v, i) => divide(v, predSum[i]!));
+  const recall = tp.map((v, i) => divide(v, trueSum[i]!));
   const f1 = precision.map((pr, i) => {
-    const re = recall[i];
+    const re = recall[i]!;
     // sklearn 1.2: F = 2PR / (P + R) with a zero denominator giving 0. With zeroDivision = NaN
     // (sklearn >= 1.3), F = 2TP / (2TP + FP + FN), NaN only when the class is neither true nor predicted.
-    if (Number.isNaN(pr) || Number.isNaN(re)) return divide(2 * tp[i], trueSum[i] + predSum[i]);
+    if (Number.isNaN(pr) || Number.isNaN(re)) return divide(2 * tp[i]!, trueSum[i]! + predSum[i]!);
     const denom = pr + re;
     return (2 * pr * re) / (denom === 0 ? 1 : denom);
   });
@@ -246,8 +246,8 @@ export function matthewsCorrcoef(yTrue: LabelArray, yPred: LabelArray): number {
   const [t, p] = toLabelPair(yTrue, yPred);
   const cm = countMatrix(t, p, uniqueSorted(t, p));
   const tSum = cm.map((row) => sum(row));
-  const pSum = cm.map((_, j) => cm.reduce((a, row) => a + row[j], 0));
-  const nCorrect = sum(cm.map((row, i) => row[i]));
+  const pSum = cm.map((_, j) => cm.reduce((a, row) => a + row[j]!, 0));
+  const nCorrect = sum(cm.map((row, i) => row[i]!));
   const n = sum(pSum);
   const covYtYp = nCorrect * n - dot(tSum, pSum);
   const covYpYp = n ** 2 - dot(pSum, pSum);
@@ -271,7 +271,7 @@ export interface CohenKappaOptions {
 export function cohenKappa(y1: LabelArray, y2: LabelArray, options: CohenKappaOptions = {}): number {
   const cm = confusionMatrix(y1, y2, { labels: options.labels });
   const k = cm.length;
-  const sum0 = cm.map((_, j) => cm.reduce((a, row) => a + row[j], 0));
+  const sum0 = cm.map((_, j) => cm.reduce((a, row) => a + row[j]!, 0));
   const sum1 = cm.map((row) => sum(row));
   const total = sum(sum0);
   const weight = (i: number, j: number): number => {
@@ -284,8 +284,8 @@ export function cohenKappa(y1: LabelArray, y2: LabelArray, options: CohenKappaOp
   let expected = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {
-      observed += weight(i, j) * cm[i][j];
-      expected += weight(i, j) * ((sum0[i] * sum1[j]) / total);
+      observed += weight(i, j) * cm[i]![j]!;
+      expected += weight(i, j) * ((sum0[i]! * sum1[j]!) / total);
     }
   }
   return 1 - observed / expected;
@@ -296,9 +296,9 @@ function countMatrix(t: readonly number[], p: readonly number[], labels: readonl
   const index = new Map(labels.map((l, i) => [l, i]));
   const cm = labels.map(() => new Array<number>(labels.length).fill(0));
   for (let i = 0; i < t.length; i++) {
-    const ti = index.get(t[i]);
-    const pi = index.get(p[i]);
-    if (ti !== undefined && pi !== undefined) cm[ti][pi]++;
+    const ti = index.get(t[i]!);
+    const pi = index.get(p[i]!);
+    if (ti !== undefined && pi !== undefined) cm[ti]![pi]!++;
   }
   return cm;
 }
@@ -311,10 +311,10 @@ export function nanAverage(values: readonly number[], weights?: readonly number[
   let plain = 0;
   for (let i = 0; i < values.length; i++) {
     if (Number.isNaN(values[i])) continue;
-    const w = weights ? weights[i] : 1;
-    num += values[i] * w;
+    const w = weights ? weights[i]! : 1; // weights, when given, has one entry per value
+    num += values[i]! * w;
     den += w;
-    plain += values[i];
+    plain += values[i]!;
     count++;
   }
   if (count === 0) return NaN;
@@ -333,6 +333,6 @@ function mean(a: readonly number[]): number {
 
 function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }

@@ -100,6 +100,6 @@ const BLANK = '.'.repeat(GLYPH_WIDTH);
 
 /** The 9 rows of a character's glyph ('?' for characters the font lacks). */
 export function glyph(ch: string): readonly string[] {
-  const rows = GLYPHS[ch] ?? GLYPHS['?'];
+  const rows = GLYPHS[ch] ?? GLYPHS['?']!; // the font has '?'
   return rows.length === ROWS ? rows : [...rows, ...Array<string>(ROWS - rows.length).fill(BLANK)];
 }

@@ -137,18 +137,18 @@ function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPl
   items.push({ kind: 'text', x: width / 2, y: 16 + TEXT_HEIGHT / 2, text: title, anchor: 'middle', color: INK });
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {
-      const t = values[i][j] / max;
+      const t = values[i]![j]! / max;
       items.push({ kind: 'rect', x: left + j * cell, y: top + i * cell, w: cell - 1, h: cell - 1, fill: blues(t) });
       const color = t > 0.55 ? '#ffffff' : INK;
       const cx = left + j * cell + cell / 2;
       const cy = top + i * cell + cell / 2;
       const shift = withCounts ? TEXT_HEIGHT / 2 + 2 : 0;
-      items.push({ kind: 'text', x: cx, y: cy - shift, text: label(values[i][j]), anchor: 'middle', color });
-      if (withCounts) items.push({ kind: 'text', x: cx, y: cy + shift, text: countLabel(cm[i][j]), anchor: 'middle', color });
+      items.push({ kind: 'text', x: cx, y: cy - shift, text: label(values[i]![j]!), anchor: 'middle', color });
+      if (withCounts) items.push({ kind: 'text', x: cx, y: cy + shift, text: countLabel(cm[i]![j]!), anchor: 'middle', color });
     }
     // Row (true) names on the left, column (predicted) names below, reading upwards.
-    items.push({ kind: 'text', x: left - 10, y: top + i * cell + cell / 2, text: names[i], anchor: 'end', color: INK });
-    items.push({ kind: 'text', x: left + i * cell + cell / 2, y: top + k * cell + 10, text: names[i], anchor: 'end', color: INK, vertical: true });
+    items.push({ kind: 'text', x: left - 10, y: top + i * cell + cell / 2, text: names[i]!, anchor: 'end', color: INK });
+    items.push({ kind: 'text', x: left + i * cell + cell / 2, y: top + k * cell + 10, text: names[i]!, anchor: 'end', color: INK, vertical: true });
   }
   items.push({ kind: 'text', x: 16 + TEXT_HEIGHT / 2, y: top + (k * cell) / 2, text: 'true', anchor: 'middle', color: INK, vertical: true });
   items.push({ kind: 'text', x: left + (k * cell) / 2, y: height - 16 - TEXT_HEIGHT / 2, text: 'predicted', anchor: 'middle', color: INK });
@@ -249,6 +249,6 @@ function blues(t: number): string {
   const x = Math.max(0, Math.min(1, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  const c = stops[i].map((a, n) => Math.round(a + (stops[i + 1][n] - a) * f));
+  const c = stops[i]!.map((a, n) => Math.round(a + (stops[i + 1]![n]! - a) * f));
   return '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
 }

@@ -52,11 +52,11 @@ export function topKAccuracy(
     if (k >= 2) return 1;
     let inUnit = true;
     for (let i = 0; i < t.length; i++) {
-      const s = probs.data[i * 2 + 1];
+      const s = probs.data[i * 2 + 1]!;
       if (s < 0 || s > 1) inUnit = false;
     }
     const threshold = inUnit ? 0.5 : 0;
-    for (let i = 0; i < t.length; i++) if ((probs.data[i * 2 + 1] > threshold ? 1 : 0) === encoded[i]) hits++;
+    for (let i = 0; i < t.length; i++) if ((probs.data[i * 2 + 1]! > threshold ? 1 : 0) === encoded[i]) hits++;
     return hits / t.length;
   }
   if (binaryTarget) {
@@ -65,12 +65,12 @@ export function topKAccuracy(
     );
   }
   for (let i = 0; i < t.length; i++) {
-    const c = encoded[i];
-    const s = probs.data[i * K + c];
+    const c = encoded[i]!;
+    const s = probs.data[i * K + c]!;
     // Rank of the true class in sklearn's order (descending score, later column first on ties).
     let ahead = 0;
     for (let j = 0; j < K; j++) {
-      const v = probs.data[i * K + j];
+      const v = probs.data[i * K + j]!;
       if (v > s || (v === s && j > c)) ahead++;
     }
     if (ahead < k) hits++;
@@ -111,8 +111,8 @@ export function logLoss(yTrue: LabelArray, probabilities: ProbabilityInput, opti
   let total = 0;
   for (let i = 0; i < t.length; i++) {
     let rowSum = 0;
-    for (let j = 0; j < k; j++) rowSum += clip(data[i * k + j]);
-    total += -Math.log(clip(data[i * k + encoded[i]]) / rowSum);
+    for (let j = 0; j < k; j++) rowSum += clip(data[i * k + j]!);
+    total += -Math.log(clip(data[i * k + encoded[i]!]!) / rowSum);
   }
   return total / t.length;
 }
@@ -180,13 +180,13 @@ export function expectedCalibrationError(yTrue: LabelArray, probabilities: Proba
   const hitSum = new Array<number>(nBins).fill(0);
   for (let i = 0; i < t.length; i++) {
     let best = 0;
-    for (let j = 1; j < K; j++) if (probs.data[i * K + j] > probs.data[i * K + best]) best = j;
-    const conf = probs.data[i * K + best];
+    for (let j = 1; j < K; j++) if (probs.data[i * K + j]! > probs.data[i * K + best]!) best = j;
+    const conf = probs.data[i * K + best]!;
     for (let b = 0; b < nBins; b++) {
-      if (conf > edges[b] && conf <= edges[b + 1]) {
-        count[b]++;
-        confSum[b] += conf;
-        if (classes[best] === t[i]) hitSum[b]++;
+      if (conf > edges[b]! && conf <= edges[b + 1]!) {
+        count[b]!++;
+        confSum[b]! += conf;
+        if (classes[best] === t[i]) hitSum[b]!++;
         break;
       }
     }
@@ -194,7 +194,7 @@ export function expectedCalibrationError(yTrue: LabelArray, probabilities: Proba
   let ece = 0;
   for (let b = 0; b < nBins; b++) {
     if (count[b] === 0) continue;
-    ece += Math.abs(hitSum[b] / count[b] - confSum[b] / count[b]) * (count[b] / t.length);
+    ece += Math.abs(hitSum[b]! / count[b]! - confSum[b]! / count[b]!) * (count[b]! / t.length);
   }
   return ece;
 }
@@ -215,7 +215,7 @@ function columnClasses(t: number[], K: number, labels: LabelArray | undefined, f
   }
   const classes = checkLabelsOption(labels);
   for (let i = 1; i < classes.length; i++) {
-    if (classes[i] < classes[i - 1]) throw new RangeError(`${fn}: labels must be sorted ascending, got [${classes.join(', ')}]`);
+    if (classes[i]! < classes[i - 1]!) throw new RangeError(`${fn}: labels must be sorted ascending, got [${classes.join(', ')}]`);
   }
   if (classes.length !== K) throw new RangeError(`${fn}: ${classes.length} labels but probabilities have ${K} columns`);
   const known = new Set(classes);
@@ -235,7 +235,7 @@ function encode(t: readonly number[], classes: readonly number[]): number[] {
 }
 
 function column(probs: ProbabilityMatrix, j: number): number[] {
-  return Array.from({ length: probs.n }, (_, i) => probs.data[i * probs.k + j]);
+  return Array.from({ length: probs.n }, (_, i) => probs.data[i * probs.k + j]!);
 }
 
 /**
@@ -245,7 +245,7 @@ function column(probs: ProbabilityMatrix, j: number): number[] {
 function binaryRocAuc(isPos: readonly number[], score: readonly number[], label?: number): number {
   const n = score.length;
   // sklearn: argsort(score, kind="mergesort")[::-1] (stable sort reversed).
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b] || a - b).reverse();
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a]! - score[b]! || a - b).reverse();
   const totalPos = isPos.reduce((a: number, b) => a + b, 0);
   const totalNeg = n - totalPos;
   if (totalPos === 0 || totalNeg === 0) {
@@ -259,10 +259,10 @@ function binaryRocAuc(isPos: readonly number[], score: readonly number[], label?
   let prevTpr = 0;
   let prevFpr = 0;
   for (let i = 0; i < n; i++) {
-    const idx = order[i];
+    const idx = order[i]!;
     if (isPos[idx]) tps++;
     else fps++;
-    const endOfTie = i === n - 1 || score[order[i + 1]] !== score[idx];
+    const endOfTie = i === n - 1 || score[order[i + 1]!] !== score[idx];
     if (!endOfTie) continue;
     const tpr = tps / totalPos;
     const fpr = fps / totalNeg;

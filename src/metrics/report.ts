@@ -189,9 +189,9 @@ export function classificationReport(
   const index = new Map(labels.map((l, i) => [l, i]));
   const cm = labels.map(() => new Array<number>(labels.length).fill(0));
   for (let i = 0; i < t.length; i++) {
-    const ti = index.get(t[i]);
-    const pi = index.get(p[i]);
-    if (ti !== undefined && pi !== undefined) cm[ti][pi]++;
+    const ti = index.get(t[i]!);
+    const pi = index.get(p[i]!);
+    if (ti !== undefined && pi !== undefined) cm[ti]![pi]!++;
   }
   let probabilityMetrics: ProbabilityMetrics | undefined;
   if (options.probabilities !== undefined) {
@@ -233,7 +233,7 @@ export function reportFromConfusion(cm: readonly (readonly number[])[], options:
   );
   if (counts.trueSum.every((s) => s === 0)) throw new RangeError('confusion matrix is all zeros; need at least one sample');
   // sklearn prints "accuracy" when the listed labels are exactly the classes seen in the data.
-  const microIsAccuracy = labels.every((_, i) => counts.trueSum[i] + counts.predSum[i] > 0);
+  const microIsAccuracy = labels.every((_, i) => counts.trueSum[i]! + counts.predSum[i]! > 0);
   return buildReport(counts, {
     microIsAccuracy,
     targetNames: options.targetNames,
@@ -295,11 +295,12 @@ function buildReport(
   return new ClassificationReport({
     classes: labels.map((label, i) => ({
       label,
-      name: names[i],
-      precision: perClass.precision[i],
-      recall: perClass.recall[i],
-      f1: perClass.f1[i],
-      support: perClass.support[i],
+      // names was checked to have one entry per label; the scores have one per label too
+      name: names[i]!,
+      precision: perClass.precision[i]!,
+      recall: perClass.recall[i]!,
+      f1: perClass.f1[i]!,
+      support: perClass.support[i]!,
     })),
     ...(opts.microIsAccuracy ? { accuracy: micro.f1 } : { microAvg: micro }),
     macroAvg: avg('macro'),

@@ -139,7 +139,7 @@ export function toProbabilityMatrix(
   for (let i = 0; i < n; i++) {
     let sum = 0;
     for (let j = 0; j < k; j++) {
-      const v = data[i * k + j];
+      const v = data[i * k + j]!;
       if (!Number.isFinite(v)) throw new RangeError(`${name}[${i}][${j}] = ${v} is not finite`);
       if (opts.requireRowsSumToOne && (v < 0 || v > 1)) {
         throw new RangeError(`${name}[${i}][${j}] = ${v} is not a probability in [0, 1]`);

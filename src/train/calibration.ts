@@ -137,9 +137,9 @@ function macroF1Of(scores: ArrayLike<number>, bias: ArrayLike<number>, labels: A
         bestScore = s;
       }
     }
-    pred[best]++;
-    truth[labels[r]!]++;
-    if (best === labels[r]) tp[best]++;
+    pred[best]!++;
+    truth[labels[r]!]!++;
+    if (best === labels[r]) tp[best]!++;
   }
   let sum = 0;
   let n = 0;

@@ -16,7 +16,7 @@ function classCounts(ds: FerDataset, indices: readonly number[]): number[] {
 function downsample(ds: FerDataset, i: number): Float64Array {
   const img = ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS);
   const out = new Float64Array(256);
-  for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) out[Math.floor(y / 3) * 16 + Math.floor(x / 3)] += img[y * 48 + x]! / (9 * 255);
+  for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) out[Math.floor(y / 3) * 16 + Math.floor(x / 3)]! += img[y * 48 + x]! / (9 * 255);
   return out;
 }
 
@@ -30,8 +30,8 @@ function logisticRegressionAccuracy(ds: FerDataset, train: number[], test: numbe
   const Xte = test.map((i) => downsample(ds, i));
   const mean = new Float64Array(D);
   const std = new Float64Array(D);
-  for (const x of Xtr) for (let d = 0; d < D; d++) mean[d] += x[d]! / Xtr.length;
-  for (const x of Xtr) for (let d = 0; d < D; d++) std[d] += (x[d]! - mean[d]!) ** 2 / Xtr.length;
+  for (const x of Xtr) for (let d = 0; d < D; d++) mean[d]! += x[d]! / Xtr.length;
+  for (const x of Xtr) for (let d = 0; d < D; d++) std[d]! += (x[d]! - mean[d]!) ** 2 / Xtr.length;
   for (let d = 0; d < D; d++) std[d] = Math.sqrt(std[d]!) + 1e-6;
   for (const x of [...Xtr, ...Xte]) for (let d = 0; d < D; d++) x[d] = (x[d]! - mean[d]!) / std[d]!;
 
@@ -61,8 +61,8 @@ function logisticRegressionAccuracy(ds: FerDataset, train: number[], test: numbe
       for (let k = 0; k < K; k++) sum += (z[k] = Math.exp(z[k]! - m));
       for (let k = 0; k < K; k++) {
         const g = z[k]! / sum - (k === ds.labels[train[n]!] ? 1 : 0);
-        b[k] -= lr * g;
-        for (let d = 0; d < D; d++) W[k * D + d] -= lr * (g * x[d]! + l2 * W[k * D + d]!);
+        b[k]! -= lr * g;
+        for (let d = 0; d < D; d++) W[k * D + d]! -= lr * (g * x[d]! + l2 * W[k * D + d]!);
       }
     }
   }

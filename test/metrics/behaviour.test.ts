@@ -83,7 +83,7 @@ describe('zeroDivision = NaN (sklearn >= 1.3 semantics)', () => {
       const expected = { precision: [] as number[], recall: [] as number[] };
       for (const key of ['precision', 'recall'] as const) {
         zero[key].forEach((v, i) => expected[key].push(v === one[key][i] ? Number(v) : NaN));
-        got[key].forEach((v, i) => (Number.isNaN(expected[key][i]) ? expect(v).toBeNaN() : expect(v).toBeCloseTo(expected[key][i], 12)));
+        got[key].forEach((v, i) => (Number.isNaN(expected[key][i]) ? expect(v).toBeNaN() : expect(v).toBeCloseTo(expected[key][i]!, 12)));
       }
       got.f1.forEach((v, i) => {
         // F1 is NaN only for a class neither true nor predicted; otherwise 2TP/(2TP+FP+FN), as zeroDivision 0 gives.
@@ -92,7 +92,7 @@ describe('zeroDivision = NaN (sklearn >= 1.3 semantics)', () => {
       });
       for (const average of ['macro', 'weighted'] as Average[]) {
         const avg = precisionRecallF1Support(c.yTrue, c.yPred, { labels: c.labels ?? undefined, zeroDivision: NaN, average });
-        const finite = got.precision.map((v, i) => [v, average === 'macro' ? 1 : got.support[i]]).filter(([v]) => !Number.isNaN(v));
+        const finite = got.precision.map((v, i): [number, number] => [v, average === 'macro' ? 1 : got.support[i]!]).filter(([v]) => !Number.isNaN(v));
         const den = finite.reduce((a, [, w]) => a + w, 0);
         if (finite.length === 0) expect(avg.precision).toBeNaN();
         else if (den > 0) expect(avg.precision).toBeCloseTo(finite.reduce((a, [v, w]) => a + v * w, 0) / den, 12);

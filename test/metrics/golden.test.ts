@@ -65,7 +65,7 @@ function close(actual: number, expected: Num, tol = 1e-9, what = ''): void {
 
 function closeAll(actual: readonly number[], expected: readonly Num[], what: string): void {
   expect(actual.length, what).toBe(expected.length);
-  actual.forEach((a, i) => close(a, expected[i], 1e-9, `${what}[${i}]`));
+  actual.forEach((a, i) => close(a, expected[i]!, 1e-9, `${what}[${i}]`));
 }
 
 describe(`metrics vs scikit-learn ${golden.sklearn} goldens`, () => {
@@ -107,7 +107,7 @@ describe(`metrics vs scikit-learn ${golden.sklearn} goldens`, () => {
           }
           const cm = run();
           expect(cm.length).toBe(expected.length);
-          cm.forEach((row, i) => closeAll(row, expected[i], `cm ${n} row ${i}`));
+          cm.forEach((row, i) => closeAll(row, expected[i]!, `cm ${n} row ${i}`));
         }
       });
 
@@ -143,7 +143,7 @@ describe(`metrics vs scikit-learn ${golden.sklearn} goldens`, () => {
           const row = value as Record<string, Num>;
           const mine = ours[key] as Record<string, number | null>;
           for (const field of ['precision', 'recall', 'f1-score', 'support']) {
-            close(mine[field] ?? NaN, row[field], 1e-9, `${key} ${field}`);
+            close(mine[field] ?? NaN, row[field]!, 1e-9, `${key} ${field}`);
           }
         }
       });
@@ -168,6 +168,7 @@ describe(`metrics vs scikit-learn ${golden.sklearn} goldens`, () => {
         const opts = p.passLabels ? { labels: p.classes } : {};
         const check = (name: string, run: () => number, tol = 1e-9) => {
           const expected = p.expect[name];
+          if (expected === undefined) throw new Error(`the golden file has no '${name}'`);
           if (isErr(expected)) expect(run, name).toThrow();
           else close(run(), expected, tol, name);
         };

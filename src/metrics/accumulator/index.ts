@@ -128,7 +128,7 @@ export class MetricAccumulator {
     const counts = this.live('update');
     const K = this.numClasses;
     if (!(logits instanceof Tensor)) throw new TypeError('MetricAccumulator.update: logits must be a Tensor [N, K]');
-    if (logits.ndim !== 2 || logits.shape[1] !== K || logits.shape[0] < 1 || logits.dtype !== 'f32') {
+    if (logits.ndim !== 2 || logits.shape[1] !== K || logits.shape[0]! < 1 || logits.dtype !== 'f32') {
       throw new Error(`MetricAccumulator.update: logits must be an f32 tensor [N, ${K}] with N >= 1, got ${logits.dtype} ${fmtShape(logits.shape)}`);
     }
     if (logits.device !== this.device) throw new Error('MetricAccumulator.update: logits live on another device than the accumulator');

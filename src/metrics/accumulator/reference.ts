@@ -32,15 +32,15 @@ export function accumulateMetrics(
     for (let j = 1; j < K; j++) if (z[row + j]! > z[row + best]!) best = j;
     const t = labels[i]!;
     if (Number.isInteger(t) && t >= 0 && t < K) {
-      counts[t * K + best]++;
+      counts[t * K + best]!++;
       let ahead = 0;
       for (let j = 0; j < K; j++) {
         const v = z[row + j]!;
         if (v > z[row + t]! || (v === z[row + t]! && j > t)) ahead++;
       }
-      if (ahead < k) counts[layout.hits]++;
+      if (ahead < k) counts[layout.hits]!++;
     } else {
-      counts[layout.invalid]++;
+      counts[layout.invalid]!++;
     }
     if (probabilities) {
       const m = z[row + best]!;
