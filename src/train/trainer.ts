@@ -29,7 +29,6 @@ export { NonFiniteLossError, type EpochLog, type BestEpoch } from './run-state.j
 export { defaultLogger, type Logger } from './progress.js';
 export type { TrainOptions } from './options.js';
 
-
 /**
  * What train() returns. The model is left in eval mode, holding the weights `weights` names:
  * 'best' (the best validated epoch's, `best.epoch`; the default) or 'last' (the last step's: with
@@ -218,15 +217,16 @@ async function trainLoop(r: Run): Promise<TrainResult> {
     if (o.maxSteps && state.step >= o.maxSteps) break;
   }
   let weights: TrainResult['weights'] = modelIsBest ? 'best' : 'last';
-  if (restoreBest && !modelIsBest && state.best && restoreBestWeights(model, saver)) weights = 'best';
+  if (restoreBest && !modelIsBest && state.best && loadBestWeights(model, saver)) weights = 'best';
   model.eval();
   return { history, best: state.best, weights, stoppedEarly, outDir: out };
 }
 
 /** What an epoch (or the rest of one) did: its counters, the step count after it, and whether maxSteps stopped it inside. */
 interface EpochDone {
-  /** Optimizer steps of this epoch, and in all after it. */
+  /** Optimizer steps done in this epoch. */
   steps: number;
+  /** Optimizer steps done in all, after it. */
   step: number;
   seen: number;
   correct: number;
@@ -355,7 +355,7 @@ function epochLine(e: EpochLog, epochs: number, v: Validation, hasEma: boolean):
  * Loads the best epoch's weights into the model: those this call copied, or (a resumed run whose
  * best epoch came before) the run folder's best.safetensors. False when neither is there.
  */
-function restoreBestWeights(model: FerResNet18, saver: RunCheckpoints): boolean {
+function loadBestWeights(model: FerResNet18, saver: RunCheckpoints): boolean {
   const best = saver.bestWeights ?? (saver.out && existsSync(saver.file(BEST_FILE)) ? (readSafetensors(saver.file(BEST_FILE)).tensors as StateDict) : null);
   if (!best) return false;
   model.loadStateDict(best);
