@@ -15,7 +15,7 @@ import { FerResNet18 } from '../nn/resnet.js';
 import type { FerDataset, FerSplit } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { LrSchedule } from './schedules.js';
-import { evaluate } from './evaluate.js';
+import { argmaxRows, evaluate } from './evaluate.js';
 import type { StateDict } from '../nn/module.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { BEST_FILE, LOG_FILE, datasetFingerprint, lockRunFolder } from './run-folder.js';
@@ -275,7 +275,7 @@ async function trainEpoch(r: Run, saver: RunCheckpoints, log: Logger, state: Tra
     // Training accuracy costs one small read-back; do it every 10 steps and at the end.
     if (steps % 10 === 0 || steps === loader.length) {
       const l = await logits.toArray();
-      correct += countCorrect(l, batch.labels, model.numClasses);
+      correct += argmaxRows(l, model.numClasses).filter((c, r) => c === batch.labels[r]).length;
       sampled += batch.labels.length;
       const meanLoss = (await lossSum.item()) / steps;
       saver.checkFinite(meanLoss, epoch, steps);
@@ -395,14 +395,4 @@ function pickValSplit(ds: FerDataset): FerSplit | undefined {
   if (has(1)) return 'PublicTest';
   if (has(4)) return 'Holdout';
   return undefined;
-}
-
-function countCorrect(logits: Float32Array, labels: Int32Array, k: number): number {
-  let c = 0;
-  for (let r = 0; r < labels.length; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[r * k + j]! > logits[r * k + best]!) best = j;
-    if (best === labels[r]) c++;
-  }
-  return c;
 }
