@@ -47,7 +47,7 @@ describe('import circles', () => {
 });
 
 /** Folders whose files keep under MAX_LINES unless their opening comment says why. */
-const SPLIT_FOLDERS = ['src/gpu', 'src/drift'];
+const SPLIT_FOLDERS = ['src/gpu', 'src/drift', 'src/train', 'src/cli', 'src/metrics', 'src/data', 'src/onnx'];
 const MAX_LINES = 400;
 /** The phrase an opening comment uses to say why its file is longer. */
 const REASON = /Over 400 lines on purpose:/;
