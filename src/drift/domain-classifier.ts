@@ -40,9 +40,9 @@ export function domainClassifierAuc(x: Matrix, y: Matrix, seed: number): { auc: 
   // Standardise with the training half's statistics.
   const mu = new Float64Array(d);
   const sd = new Float64Array(d);
-  for (const i of train) rowOf(i).forEach((v, k) => (mu[k] += v));
-  for (let k = 0; k < d; k++) mu[k] /= train.length;
-  for (const i of train) rowOf(i).forEach((v, k) => (sd[k] += (v - mu[k]!) ** 2));
+  for (const i of train) rowOf(i).forEach((v, k) => (mu[k]! += v));
+  for (let k = 0; k < d; k++) mu[k]! /= train.length;
+  for (const i of train) rowOf(i).forEach((v, k) => (sd[k]! += (v - mu[k]!) ** 2));
   for (let k = 0; k < d; k++) sd[k] = Math.sqrt(sd[k]! / train.length) || 1;
   const xs = (rows: Int32Array) => {
     const out = new Float64Array(rows.length * d);
@@ -63,14 +63,14 @@ export function domainClassifierAuc(x: Matrix, y: Matrix, seed: number): { auc: 
       let z = w[d]!;
       for (let k = 0; k < d; k++) z += w[k]! * xTrain[r * d + k]!;
       const err = 1 / (1 + Math.exp(-z)) - yTrain[r]!;
-      for (let k = 0; k < d; k++) g[k] += err * xTrain[r * d + k]!;
-      g[d] += err;
+      for (let k = 0; k < d; k++) g[k]! += err * xTrain[r * d + k]!;
+      g[d]! += err;
     }
     for (let k = 0; k <= d; k++) {
       const gk = g[k]! / train.length + (k < d ? alpha * w[k]! : 0);
       mom[k] = 0.9 * mom[k]! + 0.1 * gk;
       vel[k] = 0.999 * vel[k]! + 0.001 * gk * gk;
-      w[k] -= (lr * (mom[k]! / (1 - 0.9 ** step))) / (Math.sqrt(vel[k]! / (1 - 0.999 ** step)) + 1e-8);
+      w[k]! -= (lr * (mom[k]! / (1 - 0.9 ** step))) / (Math.sqrt(vel[k]! / (1 - 0.999 ** step)) + 1e-8);
     }
   }
   const xTest = xs(test);

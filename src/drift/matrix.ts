@@ -15,9 +15,9 @@ export function colMeans(m: Matrix, rows?: ArrayLike<number>): Float64Array {
   const n = rows ? rows.length : m.rows;
   for (let r = 0; r < n; r++) {
     const i = rows ? rows[r]! : r;
-    for (let k = 0; k < m.cols; k++) out[k] += m.data[i * m.cols + k]!;
+    for (let k = 0; k < m.cols; k++) out[k]! += m.data[i * m.cols + k]!;
   }
-  for (let k = 0; k < m.cols; k++) out[k] /= n;
+  for (let k = 0; k < m.cols; k++) out[k]! /= n;
   return out;
 }
 
@@ -66,7 +66,7 @@ export function pca(x: Matrix, y: Matrix, k: number): [Matrix, Matrix] {
     for (let a = 0; a < d; a++) row[a] = x.data[i * d + a]! - mu[a]!;
     for (let a = 0; a < d; a++) {
       const ra = row[a]!;
-      for (let b = a; b < d; b++) cov[a * d + b] += ra * row[b]!;
+      for (let b = a; b < d; b++) cov[a * d + b]! += ra * row[b]!;
     }
   }
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) cov[b * d + a] = cov[a * d + b]!;

@@ -337,7 +337,7 @@ function histogram(ref: readonly number[], cur: readonly number[], bins: number)
   const edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
   const shares = (a: readonly number[]) => {
     const c = new Array<number>(bins).fill(0);
-    for (const v of a) c[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
+    for (const v of a) c[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]!++;
     return c.map((x) => x / a.length);
   };
   return { edges, reference: shares(ref), current: shares(cur) };
@@ -345,7 +345,7 @@ function histogram(ref: readonly number[], cur: readonly number[], bins: number)
 
 function counts(classes: ArrayLike<number>, k: number): number[] {
   const c = new Array<number>(k).fill(0);
-  for (let i = 0; i < classes.length; i++) c[classes[i]!]++;
+  for (let i = 0; i < classes.length; i++) c[classes[i]!]!++;
   return c;
 }
 

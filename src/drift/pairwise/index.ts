@@ -60,8 +60,8 @@ export async function rbfRowSumsGpu(device: Device, z: Float32Array, n: number, 
   const out = new Float64Array(n * 2);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < chunks; c++) {
-      out[i * 2] += part[(i * chunks + c) * 2]!;
-      out[i * 2 + 1] += part[(i * chunks + c) * 2 + 1]!;
+      out[i * 2]! += part[(i * chunks + c) * 2]!;
+      out[i * 2 + 1]! += part[(i * chunks + c) * 2 + 1]!;
     }
   }
   return out;

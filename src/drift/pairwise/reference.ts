@@ -29,7 +29,7 @@ export function rbfRowSumsReference(z: ArrayLike<number>, n: number, d: number, 
         const diff = z[i * d + k]! - z[j * d + k]!;
         s += diff * diff;
       }
-      out[i * 2 + (j < split ? 0 : 1)] += Math.exp(-gamma * s);
+      out[i * 2 + (j < split ? 0 : 1)]! += Math.exp(-gamma * s);
     }
   }
   return out;
