@@ -20,7 +20,6 @@ import { syntheticFaces } from '../data/synthetic.js';
 import { train } from '../train/trainer.js';
 import { evaluate } from '../train/evaluate.js';
 import { predict } from '../train/predict.js';
-import { loadModel } from '../train/checkpoint.js';
 import { loadPretrained } from '../train/pretrained.js';
 import { packageRoot } from '../package-root.js';
 import { loadFaceModels, readImageInput, recognize } from '../faces/node.js';
@@ -154,18 +153,17 @@ const shortTraining: DemoStep = {
       schedule: { kind: 'cosine', warmupEpochs: 0 }, labelSmoothing: 0.1, seed: 0, outDir: runDir, mean: info.mean, std: info.std,
       overwrite: true, // each demo replaces its own previous run
     });
-    model.dispose();
+    // train() leaves the best validation epoch's weights in the model (saved as best.safetensors)
     const best = path.join(runDir, result.best ? 'best.safetensors' : 'last.safetensors');
-    const loaded = loadModel(device, best);
-    const norm = { mean: loaded.info.mean, std: loaded.info.std, classNames: loaded.info.classes };
-    const report = await evaluate(loaded.model, data, { split: 'PrivateTest', ...norm });
+    const norm = { mean: info.mean, std: info.std, classNames: info.classes };
+    const report = await evaluate(model, data, { split: 'PrivateTest', ...norm });
     const { images: samples, drawn } = sampleFaceImages();
-    const again = (await predict(loaded.model, samples, norm)).filter((p, i) => p.label === drawn[i]).length;
-    loaded.model.dispose();
+    const again = (await predict(model, samples, norm)).filter((p, i) => p.label === drawn[i]).length;
+    model.dispose();
     log(`Evaluation of ${best}${result.best ? ` (best validation epoch: ${result.best.epoch})` : ''} on the ${count(2)} test faces:`);
     for (const line of report.toString().trimEnd().split('\n')) log(`  ${line}`.trimEnd());
     const picture = path.join(out, 'confusion-matrix.png');
-    await writePlot(picture, { type: 'confusionMatrix', cm: report.confusionMatrix!, classNames: loaded.info.classes, normalize: 'true' });
+    await writePlot(picture, { type: 'confusionMatrix', cm: report.confusionMatrix!, classNames: info.classes, normalize: 'true' });
     log(`  confusion matrix: ${picture}; training log: ${path.join(runDir, 'train-log.jsonl')}`);
     log(`  The sample faces of step 1 with the fine-tuned model: ${again} of ${samples.length} as drawn.`);
   },

@@ -1,26 +1,16 @@
 /**
  * `fer-gpu export`: a checkpoint (default: the shipped model) as an ONNX file for onnxruntime,
- * Triton and other ONNX runtimes. The file is written atomically: on any error no file, not even
- * a partial one, is left at the path.
+ * Triton and other ONNX runtimes. The path is checked before any work (cli/common.ts's
+ * checkOutputFile) and the file written atomically: on any error no file, not even a partial one, is
+ * left at the path.
  */
 import type { Command } from 'commander';
 import { createDevice } from '../gpu/dawn.js';
 import { InputError } from '../errors.js';
 import { loadModel } from '../train/checkpoint.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
+import { checkOutputFile, writeOutputFile } from './common.js';
 import { DEFAULT_OPSET, ONNX_NAMES, checkOpset, exportOnnx } from '../onnx/index.js';
-
-/** Plain words for the usual reasons a file cannot be written. */
-const WRITE_ERRORS: Record<string, string> = {
-  ENOENT: 'its folder does not exist',
-  ENOTDIR: 'a part of its path is not a folder',
-  EISDIR: 'it is a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-};
 
 export function registerExport(program: Command): void {
   program
@@ -33,6 +23,7 @@ export function registerExport(program: Command): void {
     .option('--no-dynamic-batch', 'fix the batch dimension at 1 instead of a symbolic N')
     .action(async (o: { onnx: string; weights?: string; opset?: number; withSoftmax?: boolean; dynamicBatch: boolean }) => {
       const weights = resolveWeights(o.weights);
+      checkOutputFile(o.onnx, '--onnx', ['.onnx'], [weights]); // before any work, as every command's outputs
       const device = await createDevice();
       let bytes: Uint8Array;
       let arch: string;
@@ -49,13 +40,7 @@ export function registerExport(program: Command): void {
       } finally {
         device.destroy();
       }
-      try {
-        writeFileAtomicSync(o.onnx, bytes);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? '';
-        const why = WRITE_ERRORS[code] ?? (e as Error).message;
-        throw new InputError(`--onnx ${o.onnx}: cannot write the file (${why})`);
-      }
+      writeOutputFile(o.onnx, bytes);
       const n = o.dynamicBatch ? ONNX_NAMES.batch : 1;
       const outputs = [`'${ONNX_NAMES.logits}' [${n},${classes}]`, ...(o.withSoftmax ? [`'${ONNX_NAMES.probabilities}' [${n},${classes}]`] : [])];
       console.log(

@@ -43,18 +43,22 @@ describe('fer-gpu export', () => {
     expect(fs.readdirSync(dir)).toEqual(['fer.onnx']); // no temporary file left
   });
 
-  it('a path that cannot be written is exit 1 with the reason, and leaves nothing', () => {
-    const missing = run(['--onnx', path.join(dir, 'no/such/folder/m.onnx')]);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/--onnx .*no\/such\/folder\/m\.onnx: cannot write the file \(its folder does not exist\)/);
+  it('a path that cannot be written is exit 1 with the reason, before any work, and leaves nothing', () => {
     const folder = path.join(dir, 'a-folder');
     fs.mkdirSync(folder);
     const before = fs.readdirSync(dir).sort();
     const isFolder = run(['--onnx', folder]);
     expect(isFolder.code).toBe(1);
-    expect(isFolder.err).toMatch(/cannot write the file \(it is a folder\)/);
-    expect(fs.readdirSync(dir).sort()).toEqual(before);
+    expect(isFolder.err).toMatch(/--onnx .*a-folder: unsupported file type '\(none\)' \(expected \.onnx\)/);
+    const named = path.join(dir, 'b.onnx');
+    fs.mkdirSync(named);
+    expect(run(['--onnx', named]).err).toMatch(/--onnx .*b\.onnx: is a folder; give a file name/);
+    expect(run(['--onnx', '/proc/fer.onnx']).err).toMatch(/--onnx \/proc\/fer\.onnx: cannot write there/);
+    expect(fs.readdirSync(dir).sort()).toEqual([...before, 'b.onnx'].sort());
     expect(fs.readdirSync(folder)).toEqual([]);
+    // a folder that does not exist yet is made, as for every command's outputs
+    expect(run(['--onnx', path.join(dir, 'new/folder/m.onnx')]).code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'new/folder/m.onnx'))).toBe(true);
     expect(run(['--onnx', path.join(dir, 'x.onnx'), '--opset', '12']).err).toMatch(/--opset must be an integer from 13 to 21, got "12"/);
   });
 
