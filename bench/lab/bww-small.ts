@@ -9,7 +9,7 @@
  */
 import { createDevice } from '../../src/gpu/dawn.js';
 import { conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
-import { setTiling, chooseTiling } from '../../src/kernels/matmul/tiling.js';
+import { setTiling, chooseTiling } from '../../src/kernels/gemm/tiling.js';
 const d = await createDevice();
 const shapes = [
   { name: 'stem 1->8 48', N: 64, C: 1, K: 8, H: 48, s: 1 },

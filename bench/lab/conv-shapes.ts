@@ -10,7 +10,7 @@
 import { createDevice } from '../../src/gpu/dawn.js';
 import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
-import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/kernels/matmul/tiling.js';
+import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/kernels/gemm/tiling.js';
 import { Rng } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
 

@@ -36,7 +36,7 @@ import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dFused, setConvUnrollLimit } from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { matmul } from '../../src/kernels/matmul/index.js';
-import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/kernels/matmul/tiling.js';
+import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/kernels/gemm/tiling.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Rng } from '../../src/random.js';

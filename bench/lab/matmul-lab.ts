@@ -6,7 +6,7 @@
  * (lavapipe runs in its threads, so that column is steadier on a shared machine).
  *
  * Findings on lavapipe (llvmpipe, 2 cores, AVX-512 CPU) are in the header of
- * src/kernels/matmul/wgsl.ts. Version ideas:
+ * src/kernels/gemm/wgsl.ts. Version ideas:
  * - v1: shipped before: 8 rows (uniform across the workgroup) x 4 scalar columns, wg 64.
  * - v2: rows uniform, B read as vec4 along N (a vec4 accumulator per row), A scalar.
  * - v3: v2 + A read as vec4 along K (one uniform 16-byte load per row), K unrolled by 4.

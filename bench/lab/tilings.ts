@@ -6,7 +6,7 @@ import { createDevice } from '../../src/gpu/dawn.js';
 import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
 import { matmul } from '../../src/kernels/matmul/index.js';
-import { setTiling, type GemmOp } from '../../src/kernels/matmul/tiling.js';
+import { setTiling, type GemmOp } from '../../src/kernels/gemm/tiling.js';
 import type { Tensor } from '../../src/tensor.js';
 
 const device = await createDevice();

@@ -35,7 +35,7 @@ export type { PixelImage } from '../data/pixels.js';
 export type { BlazeFaceRange, BlazeFaceSpec, BlazeFaceGraph, GraphNode } from '../faces/spec.js';
 export type { DetectedFace, RecognizedFace, FaceKeypoint, DetectOptions, FaceDetectors, FaceModels, ExpressionModel } from '../faces/detect.js';
 export type { LoadedFaceModels, DetectFacesFunction, RecognizeFunction } from '../faces/api.js';
-export { autotune, tuneKernels, type TuneWorkload } from '../kernels/matmul/autotune.js';
+export { autotune, tuneKernels, type TuneWorkload } from '../kernels/autotune.js';
 export { InputError } from '../errors.js';
 export { Rng } from '../random.js';
 export { VERSION } from '../version.js';

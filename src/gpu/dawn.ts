@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { softwareDriverHelp } from './software-driver.js';
 import { withFilteredStderr } from './native-stderr.js';
 // Node's platform keeps the autotuner's winners in a file (~/.cache/fer-gpu/tilings.json).
-import '../kernels/matmul/tune-file.js';
+import '../kernels/tune-file.js';
 
 export type { Backend } from './device.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Device } from './device.js';
 import { deviceFromAdapter, type CommonDeviceOptions } from './create.js';
-import { loadTunedTilings } from '../kernels/matmul/tune-idb.js';
+import { loadTunedTilings } from '../kernels/tune-idb.js';
 
 /** Why the browser offers no WebGPU device: `reason` lets an app choose what to show. */
 export class WebGPUUnavailableError extends Error {

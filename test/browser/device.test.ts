@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser, HAVE_CHROMIUM, launchChromium, newPage, NO_CHROMIUM, ROOT, serve } from './chromium.js';
 
 type Fer = typeof import('../../src/browser/index.js');
-type Tiling = typeof import('../../src/kernels/matmul/tiling.js');
+type Tiling = typeof import('../../src/kernels/gemm/tiling.js');
 /** What the test page puts on window (evaluate's functions run in the page: only types cross). */
 type Win = { fer: Fer; tiling: Tiling };
 
@@ -21,7 +21,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the browser device', () => {
   beforeAll(async () => {
     const code = `
       import * as fer from ${JSON.stringify(path.join(ROOT, 'src/browser/index.ts'))};
-      import * as tiling from ${JSON.stringify(path.join(ROOT, 'src/kernels/matmul/tiling.ts'))};
+      import * as tiling from ${JSON.stringify(path.join(ROOT, 'src/kernels/gemm/tiling.ts'))};
       Object.assign(window, { fer, tiling });
     `;
     const server = await serve({

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { autotune, setTuneStore } from '../../src/kernels/matmul/autotune.js';
-import { chooseTiling } from '../../src/kernels/matmul/tiling.js';
-import { fileTuneStore, tuneCachePath } from '../../src/kernels/matmul/tune-file.js';
+import { autotune, setTuneStore } from '../../src/kernels/autotune.js';
+import { chooseTiling } from '../../src/kernels/gemm/tiling.js';
+import { fileTuneStore, tuneCachePath } from '../../src/kernels/tune-file.js';
 import { useDevice } from '../helpers.js';
 
 const device = useDevice();

@@ -9,7 +9,7 @@ import {
   packConv2dWeight,
   setConvUnrollLimit,
 } from '../../src/kernels/conv2d/index.js';
-import { setTiling, type Tiling } from '../../src/kernels/matmul/tiling.js';
+import { setTiling, type Tiling } from '../../src/kernels/gemm/tiling.js';
 import type { Conv2dOptions } from '../../src/kernels/conv2d/shape.js';
 import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
 

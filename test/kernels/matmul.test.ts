@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ref from '../../src/kernels/matmul/reference.js';
 import { linear, linearBackward, matmul, matmulBackward } from '../../src/kernels/matmul/index.js';
-import { chooseTiling, setTiling } from '../../src/kernels/matmul/tiling.js';
-import { autotune, setTuneStore, type TuneCache, type TuneStore } from '../../src/kernels/matmul/autotune.js';
+import { chooseTiling, setTiling } from '../../src/kernels/gemm/tiling.js';
+import { autotune, setTuneStore, type TuneCache, type TuneStore } from '../../src/kernels/autotune.js';
 import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js';
 
 /** f32 sums of L unit-normal products against f64: rounding grows like eps·L at worst (eps = 6e-8). */

@@ -8,6 +8,7 @@
 import { f32, grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
+import { checkTensors } from '../check.js';
 import { BN_RUNNING_STATS, BN_WORKGROUP, bnBackwardInput, bnBackwardReduce, bnFoldConv, bnNormalize, bnStats } from './wgsl.js';
 
 /** Options of batchNorm2d; every [C] tensor is f32 on the input's device. */
@@ -37,8 +38,7 @@ function checkChannelTensor(name: string, t: Tensor | null | undefined, x: Tenso
   if (!sameShape(t.shape, [C])) {
     throw new Error(`batchNorm2d: ${name} must have shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
   }
-  if (t.dtype !== 'f32') throw new Error(`batchNorm2d: ${name} must be f32, got ${t.dtype}`);
-  if (t.device !== x.device) throw new Error(`batchNorm2d: ${name} lives on another device than the input`);
+  checkTensors('batchNorm2d', [['input', x], [name, t]]);
 }
 
 /**
@@ -53,7 +53,7 @@ function checkChannelTensor(name: string, t: Tensor | null | undefined, x: Tenso
 export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { weight, bias, runningMean, runningVar, training = false, momentum = 0.1, eps = 1e-5, residual = null, relu = false } = options;
   if (x.ndim !== 4) throw new Error(`batchNorm2d: input must be 4-D [N, C, H, W], got shape ${fmtShape(x.shape)}`);
-  if (x.dtype !== 'f32') throw new Error(`batchNorm2d: input must be f32, got ${x.dtype}`);
+  checkTensors('batchNorm2d', [['input', x]]);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const HW = H * W;
   for (const [name, t] of Object.entries({ weight, bias, runningMean, runningVar })) checkChannelTensor(name, t, x, C);
@@ -71,7 +71,7 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
     if (!sameShape(residual.shape, x.shape)) {
       throw new Error(`batchNorm2d: residual must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(residual.shape)}`);
     }
-    if (residual.dtype !== 'f32' || residual.device !== x.device) throw new Error('batchNorm2d: residual must be f32 on the input\'s device');
+    checkTensors('batchNorm2d', [['input', x], ['residual', residual]]);
   }
   if (N > 65535) throw new Error(`batchNorm2d: at most 65535 images per batch, got input ${fmtShape(x.shape)}`);
 

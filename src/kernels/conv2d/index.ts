@@ -1,14 +1,14 @@
 /**
  * conv2d on the GPU with autograd (PyTorch's `F.conv2d` without dilation and groups), and its
  * three backward kernels, exported on their own for benchmarking. All are implicit GEMMs
- * (wgsl.ts) whose register blocking comes from chooseTiling (../matmul/tiling.ts).
+ * (wgsl.ts) whose register blocking comes from chooseTiling (../gemm/tiling.ts).
  */
 import { record } from '../../autograd.js';
 import { grid1d } from '../../gpu/device.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
-import { channelSum, checkTensors } from '../matmul/index.js';
-import { chooseTiling } from '../matmul/tiling.js';
-import { SPLIT_SUM } from '../matmul/wgsl.js';
+import { checkNoGrad, checkTensors } from '../check.js';
+import { channelSum, splitSum } from '../gemm/index.js';
+import { chooseTiling } from '../gemm/tiling.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, type ConvTypes } from './wgsl.js';
 
@@ -86,15 +86,8 @@ function forward(
     throw new Error(`${op}: packedWeight must have shape [${g.C * g.R * g.S}, ${K4}] (packConv2dWeight of weight ${fmtShape(weight.shape)}), got ${fmtShape(packed.shape)}`);
   }
   // f16 (conv2dFused only): input, packed weight, output and residual may be f16
-  const named: Array<[string, Tensor]> = [['weight', weight]];
-  if (x.dtype !== 'f16') named.unshift(['input', x]);
-  if (bias) named.push(['bias', bias]);
-  if (residual && residual.dtype !== 'f16') named.push(['residual', residual]);
-  if (packed && packed.dtype !== 'f16') named.push(['packedWeight', packed]);
-  checkTensors(op, named);
-  for (const [name, t] of [['input', x], ['residual', residual], ['packedWeight', packed]] as const) {
-    if (t && t.device !== weight.device) throw new Error(`${op}: ${name} lives on a different device`);
-  }
+  checkTensors(op, [['weight', weight], ['bias', bias]]);
+  checkTensors(op, [['weight', weight], ['input', x], ['residual', residual], ['packedWeight', packed]], ['f32', 'f16']);
   if (residual && residual.dtype !== outType) {
     throw new Error(`${op}: residual ${fmtShape(residual.shape)} must be ${outType} like the output, got ${residual.dtype}`);
   }
@@ -162,10 +155,7 @@ export interface Conv2dFusedOptions extends Conv2dOpOptions {
  * @example const y = conv2dFused(x, w, { bias: b, padding: 1, residual: shortcut, relu: true });
  */
 export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions = {}): Tensor {
-  const inputs = [x, weight, opts.bias, opts.residual, opts.packedWeight];
-  if (x.device.grad.enabled && inputs.some((t) => t?.requiresGrad)) {
-    throw new Error('conv2dFused: records no gradients; call it under device.noGrad() or on tensors that do not require grad');
-  }
+  checkNoGrad('conv2dFused', [x, weight, opts.bias, opts.residual, opts.packedWeight]);
   return forward('conv2dFused', x, weight, opts, opts).y;
 }
 
@@ -202,18 +192,13 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
   const t = chooseTiling(device, op, { rows: g.K, cols, depth: rows * g.Q });
   const splitLen = Math.ceil(rows / Math.min(t.splits, rows));
   const splits = Math.ceil(rows / splitLen);
-  const gw = device.empty(wShape);
-  const part = splits > 1 ? device.empty([splits, g.K, cols]) : gw;
+  const part = device.empty(splits > 1 ? [splits, g.K, cols] : wShape);
   device.dispatch(conv2dBackwardWeightKernel(t), {
     params: params(g, splitLen),
     buffers: [gy.buffer, x.buffer, part.buffer],
     workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm), splits],
   });
-  if (part !== gw) {
-    device.dispatch(SPLIT_SUM, { params: [gw.size, splits], buffers: [part.buffer, gw.buffer], workgroups: grid1d(gw.size, 256) });
-    part.dispose();
-  }
-  return gw;
+  return splits > 1 ? splitSum(part, splits, wShape) : part;
 }
 
 /** Gradient of conv2d with respect to its bias: gy [N, K, P, Q] summed over N, P, Q; no autograd. */

@@ -1,6 +1,6 @@
 /**
  * WGSL of conv2d as three implicit GEMMs (no im2col buffer), each invocation accumulating a
- * bm x bn register block (see ../matmul/tiling.ts). Rows of the block are uniform across a
+ * bm x bn register block (see ../gemm/tiling.ts). Rows of the block are uniform across a
  * workgroup (channels, from workgroup_id.y), columns are spread over the invocations:
  *
  * | kernel          | rows | columns        | reduction    |
@@ -12,8 +12,8 @@
  * All take the same Params block (CONV_PARAMS order in index.ts).
  */
 import type { Kernel } from '../../gpu/device.js';
-import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../matmul/wgsl.js';
-import type { Tiling } from '../matmul/tiling.js';
+import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../gemm/wgsl.js';
+import type { Tiling } from '../gemm/tiling.js';
 import { GRID_ARGS, LINEAR_INDEX } from '../wgsl.js';
 
 const PARAMS = /* wgsl */ `

@@ -6,6 +6,7 @@
 import { grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape, Tensor } from '../../tensor.js';
+import { checkTensors } from '../check.js';
 import { CROSS_ENTROPY_BACKWARD, REDUCTION, crossEntropyForward } from './wgsl.js';
 
 /** Class ids: an i32 tensor [N] on the logits' device, or an array checked on the CPU. */
@@ -34,7 +35,7 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, options: CrossEntropyOptions = {}): Tensor {
   const { reduction = 'mean', labelSmoothing = 0, weight = null } = options;
   if (logits.ndim !== 2) throw new Error(`crossEntropy: logits must be 2-D [N, K], got shape ${fmtShape(logits.shape)}`);
-  if (logits.dtype !== 'f32') throw new Error(`crossEntropy: logits must be f32, got ${logits.dtype}`);
+  checkTensors('crossEntropy', [['logits', logits]]);
   const [N, K] = logits.shape as [number, number];
   if (N < 1 || K < 1) throw new Error(`crossEntropy: logits ${fmtShape(logits.shape)} are empty`);
   if (!(reduction in REDUCTION)) throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
@@ -50,7 +51,7 @@ export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, optio
     if (targets.dtype !== 'i32' || !sameShape(targets.shape, [N])) {
       throw new Error(`crossEntropy: targets must be an i32 tensor of shape [${N}], got ${targets.dtype} ${fmtShape(targets.shape)}`);
     }
-    if (targets.device !== d) throw new Error('crossEntropy: targets live on another device than the logits');
+    checkTensors('crossEntropy', [['logits', logits], ['targets', targets]], ['f32', 'i32']);
     t = targets;
   } else {
     if (targets.length !== N) throw new Error(`crossEntropy: ${targets.length} targets for logits ${fmtShape(logits.shape)}`);
@@ -68,7 +69,7 @@ export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, optio
     if (weight.dtype !== 'f32' || !sameShape(weight.shape, [K])) {
       throw new Error(`crossEntropy: weight must be an f32 tensor of shape [${K}], got ${weight.dtype} ${fmtShape(weight.shape)}`);
     }
-    if (weight.device !== d) throw new Error('crossEntropy: weight lives on another device than the logits');
+    checkTensors('crossEntropy', [['logits', logits], ['weight', weight]]);
     w = weight;
   } else if (weight) {
     if (weight.length !== K) throw new Error(`crossEntropy: weight has ${weight.length} entries for ${K} classes`);

@@ -4,7 +4,8 @@
  * (BlazeFace). Stride, asymmetric or TensorFlow 'same' padding, bias and a fused ReLU. No autograd.
  */
 import { grid1d } from '../../gpu/device.js';
-import { fmtShape, type Tensor } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
+import { checkNoGrad, checkTensors } from '../check.js';
 import { checkDepthwiseBias, depthwiseGeometry, type DepthwiseConv2dOptions } from './shape.js';
 import { depthwiseKernel } from './wgsl.js';
 
@@ -27,14 +28,8 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, opts: DepthwiseConv2d
   const g = depthwiseGeometry(op, x.shape, weight.shape, opts);
   const bias = opts.bias ?? null;
   if (bias) checkDepthwiseBias(op, bias.shape, g.C);
-  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
-    if (!t) continue;
-    if (t.dtype !== 'f32') throw new Error(`${op}: ${name} ${fmtShape(t.shape)} must be f32, got ${t.dtype}`);
-    if (t.device !== x.device) throw new Error(`${op}: ${name} lives on a different device`);
-  }
-  if (x.device.grad.enabled && [x, weight, bias].some((t) => t?.requiresGrad)) {
-    throw new Error(`${op}: records no gradients; call it under device.noGrad() or on tensors that do not require grad`);
-  }
+  checkTensors(op, [['input', x], ['weight', weight], ['bias', bias]]);
+  checkNoGrad(op, [x, weight, bias]);
   const y = x.device.empty([g.N, g.C, g.P, g.Q]);
   x.device.dispatch(depthwiseKernel(g.R, g.S, !!bias, !!opts.relu), {
     params: [y.size, g.C, g.H, g.W, g.P, g.Q, g.strideH, g.strideW, g.padTop, g.padLeft],

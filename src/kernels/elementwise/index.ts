@@ -7,6 +7,7 @@ import { grid1d } from '../../gpu/kernel.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
+import { checkTensors } from '../check.js';
 import { ADD, ADD_INTO, ADD_RELU, COPY, RELU, RELU_BACKWARD } from './wgsl.js';
 import type { Kernel } from '../../gpu/device.js';
 
@@ -26,8 +27,7 @@ function checkSame(op: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) {
     throw new Error(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
   }
-  if (a.device !== b.device) throw new Error(`${op}: tensors live on different devices`);
-  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`${op}: tensors must be f32`);
+  checkTensors(op, [['a', a], ['b', b]]);
 }
 
 /** a + b (same shapes). */
@@ -39,6 +39,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 
 /** max(x, 0). */
 export function relu(x: Tensor): Tensor {
+  checkTensors('relu', [['input', x]]);
   const y = run(RELU, [x], x.device.empty(x.shape));
   return record(y, 'relu', [x], (g) => [reluBackward(g, y)]);
 }

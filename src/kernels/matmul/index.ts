@@ -1,55 +1,12 @@
 /**
- * matmul and linear on the GPU with autograd (PyTorch semantics). Both run one register-blocked
- * GEMM kernel (wgsl.ts) whose tiling comes from chooseTiling (tiling.ts).
+ * matmul and linear on the GPU with autograd (PyTorch semantics). Both run the register-blocked
+ * GEMM of the shared engine (../gemm), whose tiling comes from chooseTiling (../gemm/tiling.ts).
  */
 import { record } from '../../autograd.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
+import { checkTensors } from '../check.js';
+import { channelSum, gemm } from '../gemm/index.js';
 import { linearDims, matmulDims } from './shape.js';
-import { chooseTiling } from './tiling.js';
-import { CHANNEL_SUM, gemmKernel } from './wgsl.js';
-
-/** @internal throws unless every tensor is f32 and on the device of the first. */
-export function checkTensors(op: string, tensors: Array<[string, Tensor]>): void {
-  const device = tensors[0]![1].device;
-  for (const [name, t] of tensors) {
-    if (t.dtype !== 'f32') throw new Error(`${op}: ${name} ${fmtShape(t.shape)} must be f32, got ${t.dtype}`);
-    if (t.device !== device) throw new Error(`${op}: ${name} lives on a different device`);
-  }
-}
-
-/**
- * @internal C [M, N] = op(a) op(b) (+ bias per column), no autograd: op(a) is [M, K] (a stored
- * [K, M] when transA), op(b) is [K, N] (b stored [N, K] when transB).
- */
-export function gemm(
-  a: Tensor,
-  b: Tensor,
-  dims: { M: number; K: number; N: number },
-  transA: boolean,
-  transB: boolean,
-  bias?: Tensor | null,
-): Tensor {
-  const { M, K, N } = dims;
-  const device = a.device;
-  const out = device.empty([M, N]);
-  const t = chooseTiling(device, 'matmul', { rows: M, cols: N, depth: K });
-  device.dispatch(gemmKernel(t, transA, transB, !!bias), {
-    params: [M, N, K],
-    buffers: bias ? [a.buffer, b.buffer, bias.buffer, out.buffer] : [a.buffer, b.buffer, out.buffer],
-    workgroups: [Math.ceil(M / t.bm), Math.ceil(N / (t.wg * t.bn))],
-  });
-  return out;
-}
-
-/**
- * @internal out[c] = sum of g viewed as [outer, C, inner] over its first and last axes (the
- * bias gradient of linear and conv2d), no autograd.
- */
-export function channelSum(g: Tensor, outer: number, C: number, inner: number): Tensor {
-  const out = g.device.empty([C]);
-  g.device.dispatch(CHANNEL_SUM, { params: [outer, C, inner], buffers: [g.buffer, out.buffer], workgroups: [C] });
-  return out;
-}
 
 /**
  * Matrix product a [M, K] x b [K, N] -> [M, N] (`torch.matmul` for 2-D operands).
@@ -91,7 +48,7 @@ export function matmulBackward(
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const { N, inF, outF } = linearDims('linear', x.shape, weight.shape, bias?.shape);
-  checkTensors('linear', bias ? [['x', x], ['weight', weight], ['bias', bias]] : [['x', x], ['weight', weight]]);
+  checkTensors('linear', [['x', x], ['weight', weight], ['bias', bias]]);
   const y = gemm(x, weight, { M: N, K: inF, N: outF }, false, true, bias);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {

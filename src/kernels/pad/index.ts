@@ -4,7 +4,8 @@
  * asymmetric 'same' padding before a strided convolution). No autograd.
  */
 import { grid1d } from '../../gpu/device.js';
-import { fmtShape, type Tensor } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
+import { checkNoGrad, checkTensors } from '../check.js';
 import { padGeometry, type PadOptions } from './shape.js';
 import { PAD } from './wgsl.js';
 
@@ -16,8 +17,8 @@ export type { PadOptions } from './shape.js';
  */
 export function pad(x: Tensor, opts: PadOptions): Tensor {
   const g = padGeometry('pad', x.shape, opts);
-  if (x.dtype !== 'f32') throw new Error(`pad: input ${fmtShape(x.shape)} must be f32, got ${x.dtype}`);
-  if (x.device.grad.enabled && x.requiresGrad) throw new Error('pad: records no gradients; call it under device.noGrad()');
+  checkTensors('pad', [['input', x]]);
+  checkNoGrad('pad', [x]);
   const y = x.device.empty([g.N, g.OC, g.OH, g.OW]);
   x.device.dispatch(PAD, {
     params: [y.size, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.c0, g.h0, g.w0],

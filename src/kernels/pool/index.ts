@@ -6,6 +6,7 @@
 import { grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
+import { checkTensors } from '../check.js';
 import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './shape.js';
 import {
   AVG_POOL,
@@ -21,7 +22,7 @@ import type { Device, Kernel } from '../../gpu/device.js';
 export type { Pool2dOptions, Size2 } from './shape.js';
 
 function checkInput(op: string, x: Tensor, options: Pool2dOptions): PoolGeometry {
-  if (x.dtype !== 'f32') throw new Error(`${op}: input must be f32, got ${x.dtype}`);
+  checkTensors(op, [['input', x]]);
   return poolGeometry(op, x.shape, options);
 }
 
@@ -77,7 +78,7 @@ export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
  */
 export function globalAvgPool2d(x: Tensor): Tensor {
   if (x.ndim !== 4) throw new Error(`globalAvgPool2d: input must be 4-D [N, C, H, W], got shape ${fmtShape(x.shape)}`);
-  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new Error(`globalAvgPool2d: input must be f32 or f16, got ${x.dtype}`);
+  checkTensors('globalAvgPool2d', [['input', x]], ['f32', 'f16']);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const d = x.device;
   const y = d.empty([N, C]);

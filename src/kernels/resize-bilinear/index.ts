@@ -4,7 +4,8 @@
  * up-sampling). No autograd.
  */
 import { grid1d } from '../../gpu/device.js';
-import { fmtShape, type Tensor } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
+import { checkNoGrad, checkTensors } from '../check.js';
 import { resizeGeometry, type ResizeBilinearOptions } from './shape.js';
 import { RESIZE_BILINEAR } from './wgsl.js';
 
@@ -18,8 +19,8 @@ export type { ResizeBilinearOptions } from './shape.js';
 export function resizeBilinear(x: Tensor, size: readonly [number, number], opts: ResizeBilinearOptions = {}): Tensor {
   const op = 'resizeBilinear';
   const g = resizeGeometry(op, x.shape, size);
-  if (x.dtype !== 'f32') throw new Error(`${op}: input ${fmtShape(x.shape)} must be f32, got ${x.dtype}`);
-  if (x.device.grad.enabled && x.requiresGrad) throw new Error(`${op}: records no gradients; call it under device.noGrad()`);
+  checkTensors(op, [['input', x]]);
+  checkNoGrad(op, [x]);
   const y = x.device.empty([g.N, g.C, g.OH, g.OW]);
   x.device.dispatch(RESIZE_BILINEAR, {
     params: [y.size, g.H, g.W, g.OH, g.OW, (opts.halfPixelCenters ?? true) ? 1 : 0],

@@ -4,6 +4,7 @@
  */
 import { f32, grid1d } from '../../gpu/device.js';
 import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
+import { checkTensors } from '../../kernels/check.js';
 import { EMA_KERNEL } from './wgsl.js';
 
 /**
@@ -15,8 +16,7 @@ import { EMA_KERNEL } from './wgsl.js';
 export function emaUpdate(shadow: Tensor, param: Tensor, decay: number, first: boolean): void {
   if (!(decay >= 0 && decay <= 1)) throw new Error(`emaUpdate: decay must be in [0, 1], got ${decay}`);
   if (!sameShape(shadow.shape, param.shape)) throw new Error(`emaUpdate: shadow ${fmtShape(shadow.shape)} and param ${fmtShape(param.shape)} differ in shape`);
-  if (shadow.dtype !== 'f32' || param.dtype !== 'f32') throw new Error('emaUpdate: shadow and param must be f32');
-  if (shadow.device !== param.device) throw new Error('emaUpdate: shadow and param live on different devices');
+  checkTensors('emaUpdate', [['shadow', shadow], ['param', param]]);
   if (shadow.size === 0) return;
   shadow.device.dispatch(EMA_KERNEL, {
     params: [shadow.size, first ? 1 : 0, f32(1 - decay), 0],

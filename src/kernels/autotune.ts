@@ -1,20 +1,21 @@
 /**
  * Per-adapter autotuning of the GEMM-like kernels (matmul/linear and the three conv2d implicit
- * GEMMs). `autotune` times a few candidate tilings of one op on a representative workload and
- * keeps the fastest; `tuneKernels` does it for every op. Winners are kept per adapter and
- * fer-gpu version in a {@link TuneStore}: a JSON file in Node (tune-file.ts:
+ * GEMMs). It sits above the ops it times (conv2d, matmul) and the engine whose tilings it sets
+ * (gemm/tiling.ts), so none of them imports another. `autotune` times a few candidate tilings
+ * of one op on a representative workload and keeps the fastest; `tuneKernels` does it for every op. Winners are kept per adapter and
+ * fer-gpu version in a {@link TuneStore}: a JSON file in Node (kernels/tune-file.ts:
  * FER_GPU_CACHE_DIR, else ~/.cache/fer-gpu/tilings.json), IndexedDB in the browser
- * (src/browser/tune-store.ts), memory where none is set; chooseTiling reads it on later runs.
+ * (kernels/tune-idb.ts), memory where none is set; chooseTiling reads it on later runs.
  * Without tuning, chooseTiling's heuristic applies. Nothing here throws for an unwritable or
  * corrupt store: tuning then lasts for the process (or page) only.
  */
-import type { Device } from '../../gpu/device.js';
-import { Rng } from '../../random.js';
-import type { Tensor } from '../../tensor.js';
-import { VERSION } from '../../version.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../conv2d/index.js';
-import { matmul } from './index.js';
-import { chooseTiling, isSoftware, maxWorkgroupSize, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './tiling.js';
+import type { Device } from '../gpu/device.js';
+import { Rng } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { VERSION } from '../version.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv2d/index.js';
+import { matmul } from './matmul/index.js';
+import { chooseTiling, isSoftware, maxWorkgroupSize, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './gemm/tiling.js';
 
 /** A workload to tune on: a matmul [M, K] x [K, N] or a conv2d input/weight shape with its geometry. */
 export type TuneWorkload =
