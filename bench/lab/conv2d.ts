@@ -9,7 +9,7 @@
  * "per 2 CPU-s" column divides by half the process's CPU time (lavapipe runs in this process).
  *
  * Forward versions (lavapipe, Mesa 25.0.7, 2 shared cores; ms per fer-resnet18(16) layer at
- * batch 256, from bench/lab/conv-shapes.ts and /tmp lab runs of the same kernels; inference
+ * batch 256, from bench/lab/conv-shapes.ts (since folded into conv-backward.ts) and /tmp lab runs of the same kernels; inference
  * img/s from bench/lab/step-probe.ts):
  * - v8 (shipped before): implicit GEMM, 32 output channels (16 for K = 16) x 8 pixels of one
  *   row per invocation (x 6 on 12/6-pixel rows), weight rows shared by subgroup broadcasts (one
@@ -40,7 +40,7 @@ import { chooseTiling, setTiling, type GemmOp, type Tiling } from '../../src/ker
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Rng } from '../../src/random.js';
-import { ferShapes } from './conv-shapes.js';
+import { ferShapes } from './common.js';
 
 function rand(device: Device, shape: number[], seed: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -45,10 +45,17 @@ export function setTuneStore(next: TuneStore): void {
   cache = null;
 }
 
+/**
+ * The generation of the tiled kernels: bumped when a kernel's meaning of a tiling changes (2: the
+ * backward-input runs the forward's kernel, the backward-weight has lanes over (c, kernel rows)),
+ * so that winners timed on older kernels are not applied to new ones.
+ */
+const KERNELS = 2;
+
 /** The cache key of an adapter: what it is, and the fer-gpu version whose kernels were timed. */
 function adapterKey(device: Device): string {
   const i = device.info;
-  return `${i.vendor}|${i.architecture}|${i.device}|${i.description}|${i.backend}|fer-gpu ${VERSION}`;
+  return `${i.vendor}|${i.architecture}|${i.device}|${i.description}|${i.backend}|fer-gpu ${VERSION}|kernels ${KERNELS}`;
 }
 
 function readCache(): TuneCache {
@@ -78,7 +85,7 @@ function candidates(device: Device, op: GemmOp, heuristic: Tiling): Tiling[] {
   const list: Array<Partial<Tiling>> = sg
     ? [{}, { bm: 24, bn: 8 }, { bm: 32, bn: 4 }, { bm: 16, bn: 4 }, { bm: 8, bn: 4, sg: 0 }]
     : [{}, { bm: 4, bn: 4 }, { bm: 8, bn: 2, wg: 128 }, { bm: 4, bn: 4, wg: 256 }];
-  if (op === 'conv2dBackwardWeight') list.push({ splits: heuristic.splits * 4 });
+  if (op === 'conv2dBackwardWeight') list.push({ splits: heuristic.splits * 4 }, { kr: heuristic.kr === 1 ? 3 : 1 });
   const seen = new Set<string>();
   return list
     .map((c) => ({ ...heuristic, ...c }))
@@ -97,7 +104,7 @@ export async function autotune(device: Device, op: GemmOp, workload: TuneWorkloa
   const rand = (shape: number[]): Tensor => device.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);
   let run: () => Tensor;
   const held: Tensor[] = [];
-  let dims: { rows: number; cols: number; depth: number };
+  let dims: Parameters<typeof chooseTiling>[2];
   if ('M' in workload) {
     const [a, b] = [rand([workload.M, workload.K]), rand([workload.K, workload.N])];
     held.push(a, b);
@@ -115,10 +122,12 @@ export async function autotune(device: Device, op: GemmOp, workload: TuneWorkloa
       op === 'conv2d' ? () => conv2d(x, w, opts)
       : op === 'conv2dBackwardInput' ? () => conv2dBackwardInput(y, w, x.shape, opts)
       : () => conv2dBackwardWeight(y, x, w.shape, opts);
+    // the dims conv2d/index.ts passes to chooseTiling for each op
+    const [Pf, Qf] = op === 'conv2dBackwardInput' ? [H, W] : [P, Q];
     dims =
-      op === 'conv2d' ? { rows: K, cols: N * P * Q, depth: C * R * S }
-      : op === 'conv2dBackwardInput' ? { rows: C, cols: N * H * W, depth: K * R * S }
-      : { rows: K, cols: C * R * S, depth: N * P * Q };
+      op === 'conv2dBackwardWeight'
+        ? { rows: K, cols: C * R, depth: N, rowLength: Q, kernelRows: R, stride: opts.stride }
+        : { rows: op === 'conv2d' ? K : C, cols: N * Pf * Qf, depth: (op === 'conv2d' ? C : K) * R * S, rowLength: Qf };
   }
   setTiling(device, op, null);
   let best: { t: Tiling; ms: number } | null = null;

@@ -26,6 +26,8 @@ const CASES: Case[] = [
   { name: 'stride 2 pad 0, 3x3, C=5 K=7, 9x7', x: [2, 5, 9, 7], w: [7, 5, 3, 3], opts: { stride: 2 }, bias: false },
   { name: 'stride 2 pad 1, 3x3, C=7 K=3, 8x8', x: [2, 7, 8, 8], w: [3, 7, 3, 3], opts: { stride: 2, padding: 1 }, bias: true },
   { name: '1x1, C=5 K=9, 5x5', x: [3, 5, 5, 5], w: [9, 5, 1, 1], opts: {}, bias: true },
+  // the backward-input's stride phases then need a negative padding (phaseWeightKernel)
+  { name: 'stride 2 pad 2, 3x3, C=3 K=4, 7x9', x: [2, 3, 7, 9], w: [4, 3, 3, 3], opts: { stride: 2, padding: 2 }, bias: false },
   { name: '3x2 kernel, stride [1, 2], padding [1, 0]', x: [2, 3, 6, 7], w: [4, 3, 3, 2], opts: { stride: [1, 2], padding: [1, 0] }, bias: true },
   { name: 'ResNet 3x3, N=8 C=K=32 24x24 pad 1', x: [8, 32, 24, 24], w: [32, 32, 3, 3], opts: { padding: 1 }, bias: true },
   { name: 'ResNet downsample 1x1 stride 2, C=32 K=64 24x24', x: [8, 32, 24, 24], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: false },
@@ -75,7 +77,15 @@ describe('conv2d', () => {
     const gy = randn([2, 3, 4, 4], 7);
     const L = 2 * 4 * 4;
     try {
-      for (const tiling of [{ bm: 1, bn: 1, wg: 32 }, { bm: 2, bn: 3, wg: 16, splits: 3 }, { bm: 8, bn: 2, splits: 8 }]) {
+      // the last two: backward-weight lanes over (c, all kernel rows) with vec4 loads, and
+      // without subgroups or vec4 loads
+      for (const tiling of [
+        { bm: 1, bn: 1, wg: 32 },
+        { bm: 2, bn: 3, wg: 16, splits: 3 },
+        { bm: 8, bn: 2, splits: 8 },
+        { bm: 8, bn: 4, wg: 8, sg: 8, vec: 4, kr: 3, splits: 2 },
+        { bm: 3, bn: 5, wg: 16, sg: 0, vec: 0, kr: 2 },
+      ]) {
         setTiling(d, 'conv2d', tiling);
         setTiling(d, 'conv2dBackwardInput', tiling);
         setTiling(d, 'conv2dBackwardWeight', tiling);

@@ -4,13 +4,14 @@
  * (wgsl.ts) whose register blocking comes from chooseTiling (../gemm/tiling.ts).
  */
 import { record } from '../../autograd.js';
-import { grid1d } from '../../gpu/device.js';
+import { grid1d, i32, type Param } from '../../gpu/device.js';
+import type { Device } from '../../gpu/device.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
 import { checkNoGrad, checkTensors } from '../check.js';
 import { channelSum, splitSum } from '../gemm/index.js';
-import { chooseTiling } from '../gemm/tiling.js';
+import { chooseTiling, type GemmOp } from '../gemm/tiling.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
-import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, type ConvTypes } from './wgsl.js';
+import { conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, phaseWeightKernel, type ConvTypes } from './wgsl.js';
 
 export type { Conv2dOptions } from './shape.js';
 
@@ -24,9 +25,22 @@ export interface Conv2dOpOptions extends Conv2dOptions {
   packedWeight?: Tensor | null;
 }
 
-/** The Params block of the conv kernels (see wgsl.ts). */
-function params(g: Conv2dGeometry, splitLen = 0): number[] {
-  return [g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, splitLen, Math.ceil(g.K / 4)];
+/** Where a forward kernel stores its output: densely, or as one phase of a bigger plane (ConvForwardGeometry.store). */
+interface OutputPlacement {
+  H: number;
+  W: number;
+  a: number;
+  b: number;
+  sh: number;
+  sw: number;
+}
+
+/** The Params block of the conv kernels (see wgsl.ts); padding may be negative (i32). */
+function params(g: Conv2dGeometry, splitLen = 0, out?: OutputPlacement): Param[] {
+  return [
+    g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, i32(g.padH), i32(g.padW), splitLen, Math.ceil(g.K / 4),
+    out?.H ?? g.P, out?.W ?? g.Q, out?.a ?? 0, out?.b ?? 0,
+  ];
 }
 
 /**
@@ -95,25 +109,52 @@ function forward(
   const half = types.x === 'f16' || types.w === 'f16' || types.out === 'f16';
   const device = x.device;
   if (half) device.requireF16(op);
-  let t = chooseTiling(device, 'conv2d', { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
+  const y = device.empty([g.N, g.K, g.P, g.Q], { dtype: outType });
+  runForward(device, 'conv2d', g, x, (vec) => (vec ? (packed ?? packConv2dWeight(weight)) : weight), y, {
+    bias,
+    residual,
+    relu: !!fuse.relu,
+    types,
+    keep: packed ? [weight, packed] : [weight],
+  });
+  return { y, g };
+}
+
+/**
+ * Records the forward kernel for geometry g: y = epilogue(conv(x, w)). `weightFor(vec)` gives
+ * the weight the kernel reads, packed (packConv2dWeight's layout) when vec; a tensor it returns
+ * that is not one of the op's inputs is disposed after the dispatch. `tilingOp` names the
+ * op whose tiling applies (conv2dBackwardInput runs this kernel too), `out` a strided placement.
+ */
+function runForward(
+  device: Device,
+  tilingOp: GemmOp,
+  g: Conv2dGeometry,
+  x: Tensor,
+  weightFor: (vec: boolean) => Tensor,
+  y: Tensor,
+  e: { bias?: Tensor | null; residual?: Tensor | null; relu?: boolean; types?: ConvTypes; out?: OutputPlacement; keep?: Tensor[] },
+): void {
+  const types = e.types ?? { x: 'f32', w: 'f32', out: 'f32' };
+  const half = types.x === 'f16' || types.w === 'f16' || types.out === 'f16';
+  let t = chooseTiling(device, tilingOp, { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
   // f16 always reads packed weights (vec4 loads of 4 output channels)
   if (half) t = { ...t, vec: 4, bm: Math.ceil(t.bm / 4) * 4 };
-  const y = device.empty([g.N, g.K, g.P, g.Q], { dtype: outType });
   const cols = g.N * g.P * Math.ceil(g.Q / t.bn);
-  const epi = { bias: !!bias, residual: !!residual, relu: !!fuse.relu };
+  const epi = { bias: !!e.bias, residual: !!e.residual, relu: !!e.relu };
   const vec = t.vec === 4 && t.bm % 4 === 0;
-  const w = vec ? (packed ?? packConv2dWeight(weight)) : weight;
+  const w = weightFor(vec);
   // aligned vec4 input windows: rows of a multiple of 4 and blocks that start on a vec4 boundary
-  const vecInput = vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0;
+  const vecInput = vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0;
   // blocks of more than unrollLimit FMAs per channel loop over the kernel rows
   const rowLoop = t.bm * t.bn * g.R * g.S > unrollLimit;
-  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop }, epi, types), {
-    params: params(g),
-    buffers: [x, w, bias, residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
+  const store = e.out ? { sh: e.out.sh, sw: e.out.sw } : undefined;
+  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop, store }, epi, types), {
+    params: params(g, 0, e.out),
+    buffers: [x, w, e.bias, e.residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
     workgroups: [Math.ceil(cols / t.wg), Math.ceil(g.K / t.bm)],
   });
-  if (w !== weight && w !== packed) w.dispose();
-  return { y, g };
+  if (!e.keep?.includes(w)) w.dispose();
 }
 
 /**
@@ -159,7 +200,13 @@ export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions 
   return forward('conv2dFused', x, weight, opts, opts).y;
 }
 
-/** Gradient of conv2d with respect to its input (of shape xShape), no autograd. */
+/**
+ * Gradient of conv2d with respect to its input (of shape xShape), no autograd: a transposed
+ * convolution, run as stride-1 forward convolutions over gy (the forward's kernel and tiling,
+ * bench/lab/bwd-input.ts). With stride (sh, sw), input pixel (h, w) only meets kernel rows r with
+ * r ≡ h + padH (mod sh) (columns likewise), so each of the sh·sw phases (h mod sh, w mod sw) is
+ * its own forward with the taps of that phase, flipped, stored every sh-th row and sw-th column.
+ */
 export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2dBackwardInput';
   const g = conv2dGeometry(op, xShape, weight.shape, opts);
@@ -167,19 +214,76 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   checkTensors(op, [['output gradient', gy], ['weight', weight]]);
   const device = gy.device;
   const gx = device.empty(xShape);
-  const cols = g.N * g.H * g.W;
-  const t = chooseTiling(device, op, { rows: g.C, cols, depth: g.K * g.R * g.S });
-  device.dispatch(conv2dBackwardInputKernel(t), {
-    params: params(g),
-    buffers: [gy.buffer, weight.buffer, gx.buffer],
-    workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.C / t.bm)],
-  });
+  const { strideH: sh, strideW: sw } = g;
+  const phases = transposedPhases(g);
+  if (phases.some((ph) => ph.taps === 0)) device.fill(gx, 0); // pixels no tap reaches
+  for (const ph of phases) {
+    if (ph.taps === 0) continue;
+    // the phase as a forward: gy [N, K, P, Q] -> [N, C, Pa, Qb], weight [C, K, Ta, Tb]
+    const pg: Conv2dGeometry = {
+      N: g.N, C: g.K, H: g.P, W: g.Q, K: g.C, R: ph.Ta, S: ph.Tb, P: ph.rows, Q: ph.cols,
+      strideH: 1, strideW: 1, padH: ph.padH, padW: ph.padW,
+    };
+    const out = sh * sw > 1 ? { H: g.H, W: g.W, a: ph.a, b: ph.b, sh, sw } : undefined;
+    runForward(device, op, pg, gy, (vec) => phaseWeight(weight, g, ph, vec), gx, { out });
+  }
   return gx;
+}
+
+/** One stride phase of conv2dBackwardInput: input rows a, a + sh, … and columns b, b + sw, …. */
+interface Phase {
+  a: number;
+  b: number;
+  /** Its first kernel row and column (r0 ≡ a + padH mod sh), and its taps per row/column. */
+  r0: number;
+  s0: number;
+  Ta: number;
+  Tb: number;
+  taps: number;
+  /** Output rows and columns of the phase, and the padding of its forward over gy (may be < 0). */
+  rows: number;
+  cols: number;
+  padH: number;
+  padW: number;
+}
+
+/** The sh·sw phases of a transposed convolution (one for stride 1). */
+export function transposedPhases(g: Conv2dGeometry): Phase[] {
+  const axis = (a: number, stride: number, pad: number, R: number, size: number) => {
+    const r0 = (a + pad) % stride;
+    const T = Math.max(0, Math.ceil((R - r0) / stride));
+    // output row oh = i + d - (T - 1) + t' for flipped tap t': the forward's padding is T - 1 - d
+    const d = (a + pad - r0) / stride;
+    return { r0, T, pad: T - 1 - d, n: Math.ceil((size - a) / stride) };
+  };
+  const out: Phase[] = [];
+  for (let a = 0; a < Math.min(g.strideH, g.H); a++) {
+    for (let b = 0; b < Math.min(g.strideW, g.W); b++) {
+      const h = axis(a, g.strideH, g.padH, g.R, g.H);
+      const w = axis(b, g.strideW, g.padW, g.S, g.W);
+      out.push({ a, b, r0: h.r0, s0: w.r0, Ta: h.T, Tb: w.T, taps: h.T * w.T, rows: h.n, cols: w.n, padH: h.pad, padW: w.pad });
+    }
+  }
+  return out;
+}
+
+/** The weight of a phase (phaseWeightKernel): packed [K·Ta·Tb, C4] for vec4 kernels, else [C, K, Ta, Tb]. */
+function phaseWeight(weight: Tensor, g: Conv2dGeometry, ph: Phase, packed: boolean): Tensor {
+  const C4 = Math.ceil(g.C / 4) * 4;
+  const T = ph.Ta * ph.Tb;
+  const out = weight.device.empty(packed ? [g.K * T, C4] : [g.C, g.K, ph.Ta, ph.Tb]);
+  weight.device.dispatch(phaseWeightKernel(packed), {
+    params: [g.K, g.C, g.R, g.S, ph.Ta, ph.Tb, ph.r0, ph.s0, g.strideH, g.strideW, C4],
+    buffers: [weight.buffer, out.buffer],
+    workgroups: grid1d(out.size, 256),
+  });
+  return out;
 }
 
 /**
  * Gradient of conv2d with respect to its weight (of shape wShape), no autograd. The reduction
- * over N·P·Q may be split over workgroups, whose partial sums a second pass adds.
+ * over N·P·Q is split over workgroups (by blocks of output columns and ranges of images), whose
+ * partial sums a second pass adds (conv2dBackwardWeightKernel).
  */
 export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2dBackwardWeight';
@@ -187,18 +291,26 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
   checkGradOut(op, gy.shape, g);
   checkTensors(op, [['output gradient', gy], ['input', x]]);
   const device = gy.device;
-  const cols = g.C * g.R * g.S;
-  const rows = g.N * g.P; // the reduction is split by whole output rows (n, oh)
-  const t = chooseTiling(device, op, { rows: g.K, cols, depth: rows * g.Q });
-  const splitLen = Math.ceil(rows / Math.min(t.splits, rows));
-  const splits = Math.ceil(rows / splitLen);
-  const part = device.empty(splits > 1 ? [splits, g.K, cols] : wShape);
-  device.dispatch(conv2dBackwardWeightKernel(t), {
+  const t = chooseTiling(device, op, { rows: g.K, cols: g.C * g.R, depth: g.N, rowLength: g.Q, kernelRows: g.R, stride: g.strideH });
+  const lanes = g.C * Math.ceil(g.R / (t.kr ?? 1));
+  const splitLen = Math.ceil(g.N / Math.min(t.splits, g.N));
+  const parts = Math.ceil(g.Q / t.bn) * Math.ceil(g.N / splitLen);
+  const vec = t.vec === 4;
+  const kernel = conv2dBackwardWeightKernel(t, {
+    S: g.S,
+    sh: g.strideH,
+    sw: g.strideW,
+    pw: g.padW,
+    vecX: vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0,
+    vecG: vec && g.Q % 4 === 0 && t.bn % 4 === 0,
+  });
+  const part = device.empty(parts > 1 ? [parts, ...wShape] : wShape);
+  device.dispatch(kernel, {
     params: params(g, splitLen),
     buffers: [gy.buffer, x.buffer, part.buffer],
-    workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm), splits],
+    workgroups: [Math.ceil(lanes / t.wg), Math.ceil(g.K / t.bm), parts],
   });
-  return splits > 1 ? splitSum(part, splits, wShape) : part;
+  return parts > 1 ? splitSum(part, parts, wShape) : part;
 }
 
 /** Gradient of conv2d with respect to its bias: gy [N, K, P, Q] summed over N, P, Q; no autograd. */

@@ -6,8 +6,8 @@
  * | kernel          | rows | columns        | reduction    |
  * | --------------- | ---- | -------------- | ------------ |
  * | forward         | K    | N·P·Q pixels   | C·R·S        |
- * | backward input  | C    | N·H·W pixels   | K·R·S        |
- * | backward weight | K    | C·R·S          | N·P·Q (split over workgroup_id.z) |
+ * | backward input  | C    | N·H·W pixels   | K·R·S (run as forwards over gy, one per stride phase) |
+ * | backward weight | K    | C·R·S (C·R lanes x S taps) | N·P·Q (split over workgroup_id.z) |
  *
  * All take the same Params block (CONV_PARAMS order in index.ts).
  */
@@ -21,7 +21,8 @@ struct Params {
   N: u32, C: u32, H: u32, W: u32,
   K: u32, P: u32, Q: u32, R: u32,
   S: u32, sh: u32, sw: u32, ph: u32,
-  pw: u32, splitLen: u32, Kq: u32,
+  pw: u32, splitLen: u32, Kq: u32, oH: u32,
+  oW: u32, oa: u32, ob: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
@@ -30,58 +31,6 @@ const entry = (t: Tiling): string => `@builtin(workgroup_id) wid: vec3u, @builti
 
 function key(name: string, t: Tiling, extra = ''): string {
   return `${name}:${tilingKey(t)}${extra}`;
-}
-
-/** Column j of the block: index col0 + j·wg, clamped to the last column (n - 1). */
-function columns(t: Tiling, n: string): string {
-  return `let colBase = wid.x * ${t.wg * t.bn}u + lid.x;
-  ${unroll(t.bn, (j) => `let col${j} = min(colBase + ${j * t.wg}u, ${n} - 1u);`)}`;
-}
-
-/** Stores acc_i_j to out[index(i, j)] where row i and column j are in range. */
-function store(t: Tiling, rows: string, cols: string, index: (i: number, j: number) => string, add: (i: number) => string = () => ''): string {
-  return unroll(t.bm, (i) =>
-    unroll(
-      t.bn,
-      (j) => `if (row0 + ${i}u < ${rows} && colBase + ${j * t.wg}u < ${cols}) { out[${index(i, j)}] = acc_${i}_${j}${add(i)}; }`,
-    ),
-  );
-}
-
-/** Reduction steps per (masked) accumulator update in the backward kernels' inner loops. */
-const CHAIN = 2; // bench/lab/conv-shapes.ts: 2 beat 1 and 4 on the fer-resnet18(16) backwards
-
-/** rowLoads for step u of a chained loop: the row operands are named u{u}_i. */
-function stepRows(t: Tiling, u: number, load: (base: string) => string): string {
-  return rowLoads(t, load).replace(/\b(u|ul)(\d+)\b/g, `$1${u}_$2`);
-}
-
-/**
- * `for (i = 0; i < bound; i++) acc += u·v` with the steps taken CHAIN at a time: each pass loads
- * the operands of CHAIN steps (step(u, index) declares u{u}_i and v{u}_j) and updates every
- * accumulator once, with the CHAIN products chained in one expression; a second loop takes the
- * remainder one step at a time. llvmpipe turns every write of a loop variable into a masked blend
- * (and spills the big register block), so fewer writes per FMA is what counts.
- */
-function chainedLoop(t: Tiling, i: string, bound: string, step: (u: number, index: string) => string): string {
-  const update = (n: number): string =>
-    unroll(t.bm, (a) =>
-      unroll(t.bn, (b) => {
-        let e = `acc_${a}_${b}`;
-        for (let u = 0; u < n; u++) e = `fma(u${u}_${a}, v${u}_${b}, ${e})`;
-        return `acc_${a}_${b} = ${e};`;
-      }),
-    );
-  const steps = Array.from({ length: CHAIN }, (_, u) => step(u, u === 0 ? i : `(${i} + ${u}u)`)).join('\n    ');
-  return `var ${i} = 0u;
-    for (; ${i} + ${CHAIN - 1}u < ${bound}; ${i} += ${CHAIN}u) {
-      ${steps}
-      ${update(CHAIN)}
-    }
-    for (; ${i} < ${bound}; ${i}++) {
-      ${step(0, i)}
-      ${update(1)}
-    }`;
 }
 
 /**
@@ -123,6 +72,12 @@ export interface ConvForwardGeometry {
    * a third of the code for 3x3, so big blocks compile in seconds rather than minutes.
    */
   rowLoop?: boolean;
+  /**
+   * Store output (oh, q) at row oh·sh + p.oa and column q·sw + p.ob of [N, K, p.oH, p.oW]
+   * planes instead of densely: one phase of a strided transposed convolution
+   * (conv2dBackwardInput). Absent: dense [N, K, P, Q].
+   */
+  store?: { sh: number; sw: number };
 }
 
 /**
@@ -240,7 +195,13 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     : `${rowSetup}
   ${channelLoop}`;
   const typeKey = half ? `:${types.x}.${types.w}.${types.out}` : '';
-  return cached(key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}`), () => /* wgsl */ `${half ? 'enable f16;' : ''}
+  const st = g.store;
+  const outIndex = (i: number): string =>
+    st
+      ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
+      : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
+  const storeKey = st ? `:o${st.sh}x${st.sw}` : '';
+  return cached(key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}`), () => /* wgsl */ `${half ? 'enable f16;' : ''}
 ${subgroupDecls(t).enable}
 ${PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<${vecInput ? (sx === 'f16' ? 'vec4<f16>' : 'vec4f') : sx}>;
@@ -273,9 +234,9 @@ fn main(${entry(t)}) {
   ${declareAcc(t)}
   ${mainLoop}
   if (colRaw >= cols) { return; }
-  ${unroll(t.bm, (i) => `let o${i} = ((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0;`)}
+  ${unroll(t.bm, (i) => `let o${i} = ${outIndex(i)};`)}
   ${unroll(t.bm, (i) =>
-    unroll(BN, (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j}u] = ${tail(i, j)}; }`),
+    unroll(BN, (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; }`),
   )}
 }`);
 }
@@ -304,79 +265,159 @@ fn main(${GRID_ARGS}) {
 }`);
 }
 
-/** gx [N, C, H, W] from gy [N, K, P, Q] and weight [K, C, R, S]: a transposed convolution. */
-export function conv2dBackwardInputKernel(t: Tiling): Kernel {
-  return cached(key('conv2dBackwardInput', t), () => /* wgsl */ `${subgroupDecls(t).enable}
-${PARAMS}
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-@compute @workgroup_size(${t.wg})
-fn main(${entry(t)}) {
-  let PQ = p.P * p.Q;
-  let HW = p.H * p.W;
-  let RS = p.R * p.S;
-  let CRS = p.C * RS;
-  let row0 = wid.y * ${t.bm}u;
-  ${rowBases(t, 'p.C', 'RS')}
-  ${columns(t, 'p.N * HW')}
-  ${unroll(t.bn, (j) => `let n${j} = col${j} / HW; let hw${j} = col${j} - n${j} * HW; let h${j} = hw${j} / p.W; let w${j} = hw${j} - h${j} * p.W;
-  let gb${j} = n${j} * p.K * PQ;`)}
-  ${declareAcc(t)}
-  for (var r = 0u; r < p.R; r++) {
-    // output row oh contributes to input row h through kernel row r when oh·sh = h + ph - r
-    ${unroll(t.bn, (j) => `let th${j} = i32(h${j} + p.ph) - i32(r); let oh${j} = u32(th${j}) / p.sh;
-    let hok${j} = th${j} >= 0 && oh${j} * p.sh == u32(th${j}) && oh${j} < p.P;`)}
-    for (var s = 0u; s < p.S; s++) {
-      let ws = r * p.S + s;
-      ${unroll(t.bn, (j) => `let tw${j} = i32(w${j} + p.pw) - i32(s); let ow${j} = u32(tw${j}) / p.sw;
-      let ok${j} = hok${j} && tw${j} >= 0 && ow${j} * p.sw == u32(tw${j}) && ow${j} < p.Q;
-      let g${j} = select(0u, gb${j} + oh${j} * p.Q + ow${j}, ok${j});`)}
-      ${chainedLoop(t, 'k', 'p.K', (u, k) => `let wk${u} = ${k} * CRS + ws;
-        ${stepRows(t, u, (rb) => `wt[wk${u} + ${rb}]`)}
-        ${unroll(t.bn, (j) => `let v${u}_${j} = select(0.0, gy[g${j} + ${k} * PQ], ok${j});`)}`)}
-    }
+/**
+ * The weight of one phase (a, b) of conv2dBackwardInput as a stride-1 forward convolution over
+ * gy (see conv2dBackwardInput in index.ts): for kernel taps r = r0 + sh·(Ta − 1 − t),
+ * s = s0 + sw·(Tb − 1 − u), out = weight[k, c, r, s] laid out as the forward reads a weight with
+ * C output and K input channels: plain [C, K, Ta, Tb], or packed [K·Ta·Tb][C4] (C4 = ⌈C/4⌉·4,
+ * zero for c >= C; see PACK_WEIGHT). Params { K, C, R, S, Ta, Tb, r0, s0, sh, sw, C4 };
+ * dispatch grid1d(size of out, 256).
+ */
+export function phaseWeightKernel(packed: boolean): Kernel {
+  return cached(`conv2dPhaseWeight:${packed ? 'packed' : 'plain'}`, () => /* wgsl */ `
+struct Params { K: u32, C: u32, R: u32, S: u32, Ta: u32, Tb: u32, r0: u32, s0: u32, sh: u32, sw: u32, C4: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(${GRID_ARGS}) {
+  ${LINEAR_INDEX}
+  let T = p.Ta * p.Tb;
+  ${
+    packed
+      ? `if (i >= p.K * T * p.C4) { return; }
+  let ktu = i / p.C4;
+  let c = i - ktu * p.C4;
+  let k = ktu / T;`
+      : `if (i >= p.C * p.K * T) { return; }
+  let ck = i / T;
+  let c = ck / p.K;
+  let k = ck - c * p.K;
+  let ktu = k * T + i - ck * T;`
   }
-  ${store(t, 'p.C', 'p.N * HW', (i, j) => `(n${j} * p.C + row0 + ${i}u) * HW + hw${j}`)}
+  let tu = ktu - k * T;
+  let t = tu / p.Tb;
+  let u = tu - t * p.Tb;
+  let r = p.r0 + p.sh * (p.Ta - 1u - t);
+  let s = p.s0 + p.sw * (p.Tb - 1u - u);
+  out[i] = select(0.0, w[((k * p.C + min(c, p.C - 1u)) * p.R + r) * p.S + s], c < p.C);
 }`);
 }
 
+/** The compile-time geometry of a backward-weight kernel. */
+export interface ConvWeightGradGeometry {
+  S: number;
+  sh: number;
+  sw: number;
+  /** Left padding (the vec4 input path needs it at compile time). */
+  pw: number;
+  /** Read the input window as aligned vec4s: W % 4 == 0, (t.bn·sw) % 4 == 0 and pw >= 0. */
+  vecX: boolean;
+  /** Read gy rows as vec4s: Q % 4 == 0 and t.bn % 4 == 0. */
+  vecG: boolean;
+}
+
 /**
- * gw [K, C, R, S] from gy [N, K, P, Q] and x [N, C, H, W]. Workgroup z sums the output rows
- * t = n·P + oh in [z·splitLen, (z+1)·splitLen) and writes out[z][K][C·R·S]; with more than one
- * split, SPLIT_SUM adds the parts.
+ * gw [K, C, R, S] from gy [N, K, P, Q] and x [N, C, H, W]: gw[k, c, r, s] = Σ over n, oh, q of
+ * gy[n, k, oh, q]·x[n, c, oh·sh − ph + r, q·sw − pw + s]. Each invocation owns one (c, r) pair
+ * (lane l of C·R, workgroup x), t.bm output channels k (workgroup y; with subgroups each lane
+ * loads one of every t.sg rows of gy and the others take it by subgroupBroadcast) and all S
+ * taps: bm x S accumulators. It sums over t.bn consecutive output columns q0 .. (workgroup z mod
+ * QB, fixed per invocation, so the column masks are computed once) of every output row of images
+ * [n0, n0 + splitLen) (workgroup z / QB), with the input row's (bn − 1)·sw + S values in registers
+ * (a sliding window, as the forward) reused by the bm·S·bn FMAs. Workgroup z writes its partial
+ * sums to out[z][K][C·R·S]; with more than one z, SPLIT_SUM adds them.
+ * Lab: bench/lab/conv-backward.ts (v2).
  */
-export function conv2dBackwardWeightKernel(t: Tiling): Kernel {
-  return cached(key('conv2dBackwardWeight', t), () => /* wgsl */ `${subgroupDecls(t).enable}
+export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry): Kernel {
+  const { S, sh, sw } = g;
+  const BQ = t.bn;
+  const RL = t.kr ?? 1; // kernel rows per lane
+  const win = (BQ - 1) * sw + S;
+  const o = g.vecX ? (4 - (g.pw % 4)) % 4 : 0; // offset of the window in its first vec4
+  const nv = Math.ceil((o + win) / 4);
+  const sg = t.sg;
+  const loaders = sg ? Math.ceil(t.bm / sg) : t.bm; // gy rows each lane loads per step
+  const rowOf = (q: number): string => (sg ? `row0 + ${q * sg}u + sid` : `row0 + ${q}u`);
+  // gy: each lane loads its rows (vec4s of 4 columns, or scalars), then, column by column, the
+  // bm values of column j are taken (broadcast) and used at once: short live ranges
+  const gyLoads = g.vecG
+    ? unroll(loaders, (q) => unroll(BQ / 4, (v) => `let gl${q}_${v} = select(vec4f(), gyin[(gr + gk${q}) / 4u + ${v}u], gok${v});`))
+    : unroll(loaders, (q) => unroll(BQ, (j) => `let gl${q}_${j} = select(0.0, gyin[gr + gk${q} + ${j}u], gok${j});`));
+  const gyValue = (i: number, j: number): string => {
+    const q = sg ? Math.floor(i / sg) : i;
+    const loaded = g.vecG ? `gl${q}_${Math.floor(j / 4)}[${j % 4}]` : `gl${q}_${j}`;
+    return sg ? `subgroupBroadcast(${loaded}, ${i % sg}u)` : loaded;
+  };
+  // the input window x{u}_{i} of kernel row r{u} (u < RL), masked where the row is outside
+  const xLoads = unroll(RL, (u) =>
+    g.vecX
+      ? `let h${u} = i32(oh * ${sh}u + r${u}) - i32(p.ph); let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && rok${u};
+      let xr${u} = i32(xb) + h${u} * i32(p.W) + w0 - ${o};
+      ${unroll(nv, (k) => `let vok${u}_${k} = hok${u} && cok${k}; let xv${u}_${k} = select(vec4f(), xin[select(0u, u32(xr${u} + ${4 * k}) / 4u, vok${u}_${k})], vok${u}_${k});`)}
+      ${unroll(win, (i) => `let x${u}_${i} = xv${u}_${Math.floor((o + i) / 4)}[${(o + i) % 4}];`)}`
+      : `let h${u} = i32(oh * ${sh}u + r${u}) - i32(p.ph); let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && rok${u};
+      let xr${u} = i32(xb) + h${u} * i32(p.W) + w0;
+      ${unroll(win, (i) => `let ok${u}_${i} = hok${u} && wok${i}; let x${u}_${i} = select(0.0, xin[select(0u, u32(xr${u} + ${i}), ok${u}_${i})], ok${u}_${i});`)}`,
+  );
+  // row by row: the row's bn gy values (broadcast), then each accumulator once, its bn
+  // products chained: accumulators live in memory on lavapipe, so one load/store per bn FMAs
+  const fmas = unroll(t.bm, (i) =>
+    `${unroll(BQ, (j) => `let g${i}_${j} = ${gyValue(i, j)};`)}
+      ${unroll(RL, (u) =>
+        unroll(S, (s) => {
+          let e = `acc_${u}_${i}_${s}`;
+          for (let j = 0; j < BQ; j++) e = `fma(g${i}_${j}, x${u}_${j * sw + s}, ${e})`;
+          return `acc_${u}_${i}_${s} = ${e};`;
+        }),
+      )}`,
+  );
+  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}`;
+  return cached(key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`), () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS}
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+${g.vecG ? '@group(0) @binding(1) var<storage, read> gyin: array<vec4f>;' : '@group(0) @binding(1) var<storage, read> gyin: array<f32>;'}
+${g.vecX ? '@group(0) @binding(2) var<storage, read> xin: array<vec4f>;' : '@group(0) @binding(2) var<storage, read> xin: array<f32>;'}
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(${t.wg})
 fn main(${entry(t)}) {
   let PQ = p.P * p.Q;
   let HW = p.H * p.W;
-  let RS = p.R * p.S;
-  let CRS = p.C * RS;
+  // lanes: (c, block of ${RL} kernel rows)
+  let RB = (p.R + ${RL - 1}u) / ${RL}u;
+  let lanes = p.C * RB;
+  let laneRaw = wid.x * ${t.wg}u + lid.x;
+  let lane = min(laneRaw, lanes - 1u);
+  let c = lane / RB;
+  let rb = lane - c * RB;
+  ${unroll(RL, (u) => `let r${u} = rb * ${RL}u + ${u}u; let rok${u} = r${u} < p.R;`)}
   let row0 = wid.y * ${t.bm}u;
-  ${rowBases(t, 'p.K', 'PQ')}
-  ${columns(t, 'CRS')}
-  ${unroll(t.bn, (j) => `let c${j} = col${j} / RS; let rs${j} = col${j} - c${j} * RS; let r${j} = rs${j} / p.S; let s${j} = rs${j} - r${j} * p.S;`)}
-  ${declareAcc(t)}
-  let t0 = wid.z * p.splitLen;
-  let t1 = min(t0 + p.splitLen, p.N * p.P);
-  for (var tr = t0; tr < t1; tr++) {
-    let n = tr / p.P;
-    let oh = tr - n * p.P;
-    let gr = n * p.K * PQ + oh * p.Q;
-    ${unroll(t.bn, (j) => `let h${j} = i32(oh * p.sh + r${j}) - i32(p.ph); let hok${j} = h${j} >= 0 && h${j} < i32(p.H);
-    let xr${j} = (n * p.C + c${j}) * HW + u32(h${j}) * p.W;`)}
-    ${chainedLoop(t, 'q', 'p.Q', (u, q) => `${stepRows(t, u, (rb) => `gy[${rb} + gr + ${q}]`)}
-      ${unroll(t.bn, (j) => `let w${u}_${j} = i32(${q} * p.sw + s${j}) - i32(p.pw); let ok${u}_${j} = hok${j} && w${u}_${j} >= 0 && w${u}_${j} < i32(p.W);
-      let v${u}_${j} = select(0.0, x[select(0u, xr${j} + u32(w${u}_${j}), ok${u}_${j})], ok${u}_${j});`)}`)}
+  ${unroll(loaders, (q) => `let gk${q} = min(${rowOf(q)}, p.K - 1u) * PQ;`)}
+  let QB = (p.Q + ${BQ - 1}u) / ${BQ}u;
+  let q0 = (wid.z % QB) * ${BQ}u;
+  let n0 = (wid.z / QB) * p.splitLen;
+  let n1 = min(n0 + p.splitLen, p.N);
+  let w0 = i32(q0 * ${sw}u) - i32(p.pw);
+  // masks of the gy columns and of the input window's columns, fixed for this invocation
+  ${g.vecG ? unroll(BQ / 4, (v) => `let gok${v} = q0 + ${4 * v}u < p.Q;`) : unroll(BQ, (j) => `let gok${j} = q0 + ${j}u < p.Q;`)}
+  ${g.vecX ? unroll(nv, (k) => `let cok${k} = w0 + ${4 * k - o} >= 0 && w0 + ${4 * k - o} < i32(p.W);`) : unroll(win, (i) => `let wok${i} = w0 + ${i} >= 0 && w0 + ${i} < i32(p.W);`)}
+  ${unroll(RL, (u) => unroll(t.bm, (i) => unroll(S, (s) => `var acc_${u}_${i}_${s} = 0.0;`)))}
+  for (var n = n0; n < n1; n++) {
+    let xb = (n * p.C + c) * HW;
+    let gb = n * p.K * PQ + q0;
+    for (var oh = 0u; oh < p.P; oh++) {
+      let gr = gb + oh * p.Q;
+      ${xLoads}
+      ${gyLoads}
+      ${fmas}
+    }
   }
-  ${store(t, 'p.K', 'CRS', (i, j) => `(wid.z * p.K + row0 + ${i}u) * CRS + colBase + ${j * t.wg}u`)}
+  if (laneRaw >= lanes) { return; }
+  let RS = p.R * ${S}u;
+  let CRS = p.C * RS;
+  ${unroll(t.bm, (i) => `if (row0 + ${i}u < p.K) {
+    let ob${i} = (wid.z * p.K + row0 + ${i}u) * CRS + c * RS;
+    ${unroll(RL, (u) => `if (rok${u}) { ${unroll(S, (s) => `out[ob${i} + r${u} * ${S}u + ${s}u] = acc_${u}_${i}_${s};`)} }`)}
+  }`)}
 }`);
 }

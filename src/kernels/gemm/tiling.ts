@@ -34,11 +34,16 @@ export interface Tiling {
    */
   sg: number;
   /**
-   * conv2d forward only: 4 reads the weight packed 4 output channels to a vec4
+   * conv2d forward kernel only (conv2d, conv2dBackwardInput): 4 reads the weight packed 4 output channels to a vec4
    * (packConv2dWeight) and, where rows are 4-aligned, the input as vec4s; 0 or absent: scalar
    * loads. Needs bm % 4 == 0.
    */
   vec?: number;
+  /**
+   * conv2dBackwardWeight only: kernel rows per invocation (its lanes are (input channel, block of
+   * kr kernel rows)); 1 or absent: one row.
+   */
+  kr?: number;
 }
 
 const overrides = new WeakMap<Device, Partial<Record<GemmOp, Partial<Tiling>>>>();
@@ -84,13 +89,13 @@ export function setTunedSource(source: typeof tuned): void {
 /**
  * Chooses the tiling of a GEMM-like kernel with an output of `rows` x `cols` and a reduction of
  * length `depth`: setTiling's override, else the adapter's autotuned winner (autotune.ts), else
- * the heuristic below. For the conv2d forward, `rowLength` is the output row width Q (its
- * invocations cover bn consecutive pixels of a row).
+ * the heuristic below. For the conv2d forward kernel (conv2d, conv2dBackwardInput), `rowLength`
+ * is the output row width Q (its invocations cover bn consecutive pixels of a row).
  */
 export function chooseTiling(
   device: Device,
   op: GemmOp,
-  dims: { rows: number; cols: number; depth: number; rowLength?: number },
+  dims: { rows: number; cols: number; depth: number; rowLength?: number; kernelRows?: number; stride?: number },
 ): Tiling {
   const software = isSoftware(device);
   const sgLanes = software ? softwareSubgroupSize(device) : 0;
@@ -98,13 +103,14 @@ export function chooseTiling(
   // the best of bench/lab/matmul-lab.ts (v7); otherwise 8 x 4, the best without broadcasts.
   const heuristic: Omit<Tiling, 'splits'> = sgLanes >= 8 ? { bm: 16, bn: 8, wg: 64, sg: 8 } : { bm: 8, bn: 4, wg: 64, sg: 0 };
   if (sgLanes >= 8) {
-    // Few columns (backward weight: C·R·S = 576 for C = 64 3x3): clamped duplicate columns would
-    // waste up to half the work, so take the block width from 4..10 that wastes least, when it
-    // saves over 5% (576 = 64 x 9: bn 9 doubled backward-weight's rate).
+    // Few columns (a narrow matmul): clamped duplicate columns would waste up to half the work,
+    // so take the block width from 4..10 that wastes least, when it saves over 5% (576 columns =
+    // 64 x 9: bn 9 doubled the rate of the implicit-GEMM backward-weight that had 576).
     const waste = (bn: number): number => (Math.ceil(dims.cols / (heuristic.wg * bn)) * heuristic.wg * bn - dims.cols) / dims.cols;
     for (let bn = 4; bn <= 10; bn++) if (waste(bn) < waste(heuristic.bn) - 0.05) heuristic.bn = bn;
   }
-  if (op === 'conv2d' && dims.rowLength !== undefined) {
+  // conv2d forward, and conv2dBackwardInput, which runs the forward's kernel over gy
+  if ((op === 'conv2d' || op === 'conv2dBackwardInput') && dims.rowLength !== undefined) {
     const Q = dims.rowLength;
     if (sgLanes >= 8) {
       // lavapipe (bench/lab/conv2d.ts v9-v11): packed vec4 weights, 32 output channels x 6
@@ -122,25 +128,30 @@ export function chooseTiling(
     }
   }
   let splits = 1;
-  if (op === 'conv2dBackwardWeight' && !software) {
-    // A real GPU wants thousands of invocations; split the reduction until it has them, while
-    // keeping each piece long (>= 256 terms).
-    const invocations = Math.ceil(dims.rows / heuristic.bm) * Math.ceil(dims.cols / heuristic.bn);
-    while (invocations * splits < 1 << 15 && dims.depth / (splits * 2) >= 256) splits *= 2;
-  }
-  if (op === 'conv2dBackwardWeight' && software) {
-    // Few columns (C·R·S < 64·bn: the stem and the first stages of narrow models): lavapipe runs
-    // one workgroup per thread, so one 64-wide workgroup of mostly clamped duplicate columns
-    // leaves the other threads idle. Size the workgroup to the columns and split the reduction
-    // into >= 16 workgroups. fer-resnet18(8) step: stem 145 -> 15 ms, 8->8 at 48x48 214 -> 45 ms,
-    // 16->16 at 24x24 62 -> 19 ms (bench/lab/bww-small.ts); wider layers keep the default.
-    const lanes = heuristic.sg || 8;
-    const wg = Math.ceil(Math.ceil(dims.cols / heuristic.bn) / lanes) * lanes;
-    if (wg < heuristic.wg) {
-      heuristic.wg = wg;
-      const groups = Math.ceil(dims.rows / heuristic.bm);
-      while (groups * splits < 16 && dims.depth / (splits * 2) >= 1024) splits *= 2;
-    }
+  if (op === 'conv2dBackwardWeight' && dims.rowLength !== undefined) {
+    // rows = K, cols = C·R lanes, depth = N images, rowLength = Q, kernelRows = R, stride
+    // (conv2dBackwardWeightKernel). lavapipe (bench/lab/conv-backward.ts, v2): 16 workgroup
+    // lanes; 3x3 stride 1 on 4-aligned rows: lanes own all 3 kernel rows, 16 output channels x 4
+    // columns (fer-resnet18(16) layers 1-3: 0.8-1.1x the forward's rate); otherwise one kernel
+    // row per lane, 32 channels x 4 columns (x the row, up to 8, on unaligned rows).
+    const Q = dims.rowLength;
+    const R = dims.kernelRows ?? 1;
+    const waste = (bn: number): number => Math.ceil(Q / bn) * bn - Q;
+    let bn = Q % 4 === 0 ? 4 : Math.min(8, Q);
+    for (const b of [7, 6, 5]) if (Q % 4 !== 0 && b <= Q && waste(b) < waste(bn)) bn = b;
+    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 && Q % 4 === 0 ? R : 1;
+    const lanes = Math.ceil(dims.cols / kr);
+    Object.assign(
+      heuristic,
+      sgLanes >= 8
+        ? { bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8), bn, wg: Math.min(16, Math.ceil(lanes / 8) * 8), sg: 8, vec: 4, kr }
+        : { bm: 8, bn: Math.min(4, bn), wg: 64, sg: 0, vec: 4, kr: 1 },
+    );
+    // split the images until there are enough workgroups (lavapipe: >= 32, one per thread at a
+    // time; GPUs: >= 2^15 invocations), each keeping at least one image
+    const groups = Math.ceil(lanes / heuristic.wg) * Math.ceil(dims.rows / heuristic.bm) * Math.ceil(Q / heuristic.bn);
+    const enough = software ? 32 : Math.ceil((1 << 15) / heuristic.wg);
+    while (groups * splits < enough && dims.depth / (splits * 2) >= 1) splits *= 2;
   }
   const t: Tiling = { ...heuristic, splits, ...tuned(device, op), ...overrides.get(device)?.[op] };
   // a tuned or overridden workgroup may exceed this device's limits (SwiftShader: 256)

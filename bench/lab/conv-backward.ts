@@ -1,0 +1,265 @@
+/**
+ * The conv2d backward lab: backward-input and backward-weight of every distinct fer-resnet18(w)
+ * convolution at the training batch, each version first checked against the CPU reference
+ * (src/kernels/conv2d/reference.ts, f64) on 2 images, then timed interleaved with the forward of
+ * the same shape; prints GFLOP/s and the ratio to the forward (the goal of issue 17: >= 0.9).
+ *   npx tsx bench/lab/conv-backward.ts [width=16] [batch=64] [rounds=3] [versions=v1,src] [filter]
+ * (env PASSES=input|weight times one backward; TILINGS adds tiling variants of src, see below).
+ * Rates are per 2 CPU-s (process CPU time / 2, see common.ts): the machine is shared.
+ *
+ * Backward-input versions (lavapipe, 2 shared cores, fer-resnet18(16), batch 64; ms per layer
+ * per 2 CPU-s, one run, load average in brackets):
+ * - v1 (shipped before): an implicit GEMM over (C rows) x (N·H·W pixels) x (K·R·S), rows shared
+ *   by subgroup broadcasts, every tap tested against the stride (3/4 of the taps of a stride-2
+ *   layer are masked out but still loaded). Its source is below, as it left src/.
+ * - v2 (src): the forward's kernel (packed vec4 weights, sliding input window, kernel-row loop)
+ *   run over gy with the flipped, transposed weight; a stride-s layer as s² stride-1 forwards
+ *   (one per phase of the input pixels), each storing every s-th pixel.
+ *
+ * Backward-weight versions:
+ * - v1 (shipped before, src until v2): an implicit GEMM over (K rows) x (C·R·S columns) x
+ *   (N·P·Q), rows shared by subgroup broadcasts, the reduction split over workgroups.
+ */
+import type { Device } from '../../src/gpu/device.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
+import * as ref from '../../src/kernels/conv2d/reference.js';
+import { conv2dGeometry } from '../../src/kernels/conv2d/shape.js';
+import { splitSum } from '../../src/kernels/gemm/index.js';
+import { chooseTiling, isSoftware, setTiling, type GemmOp, type Tiling } from '../../src/kernels/gemm/tiling.js';
+import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../../src/kernels/gemm/wgsl.js';
+import type { Kernel } from '../../src/gpu/device.js';
+import type { Tensor } from '../../src/tensor.js';
+import { ferShapes, gflops, labDevice, loadNote, randTensor, timeVariants, toCpu, validate } from './common.js';
+
+// ------------------------------------------------------------------ v1 of both backwards
+
+const PARAMS_V1 = /* wgsl */ `
+struct Params {
+  N: u32, C: u32, H: u32, W: u32,
+  K: u32, P: u32, Q: u32, R: u32,
+  S: u32, sh: u32, sw: u32, ph: u32,
+  pw: u32, splitLen: u32, Kq: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;`;
+const entry = (t: Tiling): string => `@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${subgroupDecls(t).arg}`;
+function columns(t: Tiling, n: string): string {
+  return `let colBase = wid.x * ${t.wg * t.bn}u + lid.x;
+  ${unroll(t.bn, (j) => `let col${j} = min(colBase + ${j * t.wg}u, ${n} - 1u);`)}`;
+}
+function store(t: Tiling, rows: string, cols: string, index: (i: number, j: number) => string): string {
+  return unroll(t.bm, (i) => unroll(t.bn, (j) => `if (row0 + ${i}u < ${rows} && colBase + ${j * t.wg}u < ${cols}) { out[${index(i, j)}] = acc_${i}_${j}; }`));
+}
+const CHAIN = 2;
+function stepRows(t: Tiling, u: number, load: (base: string) => string): string {
+  return rowLoads(t, load).replace(/\b(u|ul)(\d+)\b/g, `$1${u}_$2`);
+}
+function chainedLoop(t: Tiling, i: string, bound: string, step: (u: number, index: string) => string): string {
+  const update = (n: number): string =>
+    unroll(t.bm, (a) =>
+      unroll(t.bn, (b) => {
+        let e = `acc_${a}_${b}`;
+        for (let u = 0; u < n; u++) e = `fma(u${u}_${a}, v${u}_${b}, ${e})`;
+        return `acc_${a}_${b} = ${e};`;
+      }),
+    );
+  const steps = Array.from({ length: CHAIN }, (_, u) => step(u, u === 0 ? i : `(${i} + ${u}u)`)).join('\n    ');
+  return `var ${i} = 0u;
+    for (; ${i} + ${CHAIN - 1}u < ${bound}; ${i} += ${CHAIN}u) {
+      ${steps}
+      ${update(CHAIN)}
+    }
+    for (; ${i} < ${bound}; ${i}++) {
+      ${step(0, i)}
+      ${update(1)}
+    }`;
+}
+
+function bwdInputV1Kernel(t: Tiling): Kernel {
+  return cached(`lab.bwdInputV1:${tilingKey(t)}`, () => /* wgsl */ `${subgroupDecls(t).enable}
+${PARAMS_V1}
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${t.wg})
+fn main(${entry(t)}) {
+  let PQ = p.P * p.Q;
+  let HW = p.H * p.W;
+  let RS = p.R * p.S;
+  let CRS = p.C * RS;
+  let row0 = wid.y * ${t.bm}u;
+  ${rowBases(t, 'p.C', 'RS')}
+  ${columns(t, 'p.N * HW')}
+  ${unroll(t.bn, (j) => `let n${j} = col${j} / HW; let hw${j} = col${j} - n${j} * HW; let h${j} = hw${j} / p.W; let w${j} = hw${j} - h${j} * p.W;
+  let gb${j} = n${j} * p.K * PQ;`)}
+  ${declareAcc(t)}
+  for (var r = 0u; r < p.R; r++) {
+    ${unroll(t.bn, (j) => `let th${j} = i32(h${j} + p.ph) - i32(r); let oh${j} = u32(th${j}) / p.sh;
+    let hok${j} = th${j} >= 0 && oh${j} * p.sh == u32(th${j}) && oh${j} < p.P;`)}
+    for (var s = 0u; s < p.S; s++) {
+      let ws = r * p.S + s;
+      ${unroll(t.bn, (j) => `let tw${j} = i32(w${j} + p.pw) - i32(s); let ow${j} = u32(tw${j}) / p.sw;
+      let ok${j} = hok${j} && tw${j} >= 0 && ow${j} * p.sw == u32(tw${j}) && ow${j} < p.Q;
+      let g${j} = select(0u, gb${j} + oh${j} * p.Q + ow${j}, ok${j});`)}
+      ${chainedLoop(t, 'k', 'p.K', (u, k) => `let wk${u} = ${k} * CRS + ws;
+        ${stepRows(t, u, (rb) => `wt[wk${u} + ${rb}]`)}
+        ${unroll(t.bn, (j) => `let v${u}_${j} = select(0.0, gy[g${j} + ${k} * PQ], ok${j});`)}`)}
+    }
+  }
+  ${store(t, 'p.C', 'p.N * HW', (i, j) => `(n${j} * p.C + row0 + ${i}u) * HW + hw${j}`)}
+}`);
+}
+
+function bwdWeightV1Kernel(t: Tiling): Kernel {
+  return cached(`lab.bwdWeightV1:${tilingKey(t)}`, () => /* wgsl */ `${subgroupDecls(t).enable}
+${PARAMS_V1}
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${t.wg})
+fn main(${entry(t)}) {
+  let PQ = p.P * p.Q;
+  let HW = p.H * p.W;
+  let RS = p.R * p.S;
+  let CRS = p.C * RS;
+  let row0 = wid.y * ${t.bm}u;
+  ${rowBases(t, 'p.K', 'PQ')}
+  ${columns(t, 'CRS')}
+  ${unroll(t.bn, (j) => `let c${j} = col${j} / RS; let rs${j} = col${j} - c${j} * RS; let r${j} = rs${j} / p.S; let s${j} = rs${j} - r${j} * p.S;`)}
+  ${declareAcc(t)}
+  let t0 = wid.z * p.splitLen;
+  let t1 = min(t0 + p.splitLen, p.N * p.P);
+  for (var tr = t0; tr < t1; tr++) {
+    let n = tr / p.P;
+    let oh = tr - n * p.P;
+    let gr = n * p.K * PQ + oh * p.Q;
+    ${unroll(t.bn, (j) => `let h${j} = i32(oh * p.sh + r${j}) - i32(p.ph); let hok${j} = h${j} >= 0 && h${j} < i32(p.H);
+    let xr${j} = (n * p.C + c${j}) * HW + u32(h${j}) * p.W;`)}
+    ${chainedLoop(t, 'q', 'p.Q', (u, q) => `${stepRows(t, u, (rb) => `gy[${rb} + gr + ${q}]`)}
+      ${unroll(t.bn, (j) => `let w${u}_${j} = i32(${q} * p.sw + s${j}) - i32(p.pw); let ok${u}_${j} = hok${j} && w${u}_${j} >= 0 && w${u}_${j} < i32(p.W);
+      let v${u}_${j} = select(0.0, x[select(0u, xr${j} + u32(w${u}_${j}), ok${u}_${j})], ok${u}_${j});`)}`)}
+  }
+  ${store(t, 'p.K', 'CRS', (i, j) => `(wid.z * p.K + row0 + ${i}u) * CRS + colBase + ${j * t.wg}u`)}
+}`);
+}
+
+/** v1's tiling: chooseTiling's implicit-GEMM heuristic as it was (narrow backward-weight layers: bench/lab/bww-small.ts, since removed). */
+function v1Tiling(device: Device, rows: number, cols: number, depth: number, weight: boolean): Tiling {
+  const t = chooseTiling(device, 'matmul', { rows, cols, depth });
+  if (!weight || !isSoftware(device)) return t;
+  const lanes = t.sg || 8;
+  const wg = Math.ceil(Math.ceil(cols / t.bn) / lanes) * lanes;
+  if (wg < t.wg) {
+    t.wg = wg;
+    const groups = Math.ceil(rows / t.bm);
+    while (groups * t.splits < 16 && depth / (t.splits * 2) >= 1024) t.splits *= 2;
+  }
+  return t;
+}
+
+function v1Params(g: ReturnType<typeof conv2dGeometry>, splitLen = 0): number[] {
+  return [g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, splitLen, Math.ceil(g.K / 4)];
+}
+
+function bwdInputV1(gy: Tensor, w: Tensor, xShape: number[], opts: { stride: number; padding: number }): Tensor {
+  const device = gy.device;
+  const g = conv2dGeometry('v1', xShape, w.shape, opts);
+  const gx = device.empty(xShape);
+  const cols = g.N * g.H * g.W;
+  const t = v1Tiling(device, g.C, cols, g.K * g.R * g.S, false);
+  device.dispatch(bwdInputV1Kernel(t), { params: v1Params(g), buffers: [gy.buffer, w.buffer, gx.buffer], workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.C / t.bm)] });
+  return gx;
+}
+
+function bwdWeightV1(gy: Tensor, x: Tensor, wShape: number[], opts: { stride: number; padding: number }): Tensor {
+  const device = gy.device;
+  const g = conv2dGeometry('v1', x.shape, wShape, opts);
+  const cols = g.C * g.R * g.S;
+  const rows = g.N * g.P;
+  const t = v1Tiling(device, g.K, cols, rows * g.Q, true);
+  const splitLen = Math.ceil(rows / Math.min(t.splits, rows));
+  const splits = Math.ceil(rows / splitLen);
+  const part = device.empty(splits > 1 ? [splits, g.K, cols] : wShape);
+  device.dispatch(bwdWeightV1Kernel(t), { params: v1Params(g, splitLen), buffers: [gy.buffer, x.buffer, part.buffer], workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm), splits] });
+  return splits > 1 ? splitSum(part, splits, wShape) : part;
+}
+
+// ------------------------------------------------------------------ the lab
+
+/** bm x bn / wg [/ sg<lanes>] [/ s<splits>] [/ v<vec>] [/ kr<rows>], e.g. 32x8/32/sg8/s4/v4/kr3. */
+function parseTiling(s: string): Partial<Tiling> {
+  const [b, wg, ...rest] = s.split('/');
+  const [bm, bn] = b!.split('x').map(Number);
+  const opt = (p: string): number | undefined => {
+    const r = rest.find((x) => new RegExp(`^${p}\\d`).test(x));
+    return r === undefined ? undefined : Number(r.slice(p.length));
+  };
+  const t: Partial<Tiling> = { bm: bm!, bn: bn!, wg: Number(wg) };
+  for (const [k, p] of [['sg', 'sg'], ['splits', 's'], ['vec', 'v'], ['kr', 'kr']] as const) if (opt(p) !== undefined) t[k] = opt(p)!;
+  return t;
+}
+
+const width = Number(process.argv[2] ?? 16);
+const N = Number(process.argv[3] ?? 64);
+const rounds = Number(process.argv[4] ?? 3);
+const versions = (process.argv[5] ?? 'v1,src').split(',');
+const filter = process.argv[6] ?? '';
+/** PASSES=input or weight: time one backward only (default both). */
+const passes = process.env.PASSES ?? 'input,weight';
+const device = await labDevice();
+const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = { v1: bwdInputV1 as typeof conv2dBackwardInput, src: conv2dBackwardInput };
+const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = { v1: bwdWeightV1 as typeof conv2dBackwardWeight, src: conv2dBackwardWeight };
+// TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
+// per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`
+for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
+  const [op, tiling] = spec.split('=') as [GemmOp, string];
+  const table = op === 'conv2dBackwardWeight' ? BWD_WEIGHT : BWD_INPUT;
+  const fn = table.src!;
+  table[tiling] = ((...args: Parameters<typeof fn>) => {
+    setTiling(device, op, parseTiling(tiling));
+    try {
+      return fn(...args);
+    } finally {
+      setTiling(device, op, null);
+    }
+  }) as typeof fn;
+  versions.push(tiling);
+}
+const totals = new Map<string, number>();
+console.log(`${'shape'.padEnd(15)} ${'pass'.padEnd(16)} ${'ms'.padStart(7)} ${'GFLOP/s'.padStart(8)} ${'/ fwd'.padStart(6)}   (per 2 CPU-s; wall ms)`);
+for (const s of ferShapes(width).filter((s) => s.name.includes(filter))) {
+  const opts = { stride: s.stride, padding: s.R === 3 ? 1 : 0 };
+  const P = Math.floor((s.H + 2 * opts.padding - s.R) / s.stride) + 1;
+  const xShape = [N, s.C, s.H, s.H];
+  const wShape = [s.K, s.C, s.R, s.R];
+  const x = randTensor(device, xShape, 1);
+  const w = randTensor(device, wShape, 2);
+  const gy = randTensor(device, [N, s.K, P, P], 3);
+  // check every version on 2 images against the f64 reference
+  const x2 = randTensor(device, [2, s.C, s.H, s.H], 4);
+  const gy2 = randTensor(device, [2, s.K, P, P], 5);
+  const [x2c, wc, gy2c] = await Promise.all([toCpu(x2), toCpu(w), toCpu(gy2)]);
+  const wantGx = ref.conv2dBackwardInput(gy2c, wc, x2.shape, opts);
+  const wantGw = ref.conv2dBackwardWeight(gy2c, x2c, wShape, opts);
+  for (const v of versions) {
+    if (BWD_INPUT[v] && passes.includes('input'))
+      validate(`${v} backward input ${s.name}`, await BWD_INPUT[v]!(gy2, w, x2.shape, opts).toArray(), wantGx, s.K * s.R * s.R);
+    if (BWD_WEIGHT[v] && passes.includes('weight')) validate(`${v} backward weight ${s.name}`, await BWD_WEIGHT[v]!(gy2, x2, wShape, opts).toArray(), wantGw, 2 * P * P);
+  }
+  const variants: Array<[string, () => Tensor]> = [['forward', () => conv2d(x, w, opts)]];
+  for (const v of versions) {
+    if (s.name !== 'stem' && BWD_INPUT[v] && passes.includes('input')) variants.push([`bwdInput ${v}`, () => BWD_INPUT[v]!(gy, w, xShape, opts)]);
+    if (BWD_WEIGHT[v] && passes.includes('weight')) variants.push([`bwdWeight ${v}`, () => BWD_WEIGHT[v]!(gy, x, wShape, opts)]);
+  }
+  const times = await timeVariants(device, variants, rounds);
+  const flops = 2 * N * s.K * P * P * s.C * s.R * s.R;
+  const fwd = gflops(flops, times.get('forward')!.cpuMs);
+  for (const [name] of variants) {
+    const t = times.get(name)!;
+    const rate = gflops(flops, t.cpuMs);
+    totals.set(name, (totals.get(name) ?? 0) + t.cpuMs * s.count);
+    console.log(`${s.name.padEnd(15)} ${name.padEnd(16)} ${t.cpuMs.toFixed(1).padStart(7)} ${rate.toFixed(2).padStart(8)} ${(rate / fwd).toFixed(2).padStart(6)}   ${t.wallMs.toFixed(1)}`);
+  }
+  for (const t of [x, w, gy, x2, gy2]) t.dispose();
+}
+console.log(`totals over one forward/backward of fer-resnet18(${width}), batch ${N} (ms per 2 CPU-s): ${[...totals].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ${loadNote()}`);
+device.destroy();
