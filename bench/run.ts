@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [options]`: the same as `fer-gpu bench [options]` (see src/cli/bench.ts),
- * run from the sources, plus `--results <dir>` (saves <dir>/<adapter>-<date>.json). Uses ../shared/data/fer2013-sample.csv for the CSV row when it exists.
+ * run from the sources, plus `--results <dir>` (saves <dir>/<adapter>-<date>.json; the default
+ * is bench/results unless --json is given). Uses ../shared/data/fer2013-sample.csv for the CSV row when it exists.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,13 +10,16 @@ import { runBench } from '../src/cli/bench.js';
 import { adapterSlug, type BenchReport } from '../src/bench/index.js';
 
 const args = process.argv.slice(2);
-// --results <dir>: save the JSON as <dir>/<adapter>-<date>.json (bench/device.sh uses it)
+// --results <dir>: save the JSON as <dir>/<adapter>-<date>.json (bench/device.sh uses it);
+// a run with neither --results nor --out saves into bench/results
 const ri = args.indexOf('--results');
-const resultsDir = ri >= 0 ? args.splice(ri, 2)[1] : undefined;
+const action = ['compare', 'merge'].includes(args[0] ?? '');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const resultsDir = ri >= 0 ? args.splice(ri, 2)[1] : !action && !args.includes('--out') && !args.includes('--help') ? path.join(here, 'results') : undefined;
 const tmpJson = resultsDir ? path.join(resultsDir, `.partial-${process.pid}.json`) : undefined;
 if (tmpJson) args.push('--out', tmpJson);
-const sample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/fer2013-sample.csv');
-if (!args.includes('--csv') && !['compare', 'merge'].includes(args[0] ?? '') && fs.existsSync(sample)) args.push('--csv', sample);
+const sample = path.resolve(here, '../../shared/data/fer2013-sample.csv');
+if (!args.includes('--csv') && !action && fs.existsSync(sample)) args.push('--csv', sample);
 process.exitCode = await runBench(args);
 if (tmpJson && fs.existsSync(tmpJson)) {
   const report = JSON.parse(fs.readFileSync(tmpJson, 'utf8')) as BenchReport;

@@ -209,7 +209,7 @@ class ResNet {
   }
 }
 
-for (const width of [16, 64]) {
+for (const width of [8, 16, 64]) {
   const trainId = `train.fer-resnet18-${width}`;
   const inferId = `infer.fer-resnet18-${width}`;
   const want = [trainId, inferId].filter((id) => ids.includes(id));

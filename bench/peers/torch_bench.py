@@ -100,7 +100,7 @@ if "crossEntropy" in ids:
         F.cross_entropy(logits, targets).backward()
     bench("crossEntropy", ce)
 
-for width in (16, 64):
+for width in (8, 16, 64):
     tid, iid = f"train.fer-resnet18-{width}", f"infer.fer-resnet18-{width}"
     if tid in ids:
         model = FerResNet18(width).train()

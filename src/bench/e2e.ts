@@ -11,11 +11,13 @@ import { crossEntropy } from '../kernels/cross-entropy/index.js';
 import { SGD } from '../optim/sgd/index.js';
 import type { BenchRow, Iterations } from './schema.js';
 import { makeRow, plan, timeGpu, wanted, type SuiteOptions, type Workload } from './measure.js';
+import { profileStep } from './profile.js';
 
 export const TRAIN_BATCH = 64;
 export const INFER_BATCH = 256;
-/** The widths of workloads.md: 16 for CPU-class adapters, 64 the standard. */
+/** The widths of workloads.md: 16 for CPU-class adapters, 64 the standard (and 8, the shipped model's, for training). */
 export const WIDTHS = [16, 64] as const;
+export const TRAIN_WIDTHS = [8, 16, 64] as const;
 
 /** Quick mode: fer-resnet18(64) rows run 1 warm-up (the first, compiling run) and 1 timed. */
 function e2ePlan(opts: SuiteOptions, width: number): { it: Iterations; note: string[] } {
@@ -30,7 +32,7 @@ function fmtMiB(bytes: number): string {
 /** Runs the train suite, one fresh device per row from `newDevice`. */
 export async function runTrainSuite(newDevice: () => Promise<Device>, opts: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const width of WIDTHS) {
+  for (const width of TRAIN_WIDTHS) {
     const w: Workload = {
       id: `train.fer-resnet18-${width}`,
       name: `train step fer-resnet18(${width})`,
@@ -58,7 +60,9 @@ export async function runTrainSuite(newDevice: () => Promise<Device>, opts: Suit
       const { times, first } = await timeGpu(device, step, it);
       const peak = device.memory().peakBytesInUse;
       note.unshift(`first step ${(first / 1000).toFixed(2)} s (shader compilation)`, `peak GPU memory ${fmtMiB(peak)}`);
-      rows.push(makeRow(w, times, it, { firstIterationMs: first, peakBytesInUse: peak, note }));
+      const row = makeRow(w, times, it, { firstIterationMs: first, peakBytesInUse: peak, note });
+      if (opts.profile) row.profile = await profileStep(device, step);
+      rows.push(row);
     } catch (e) {
       opts.fail(w, (e as Error).message);
     } finally {

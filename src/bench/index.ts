@@ -19,6 +19,7 @@ import { SCHEMA_VERSION, SUITES, type BenchReport, type BenchRow, type Iteration
 
 export * from './schema.js';
 export { formatReport } from './table.js';
+export { formatProfile, kernelClass, profileStep, type StepProfile } from './profile.js';
 export { compareReports, compareChartHtml, mergeReports, type LabeledReport } from './compare.js';
 
 /** Options of {@link runBenchmark}. */
@@ -38,6 +39,8 @@ export interface BenchOptions {
   /** An image folder (train/<class>/…) for the data suite's folder rows (default: a synthetic one in a temp dir). */
   folder?: string | null;
   backend?: Backend;
+  /** Train rows: also profile one step by kernel class (row.profile, printed under the table). */
+  profile?: boolean;
   /** Progress messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -75,7 +78,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
     log(`${w.name} failed: ${reason}`);
     failed.push({ id: w.id, name: w.name, suite: w.suite, reason });
   };
-  const opts = { quick: !!options.quick, iterations: options.iterations, only: options.only ?? null, log, fail };
+  const opts = { quick: !!options.quick, iterations: options.iterations, only: options.only ?? null, log, fail, profile: !!options.profile };
   const date = new Date().toISOString();
   const newDevice = (): Promise<Device> => createDevice({ backend: options.backend });
 

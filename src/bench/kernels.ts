@@ -18,6 +18,7 @@ import { CpuTensor } from '../reference/tensor.js';
 import type { BenchRow } from './schema.js';
 import { summarize } from './schema.js';
 import { makeRow, plan, referencePlan, timeCpu, timeGpu, wanted, type SuiteOptions, type Workload } from './measure.js';
+import { runLayerRows } from './layers.js';
 
 const F32 = 4;
 
@@ -247,5 +248,6 @@ export async function runKernelSuite(device: Device, opts: SuiteOptions): Promis
     const refTimes = await timeCpu(c.reference.run, referencePlan(it));
     rows.push(makeRow(c.w, times, it, { reference: { ms: summarize(refTimes).median, scale: c.reference.scale, sample: c.reference.sample } }));
   }
+  rows.push(...(await runLayerRows(device, opts)));
   return rows;
 }

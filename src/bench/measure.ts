@@ -24,6 +24,8 @@ export interface SuiteOptions {
   log: (msg: string) => void;
   /** Records a workload that failed (the suite goes on with the next one). */
   fail: (w: Workload, reason: string) => void;
+  /** Train rows: also profile one step by kernel class (`--profile`). */
+  profile?: boolean;
 }
 
 /** The standard plan: 3 warm-up and 10 timed runs, unless overridden. */

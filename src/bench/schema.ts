@@ -2,6 +2,7 @@
  * The JSON schema of `fer-gpu bench --json` (schemaVersion 2), documented in bench/README.md.
  * Rows of different runs with the same `id` measure the same workload, so they can be compared.
  */
+import type { StepProfile } from './profile.js';
 
 /** The suites of the bench. */
 export type Suite = 'kernels' | 'train' | 'infer' | 'data';
@@ -57,6 +58,8 @@ export interface BenchRow {
   note: string;
   /** The same workload run by peer frameworks, keyed by peer name ('tfjs-webgpu', 'torch-cpu'). */
   peers: Record<string, PeerFigure>;
+  /** Train rows run with `--profile`: one step's GPU time by kernel class (bench/profile.ts). */
+  profile?: StepProfile;
 }
 
 /** A peer framework's run as a whole. */

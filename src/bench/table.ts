@@ -1,5 +1,7 @@
 /** The terminal table of a report: a Markdown pipe table, so it pastes into READMEs as is. */
 import type { BenchReport, BenchRow, PeerFigure } from './schema.js';
+import { formatProfile } from './profile.js';
+import { LAYER_WIDTH, PASSES } from './layers.js';
 
 /** A figure with 3 significant digits (no exponent for ordinary magnitudes). */
 export function fmtFigure(x: number): string {
@@ -42,7 +44,8 @@ export function formatReport(r: BenchReport): string {
   ];
   const header = ['row', 'shape', 'fer-gpu', 'unit', 'median (min-max)', 'vs CPU ref', ...peerNames, 'runs'];
   const table = [header, header.map(() => '---')];
-  for (const row of r.rows) {
+  const layerRows = r.rows.filter((row) => row.id.startsWith('layers.'));
+  for (const row of r.rows.filter((x) => !layerRows.includes(x))) {
     table.push([
       row.name,
       row.shape,
@@ -58,9 +61,11 @@ export function formatReport(r: BenchReport): string {
   for (const t of table) {
     lines.push(`| ${t.map((cell, c) => (cell === '---' ? '-'.repeat(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`);
   }
+  if (layerRows.length > 0) lines.push('', ...layerTable(layerRows));
+  for (const row of r.rows) if (row.profile) lines.push('', formatProfile(`profile of one ${row.name}`, row.profile));
   lines.push('', 'Notes:');
   for (const f of r.failed ?? []) lines.push(`- ${f.name}: FAILED on this adapter: ${f.reason}`);
-  for (const row of r.rows) lines.push(`- ${row.name}: ${row.note}`);
+  for (const row of r.rows) if (!layerRows.includes(row)) lines.push(`- ${row.name}: ${row.note}`);
   for (const p of r.peers) {
     const notes = r.rows.flatMap((row) => {
       const f = row.peers[p.name];
@@ -77,4 +82,31 @@ export function formatReport(r: BenchReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The per-layer convolution rows (layers.ts) as one line per layer: GFLOP/s of each pass, and each backward / its forward. */
+function layerTable(rows: BenchRow[]): string[] {
+  const byLayer = new Map<string, Map<string, BenchRow>>();
+  for (const row of rows) {
+    const [, , layer, pass] = row.id.split('.');
+    if (!byLayer.has(layer!)) byLayer.set(layer!, new Map());
+    byLayer.get(layer!)!.set(pass!, row);
+  }
+  const out = [
+    `Convolutions of fer-resnet18(${LAYER_WIDTH}) at the training batch, GFLOP/s (each backward / the forward):`,
+    '',
+    '| layer | shape | forward | backward-input | backward-weight | in the net |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const passes of byLayer.values()) {
+    const any = [...passes.values()][0]!;
+    const fwd = passes.get('forward');
+    const cell = (pass: string): string => {
+      const row = passes.get(pass);
+      if (!row) return '-';
+      return pass === 'forward' || !fwd ? fmtFigure(row.figure) : `${fmtFigure(row.figure)} (${(row.figure / fwd.figure).toFixed(2)})`;
+    };
+    out.push(`| ${any.name.replace(/ (forward|backward-input|backward-weight)$/, '')} | ${any.shape} | ${PASSES.map(cell).join(' | ')} | ${any.note.split(';')[0]} |`);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
  * `fer-gpu bench`: the benchmark suite (src/bench). Wired into src/cli/main.ts as
  * `process.exitCode = await runBench(args)` with the arguments after `bench`.
  *
- *   fer-gpu bench [--suite kernels|train|infer|data|all] [--out report.json] [--json] [--quick] [--peers]
+ *   fer-gpu bench [--suite kernels|train|infer|data|all] [--out report.json] [--json] [--quick] [--peers] [--profile]
  *                 [--only <id part>] [--iterations <warmup>,<timed>] [--csv <fer2013.csv>] [--folder <dir>] [--backend <name>]
  *   fer-gpu bench compare a.json b.json … [--out chart.html]
  *   fer-gpu bench merge a.json b.json … --out merged.json
@@ -73,6 +73,7 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
     .option('--peers', 'also run TensorFlow.js WebGPU and PyTorch CPU on the same workloads (from a fer-gpu checkout)')
     .option('--only <text>', "keep only rows whose id contains this text, e.g. 'conv3x3' or 'fer-resnet18-16'")
     .option('--iterations <w,t>', 'warm-up and timed runs of every row (default 3,10)')
+    .option('--profile', 'train rows: also print one step\'s GPU time by kernel class, dispatches and submits')
     .option('--csv <file>', 'FER2013 CSV for the data suite (default: a synthetic one)')
     .option('--folder <dir>', 'FER2013 image folder for the data suite (default: a synthetic one)')
     .option('--backend <name>', 'force a backend: vulkan, metal, d3d12, opengl, opengles');
@@ -87,6 +88,7 @@ async function bench(cmd: ReturnType<typeof cliCommand>, io: BenchIO): Promise<n
     peers?: boolean;
     only?: string;
     iterations?: string;
+    profile?: boolean;
     csv?: string;
     folder?: string;
     backend?: Backend;
@@ -131,6 +133,7 @@ async function bench(cmd: ReturnType<typeof cliCommand>, io: BenchIO): Promise<n
     peers: o.peers,
     only: o.only,
     iterations,
+    profile: o.profile,
     csvFile: o.csv,
     folder: o.folder,
     backend: o.backend,

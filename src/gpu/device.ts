@@ -8,7 +8,7 @@
  */
 import { BufferPool } from './pool.js';
 import { BufferUsage, MapMode } from './constants.js';
-import { writeParams, type Kernel, type Param } from './kernel.js';
+import { writeParams, type DispatchArgs, type DispatchProfiler, type Kernel, type Param } from './kernel.js';
 import { GradMode, TidyScopes } from '../scope.js';
 import { emptyTensor, fillTensor, tensorFromData } from '../creation.js';
 import type { Tensor, TensorOptions } from '../tensor.js';
@@ -210,10 +210,7 @@ export class Device {
    * Records one dispatch of a kernel. Binding 0 is the uniform block built from `params`
    * (when given); storage buffers follow in order.
    */
-  dispatch(
-    kernel: Kernel,
-    args: { params?: readonly Param[]; buffers: readonly GPUBuffer[]; workgroups: readonly number[] },
-  ): void {
+  dispatch(kernel: Kernel, args: DispatchArgs): void {
     this.assertUsable();
     const [x, y = 1, z = 1] = args.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -237,11 +234,25 @@ export class Device {
       entries.push({ binding: binding++, resource: { buffer: b } });
     }
     const bindGroup = this.gpu.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    const pass = this.profiler ? this.profiledPass(kernel, args) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) pass.end();
     this.dispatches++;
+  }
+
+  // ------------------------------------------------------- profiling hook (see gpu/profile.ts)
+
+  /**
+   * @internal While set (by profileStep in gpu/profile.ts), each dispatch runs in its own compute
+   * pass, begun by the profiler (which may add timestamp writes) and told the kernel and its args.
+   */
+  profiler: DispatchProfiler | null = null;
+
+  private profiledPass(kernel: Kernel, args: DispatchArgs): GPUComputePassEncoder {
+    this.endPass();
+    return this.profiler!.beginPass(this.commandEncoder(), kernel, args);
   }
 
   /** @internal records a buffer-to-buffer copy. */

@@ -14,6 +14,18 @@ export interface Kernel {
   entry?: string;
 }
 
+/** What a dispatch takes: the uniform block's values, the storage buffers in binding order, the grid. */
+export interface DispatchArgs {
+  params?: readonly Param[];
+  buffers: readonly GPUBuffer[];
+  workgroups: readonly number[];
+}
+
+/** @internal The profiler's side of Device.profiler (gpu/profile.ts): begins the compute pass of one dispatch. */
+export interface DispatchProfiler {
+  beginPass(encoder: GPUCommandEncoder, kernel: Kernel, args: DispatchArgs): GPUComputePassEncoder;
+}
+
 /** A view of some words of a typed uniform block: numbers are u32 unless wrapped with f32(). */
 export type Param = number | { f32: number } | { i32: number };
 /** Wraps a number so it is written into the uniform block as an f32. */

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../../src/cli/bench.js';
-import { summarize, type BenchReport } from '../../src/bench/index.js';
+import { summarize, type BenchReport, type BenchRow } from '../../src/bench/index.js';
 import { VERSION } from '../../src/version.js';
-import { driverOf } from '../../src/bench/table.js';
+import { driverOf, fmtFigure } from '../../src/bench/table.js';
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
   let out = '';
@@ -57,6 +57,24 @@ describe('fer-gpu bench', () => {
     expect(c.out()).toContain(`driver ${driverOf(r.adapter.description)};`);
     expect(driverOf('llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)')).toBe('Mesa 25.0.7 (LLVM 15.0.6)');
     expect(c.out()).toContain('cross-entropy fwd+bwd');
+  });
+
+  it('per-layer convolution rows: each pass of a fer-resnet18(16) layer, and a table of backward / forward', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-bench-test-'));
+    const file = path.join(dir, 'out.json');
+    const c = capture();
+    const code = await runBench(['--suite', 'kernels', '--only', 'layers.fer-resnet18-16.layer4-1x1-s2', '--iterations', '0,1', '--out', file], c.io);
+    expect(code, c.err()).toBe(0);
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.rows.map((row) => row.id)).toEqual(['forward', 'backward-input', 'backward-weight'].map((p) => `layers.fer-resnet18-16.layer4-1x1-s2.${p}`));
+    for (const row of r.rows) expect(row).toMatchObject({ unit: 'GFLOP/s', shape: 'N=64 C=64 K=128 12x12 1x1 stride 2' });
+    const [fwd, bwdIn, bwdW] = r.rows as [BenchRow, BenchRow, BenchRow];
+    const line = c.out().split('\n').find((l) => l.startsWith('| layer4 1x1 s2 |'));
+    expect(line).toBe(
+      `| layer4 1x1 s2 | ${fwd.shape} | ${fmtFigure(fwd.figure)} | ${fmtFigure(bwdIn.figure)} (${(bwdIn.figure / fwd.figure).toFixed(2)}) | ` +
+        `${fmtFigure(bwdW.figure)} (${(bwdW.figure / fwd.figure).toFixed(2)}) | 1x in the network |`,
+    );
   });
 
   it('rejects unknown suites and bad --iterations with exit code 1, unknown actions with 2, in one fer-gpu: line', async () => {

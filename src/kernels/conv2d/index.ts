@@ -149,7 +149,9 @@ function runForward(
   // blocks of more than unrollLimit FMAs per channel loop over the kernel rows
   const rowLoop = t.bm * t.bn * g.R * g.S > unrollLimit;
   const store = e.out ? { sh: e.out.sh, sw: e.out.sw } : undefined;
-  device.dispatch(conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop, store }, epi, types), {
+  const kernel = conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop, store }, epi, types);
+  // named after the op it serves, for profiles (pipelines are cached by code, not name)
+  device.dispatch(tilingOp === 'conv2d' ? kernel : { ...kernel, name: tilingOp }, {
     params: params(g, 0, e.out),
     buffers: [x, w, e.bias, e.residual, y].filter((b): b is Tensor => !!b).map((b) => b.buffer),
     workgroups: [Math.ceil(cols / t.wg), Math.ceil(g.K / t.bm)],
