@@ -9,7 +9,21 @@ import { f32, grid1d } from '../../gpu/device.js';
 import { record } from '../../autograd.js';
 import { fmtShape, sameShape, type Tensor } from '../../tensor.js';
 import { checkTensors } from '../check.js';
-import { BN_RUNNING_STATS, BN_WORKGROUP, bnBackwardInput, bnBackwardReduce, bnFoldConv, bnNormalize, bnStats } from './wgsl.js';
+import { reluBackward } from '../elementwise/index.js';
+import {
+  BN_BACKWARD_FINALIZE,
+  BN_RUNNING_STATS,
+  BN_WORKGROUP,
+  ELEMENT_UNROLL,
+  REDUCE_LANES,
+  bnBackwardInput,
+  bnBackwardPartials,
+  bnFoldConv,
+  bnNormalize,
+  bnStatsFinalize,
+  bnStatsPartials,
+  imagesPerGroup,
+} from './wgsl.js';
 
 /** Options of batchNorm2d; every [C] tensor is f32 on the input's device. */
 export interface BatchNormOptions {
@@ -78,15 +92,22 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const d = x.device;
   const vec4 = HW % 4 === 0;
   const HWv = vec4 ? HW / 4 : HW;
-  const planes = [Math.ceil(HWv / BN_WORKGROUP), C, N];
+  const planes = [Math.ceil(HWv / (BN_WORKGROUP * ELEMENT_UNROLL)), C, N];
   const stats = d.empty([2, C]);
+  // the per-channel reductions: partial sums over groups of NP images, then one pass per channel
+  const NP = imagesPerGroup(HWv, N);
+  const groups = Math.ceil(N / NP);
+  const reduceParams = [N, C, HWv, NP, groups];
   if (training) {
     const running = runningMean && runningVar ? [runningMean.buffer, runningVar.buffer] : [];
-    d.dispatch(bnStats(running.length > 0, vec4), {
-      params: [N, C, HWv, f32(eps), f32(momentum)],
-      buffers: [x.buffer, stats.buffer, ...running],
-      workgroups: [C],
+    const part = d.empty([C, groups * REDUCE_LANES, 2]);
+    d.dispatch(bnStatsPartials(vec4), { params: reduceParams, buffers: [x.buffer, part.buffer], workgroups: [groups, C] });
+    d.dispatch(bnStatsFinalize(running.length > 0, vec4), {
+      params: [C, groups, HWv, f32(N * HW), f32(eps), f32(momentum)],
+      buffers: [part.buffer, x.buffer, stats.buffer, ...running],
+      workgroups: [Math.ceil(C / 64)],
     });
+    part.dispose();
   } else {
     d.dispatch(BN_RUNNING_STATS, {
       params: [C, f32(eps)],
@@ -106,19 +127,28 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   record(y, relu ? (residual ? 'batchNorm2dAddRelu' : 'batchNorm2dRelu') : residual ? 'batchNorm2dAdd' : 'batchNorm2d', inputs, (g) => {
     const gBias = d.empty([C]);
     const gWeight = d.empty([C]);
-    // g' (the gradient after the fused ReLU) is g itself without relu, else written by the reduction.
-    const gm = relu ? d.empty(x.shape) : g;
-    d.dispatch(bnBackwardReduce(relu, vec4), {
-      params: [N, C, HWv],
-      buffers: [g.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer, ...(relu ? [y.buffer, gm.buffer] : [])],
-      workgroups: [C],
+    const part = d.empty([C, groups * REDUCE_LANES, 2]);
+    d.dispatch(bnBackwardPartials(relu, vec4), {
+      params: reduceParams,
+      buffers: [g.buffer, x.buffer, stats.buffer, part.buffer, ...(relu ? [y.buffer] : [])],
+      workgroups: [groups, C],
     });
+    d.dispatch(BN_BACKWARD_FINALIZE, {
+      params: [C, groups],
+      buffers: [part.buffer, stats.buffer, gBias.buffer, gWeight.buffer],
+      workgroups: [Math.ceil(C / 64)],
+    });
+    part.dispose();
+    // g' (the gradient through the fused ReLU) is g itself without relu; the residual's gradient
+    // is g', written by the input pass (or by reluBackward when the input needs no gradient)
+    let gm: Tensor | null = null;
     let gx: Tensor | null = null;
     if (x.requiresGrad) {
       gx = d.empty(x.shape);
-      d.dispatch(bnBackwardInput(weight !== null && weight !== undefined, vec4), {
+      if (relu && residual) gm = d.empty(x.shape);
+      d.dispatch(bnBackwardInput({ affine: !!weight, vec4, masked: relu, writeGm: !!gm }), {
         params: [C, HWv, training ? 1 : 0, f32(N * HW)],
-        buffers: [gm.buffer, x.buffer, stats.buffer, gBias.buffer, gWeight.buffer, ...(weight ? [weight.buffer] : []), gx.buffer],
+        buffers: [g, x, stats, gBias, gWeight, weight, relu ? y : null, gx, gm].filter((t): t is Tensor => !!t).map((t) => t.buffer),
         workgroups: planes,
       });
     }
@@ -129,9 +159,8 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
     }
     const grads: Array<Tensor | null> = [gx];
     if (weight) grads.push(gWeight, gBias);
-    // The residual's gradient is g' itself (the engine copies it if it is also returned above).
-    if (residual) grads.push(gm);
-    else if (gm !== g) gm.dispose();
+    // The residual's gradient is g' (the engine copies it if it is also returned above).
+    if (residual) grads.push(relu ? (gm ?? reluBackward(g, y)) : g);
     return grads;
   });
   if (!y.requiresGrad) stats.dispose();

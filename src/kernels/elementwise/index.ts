@@ -8,7 +8,7 @@ import { record } from '../../autograd.js';
 import { fmtShape, sameShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { checkTensors } from '../check.js';
-import { ADD, ADD_INTO, ADD_RELU, COPY, RELU, RELU_BACKWARD } from './wgsl.js';
+import { ADD, ADD_INTO, ADD_RELU, COPY, ITEMS_PER_INVOCATION, RELU, RELU_BACKWARD } from './wgsl.js';
 import type { Kernel } from '../../gpu/device.js';
 
 /** Runs an element-wise kernel: its vec4 form when the size is a multiple of 4, else the scalar one. */
@@ -18,7 +18,7 @@ function run(kernel: { scalar: Kernel; vec4: Kernel }, inputs: Tensor[], out: Te
   out.device.dispatch(vec4 ? kernel.vec4 : kernel.scalar, {
     params: [n],
     buffers: [...inputs.map((t) => t.buffer), out.buffer],
-    workgroups: grid1d(n, 256),
+    workgroups: grid1d(Math.ceil(n / ITEMS_PER_INVOCATION), 256),
   });
   return out;
 }
