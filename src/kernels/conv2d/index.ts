@@ -160,6 +160,33 @@ function runForward(
 }
 
 /**
+ * @internal C [M, N] = op(A) B, with op(A) [M, K] (A stored [K, M] when transA) and B [K, N], run
+ * by the forward kernel as a 1x1 convolution: op(A) is the weight [M, K, 1, 1] and B the input
+ * [1, K, H, W] with H·W = N. Where the adapter's forward reads packed vec4 weights (lavapipe) that
+ * is ~2.3x the GEMM kernel's rate on 1024³ (bench/lab/matmul-lab.ts v8); elsewhere, or for
+ * transA with M % 4 != 0, it returns null and the caller runs the GEMM kernel.
+ */
+export function matmulAsConv(a: Tensor, b: Tensor, dims: { M: number; K: number; N: number }, transA: boolean): Tensor | null {
+  const { M, K, N } = dims;
+  const device = a.device;
+  // pixels as rows of W (a multiple of 4 where N allows: aligned vec4 input loads)
+  const W = [64, 32, 16, 8, 4].find((w) => N % w === 0) ?? N;
+  const g: Conv2dGeometry = { N: 1, C: K, H: N / W, W, K: M, R: 1, S: 1, P: N / W, Q: W, strideH: 1, strideW: 1, padH: 0, padW: 0 };
+  const t = chooseTiling(device, 'conv2d', { rows: M, cols: N, depth: K, rowLength: W });
+  if (!(t.vec === 4 && t.bm % 4 === 0) || (transA && M % 4 !== 0)) return null;
+  const y = device.empty([M, N]);
+  // A stored [K, M] is already the packed layout [K, ⌈M/4⌉·4] when M % 4 == 0
+  const packed = (): Tensor => {
+    const weight = device.noGrad(() => a.reshape([M, K, 1, 1]));
+    const p = packConv2dWeight(weight);
+    weight.dispose();
+    return p;
+  };
+  runForward(device, 'conv2d', g, b, () => (transA ? a : packed()), y, { keep: [a] });
+  return y;
+}
+
+/**
  * 2-D convolution: x [N, C, H, W] with weight [K, C, R, S] -> [N, K, P, Q], where
  * P = floor((H + 2·padding - R) / stride) + 1 (Q likewise), plus bias [K] if given.
  * Records gradients for x, weight and bias.
