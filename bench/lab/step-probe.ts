@@ -4,7 +4,7 @@
  * rates (process CPU time / 2: lavapipe runs in this process, so this is what two idle cores
  * would give; compare that on a shared machine), dispatches and submits per step.
  *
- *   npx tsx bench/lab/step-probe.ts [width=16] [batch=64] [steps=3] [ema]
+ *   npx tsx bench/lab/step-probe.ts [width=16] [batch=64] [steps=3] [ema]   (steps 0: inference only)
  *
  * `ema` adds the EMA update of the weights after each step (train --ema), to see its cost.
  *
@@ -31,7 +31,9 @@ const rng = new Rng(1);
 const x = device.tensor(rng.normals(N * 48 * 48), [N, 1, 48, 48]);
 const labels = Int32Array.from({ length: N }, () => rng.int(7));
 const step = (): void => device.tidy(() => { const l = ops.crossEntropy(model.forward(x), labels); l.backward(); opt.step(); opt.zeroGrad(); ema?.update(); });
-let t = performance.now(); step(); await device.sync(); console.log('first step ms', (performance.now() - t).toFixed(0));
+let t = performance.now();
+if (steps > 0) {
+step(); await device.sync(); console.log('first step ms', (performance.now() - t).toFixed(0));
 const d0 = device.dispatches, s0 = device.submits;
 let best = Infinity, bestCpu = Infinity;
 for (let i = 0; i < steps; i++) {
@@ -44,11 +46,12 @@ for (let i = 0; i < steps; i++) {
 const ips = (N / bestCpu) * 1000;
 console.log(`train w${width} b${N}${withEma ? ' +ema' : ''}: ${best.toFixed(0)} ms/step wall (${(N / best * 1000).toFixed(1)} img/s), ${bestCpu.toFixed(0)} ms per 2 CPU-s (${ips.toFixed(1)} img/s); dispatches/step ${(device.dispatches - d0) / steps}, submits/step ${(device.submits - s0) / steps}; ${loadNote()}`);
 console.log(`  an epoch of FER2013 Training (28,709 images): ${(28709 / ips / 60).toFixed(0)} min; 60 epochs: ${((60 * 28709) / ips / 3600).toFixed(1)} h (per 2 CPU-s)`);
+}
 model.eval();
 const xi = device.tensor(rng.normals(256 * 48 * 48), [256, 1, 48, 48]);
 device.noGrad(() => model.forward(xi)).dispose(); await device.sync();
 let bi = Infinity, biCpu = Infinity;
-for (let i = 0; i < 2; i++) {
+for (let i = 0; i < 4; i++) {
   const c0 = process.cpuUsage();
   t = performance.now(); device.noGrad(() => model.forward(xi)).dispose(); await device.sync();
   bi = Math.min(bi, performance.now() - t);
