@@ -8,13 +8,18 @@ import { expectClose, numericGrad, randn, toGpu, useDevice } from '../helpers.js
 /** f32 sums of L unit-normal products against f64: rounding grows like eps·L at worst (eps = 6e-8). */
 const tol = (L: number): { atol: number; rtol: number } => ({ atol: 1e-6 * L + 1e-6, rtol: 1e-5 });
 
-// [M, K, N]: a single element, odd sizes, sizes around the block edges, the FER head (512 -> 7)
+// [M, K, N]: a single element, odd sizes, sizes around the block edges, the FER head (512 -> 7),
+// and two products big enough (>= 2^18 multiply-adds) to run as 1x1 convolutions where the
+// adapter's forward kernel is the faster one (matmulAsConv): N a multiple of 8 (vec4 columns), and
+// N odd with M % 4 != 0 (scalar columns; the transposed-A gradient falls back to the GEMM kernel)
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1],
   [3, 5, 7],
   [13, 17, 9],
   [33, 64, 70],
   [64, 512, 7],
+  [40, 96, 80],
+  [45, 90, 75],
 ];
 
 describe('matmul and linear', () => {

@@ -9,7 +9,7 @@ import type { Device } from '../../gpu/device.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
 import { checkNoGrad, checkTensors } from '../check.js';
 import { channelSum, splitSum } from '../gemm/index.js';
-import { chooseTiling, type GemmOp } from '../gemm/tiling.js';
+import { chooseTiling, type GemmOp, type Tiling } from '../gemm/tiling.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
 import { conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, phaseWeightKernel, type ConvTypes } from './wgsl.js';
 
@@ -133,11 +133,20 @@ function runForward(
   x: Tensor,
   weightFor: (vec: boolean) => Tensor,
   y: Tensor,
-  e: { bias?: Tensor | null; residual?: Tensor | null; relu?: boolean; types?: ConvTypes; out?: OutputPlacement; keep?: Tensor[] },
+  e: {
+    bias?: Tensor | null;
+    residual?: Tensor | null;
+    relu?: boolean;
+    types?: ConvTypes;
+    out?: OutputPlacement;
+    keep?: Tensor[];
+    /** Replaces fields of the chosen tiling. */
+    tiling?: Partial<Tiling>;
+  },
 ): void {
   const types = e.types ?? { x: 'f32', w: 'f32', out: 'f32' };
   const half = types.x === 'f16' || types.w === 'f16' || types.out === 'f16';
-  let t = chooseTiling(device, tilingOp, { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q });
+  let t = { ...chooseTiling(device, tilingOp, { rows: g.K, cols: g.N * g.P * g.Q, depth: g.C * g.R * g.S, rowLength: g.Q }), ...e.tiling };
   // f16 always reads packed weights (vec4 loads of 4 output channels)
   if (half) t = { ...t, vec: 4, bm: Math.ceil(t.bm / 4) * 4 };
   const cols = g.N * g.P * Math.ceil(g.Q / t.bn);
@@ -182,7 +191,8 @@ export function matmulAsConv(a: Tensor, b: Tensor, dims: { M: number; K: number;
     weight.dispose();
     return p;
   };
-  runForward(device, 'conv2d', g, b, () => (transA ? a : packed()), y, { keep: [a] });
+  // 8 columns per invocation (a whole aligned pair of vec4s): bench/lab/matmul-lab.ts v8
+  runForward(device, 'conv2d', g, b, () => (transA ? a : packed()), y, { keep: [a], tiling: W % 8 === 0 ? { bn: 8 } : {} });
   return y;
 }
 
