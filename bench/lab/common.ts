@@ -10,6 +10,8 @@ import type { Device } from '../../src/gpu/device.js';
 import { Rng } from '../../src/random.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { Tensor } from '../../src/tensor.js';
+import type { Tiling } from '../../src/kernels/gemm/tiling.js';
+import { ferConvLayers } from '../../src/bench/layers.js';
 
 /** Creates the device and prints the adapter and the machine's load. */
 export async function labDevice(): Promise<Device> {
@@ -91,19 +93,20 @@ export function gflops(flops: number, ms: number): number {
   return flops / ms / 1e6;
 }
 
-/** The distinct convolutions of fer-resnet18(w) on 48x48 inputs, with how often each occurs. */
-export function ferShapes(w: number): Array<{ name: string; C: number; K: number; H: number; R: number; stride: number; count: number }> {
-  return [
-    { name: 'stem', C: 1, K: w, H: 48, R: 3, stride: 1, count: 1 },
-    { name: 'layer1 3x3', C: w, K: w, H: 48, R: 3, stride: 1, count: 4 },
-    { name: 'layer2 3x3 s2', C: w, K: 2 * w, H: 48, R: 3, stride: 2, count: 1 },
-    { name: 'layer2 3x3', C: 2 * w, K: 2 * w, H: 24, R: 3, stride: 1, count: 3 },
-    { name: 'layer2 1x1 s2', C: w, K: 2 * w, H: 48, R: 1, stride: 2, count: 1 },
-    { name: 'layer3 3x3 s2', C: 2 * w, K: 4 * w, H: 24, R: 3, stride: 2, count: 1 },
-    { name: 'layer3 3x3', C: 4 * w, K: 4 * w, H: 12, R: 3, stride: 1, count: 3 },
-    { name: 'layer3 1x1 s2', C: 2 * w, K: 4 * w, H: 24, R: 1, stride: 2, count: 1 },
-    { name: 'layer4 3x3 s2', C: 4 * w, K: 8 * w, H: 12, R: 3, stride: 2, count: 1 },
-    { name: 'layer4 3x3', C: 8 * w, K: 8 * w, H: 6, R: 3, stride: 1, count: 3 },
-    { name: 'layer4 1x1 s2', C: 4 * w, K: 8 * w, H: 12, R: 1, stride: 2, count: 1 },
-  ];
+/** The distinct convolutions of fer-resnet18(w) on 48x48 inputs (src/bench/layers.ts), with how often each occurs. */
+export const ferShapes = ferConvLayers;
+
+/**
+ * A tiling from text: bm x bn / wg [/ sg<lanes>] [/ s<splits>] [/ v<vec>] [/ kr<rows>], e.g.
+ * `32x8/32/sg8/s4/v4/kr3` (see src/kernels/gemm/tiling.ts for the fields).
+ */
+export function parseTiling(s: string): Partial<Tiling> {
+  const [b, wg, ...rest] = s.split('/');
+  const [bm, bn] = b!.split('x').map(Number);
+  const t: Partial<Tiling> = { bm: bm!, bn: bn!, wg: Number(wg) };
+  for (const [k, p] of [['sg', 'sg'], ['splits', 's'], ['vec', 'v'], ['kr', 'kr']] as const) {
+    const r = rest.find((x) => new RegExp(`^${p}\\d`).test(x));
+    if (r !== undefined) t[k] = Number(r.slice(p.length));
+  }
+  return t;
 }

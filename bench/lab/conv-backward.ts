@@ -29,7 +29,7 @@ import { chooseTiling, isSoftware, setTiling, type GemmOp, type Tiling } from '.
 import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../../src/kernels/gemm/wgsl.js';
 import type { Kernel } from '../../src/gpu/device.js';
 import type { Tensor } from '../../src/tensor.js';
-import { ferShapes, gflops, labDevice, loadNote, randTensor, timeVariants, toCpu, validate } from './common.js';
+import { ferShapes, gflops, labDevice, loadNote, parseTiling, randTensor, timeVariants, toCpu, validate } from './common.js';
 
 // ------------------------------------------------------------------ v1 of both backwards
 
@@ -184,19 +184,6 @@ function bwdWeightV1(gy: Tensor, x: Tensor, wShape: number[], opts: { stride: nu
 }
 
 // ------------------------------------------------------------------ the lab
-
-/** bm x bn / wg [/ sg<lanes>] [/ s<splits>] [/ v<vec>] [/ kr<rows>], e.g. 32x8/32/sg8/s4/v4/kr3. */
-function parseTiling(s: string): Partial<Tiling> {
-  const [b, wg, ...rest] = s.split('/');
-  const [bm, bn] = b!.split('x').map(Number);
-  const opt = (p: string): number | undefined => {
-    const r = rest.find((x) => new RegExp(`^${p}\\d`).test(x));
-    return r === undefined ? undefined : Number(r.slice(p.length));
-  };
-  const t: Partial<Tiling> = { bm: bm!, bn: bn!, wg: Number(wg) };
-  for (const [k, p] of [['sg', 'sg'], ['splits', 's'], ['vec', 'v'], ['kr', 'kr']] as const) if (opt(p) !== undefined) t[k] = opt(p)!;
-  return t;
-}
 
 const width = Number(process.argv[2] ?? 16);
 const N = Number(process.argv[3] ?? 64);
