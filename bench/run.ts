@@ -1,13 +1,13 @@
 /**
  * `npm run bench -- [options]`: the same as `fer-gpu bench [options]` (see src/cli/bench.ts),
- * run from the sources, plus `--results <dir>` (saves <dir>/<adapter>-<date>.json; the default
- * is bench/results unless --json is given). Uses ../shared/data/fer2013-sample.csv for the CSV row when it exists.
+ * run from the sources, plus `--results <dir>` (saves <dir>/<adapter>[-<suites>]-<date>.json; the default
+ * is bench/results unless --out is given). Uses ../shared/data/fer2013-sample.csv for the CSV row when it exists.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from '../src/cli/bench.js';
-import { adapterSlug, type BenchReport } from '../src/bench/index.js';
+import { adapterSlug, SUITES, type BenchReport } from '../src/bench/index.js';
 
 const args = process.argv.slice(2);
 // --results <dir>: save the JSON as <dir>/<adapter>-<date>.json (bench/device.sh uses it);
@@ -23,7 +23,9 @@ if (!args.includes('--csv') && !action && fs.existsSync(sample)) args.push('--cs
 process.exitCode = await runBench(args);
 if (tmpJson && fs.existsSync(tmpJson)) {
   const report = JSON.parse(fs.readFileSync(tmpJson, 'utf8')) as BenchReport;
-  const file = path.join(resultsDir!, `${adapterSlug(report.adapter)}-${report.date.slice(0, 10)}.json`);
+  // <adapter>[-<suites>]-<date>.json: runs of different suites on one day keep their own files
+  const suites = SUITES.every((s) => report.options.suites.includes(s)) ? '' : `-${report.options.suites.join('+')}`;
+  const file = path.join(resultsDir!, `${adapterSlug(report.adapter)}${suites}-${report.date.slice(0, 10)}.json`);
   fs.renameSync(tmpJson, file);
   console.log(`results saved as ${file}`);
 }

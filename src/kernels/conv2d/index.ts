@@ -242,7 +242,7 @@ export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions 
 /**
  * Gradient of conv2d with respect to its input (of shape xShape), no autograd: a transposed
  * convolution, run as stride-1 forward convolutions over gy (the forward's kernel and tiling,
- * bench/lab/bwd-input.ts). With stride (sh, sw), input pixel (h, w) only meets kernel rows r with
+ * bench/lab/conv-backward.ts v2). With stride (sh, sw), input pixel (h, w) only meets kernel rows r with
  * r ≡ h + padH (mod sh) (columns likewise), so each of the sh·sw phases (h mod sh, w mod sw) is
  * its own forward with the taps of that phase, flipped, stored every sh-th row and sw-th column.
  */
