@@ -19,6 +19,16 @@
  * Backward-weight versions:
  * - v1 (shipped before, src until v2): an implicit GEMM over (K rows) x (C·R·S columns) x
  *   (N·P·Q), rows shared by subgroup broadcasts, the reduction split over workgroups.
+ * - v2 (src kernel, conv2dBackwardWeightKernel): lanes over (c, block of kernel rows), a sliding
+ *   input window per lane, split over column blocks and images; lanes own all 3 kernel rows of
+ *   a stride-1 3x3 only on 4-aligned rows (tiling `32x6/16/sg8/v4/kr1` on the 6x6 last stage).
+ * - v3 (src tiling, gemm/tiling.ts): the same kernel; on unaligned rows of a stride-1 3x3 (the
+ *   6x6 last stage) lanes own all 3 kernel rows too, 16 channels x the row, 8 lanes a workgroup
+ *   (`16x6/8/sg8/v4/kr3`). layer4 3x3, v2 -> v3, ms per 2 CPU-s, each a separate run of 3-7
+ *   rounds at load 6-7: width 16: 25.1 -> 18.2, 28.3 -> 24.1, 27.9 -> 21.8 (0.56 -> 0.69 of the
+ *   forward's rate); width 64: 470.8 -> 385.6. Stride-2 layers keep v2's tiling (v3's was no
+ *   better there: 11.7-16.1 vs 11.6-18.3).
+ *   PASSES=weight TILINGS="conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src "layer4 3x3"
  */
 import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';

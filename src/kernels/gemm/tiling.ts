@@ -130,21 +130,24 @@ export function chooseTiling(
   let splits = 1;
   if (op === 'conv2dBackwardWeight' && dims.rowLength !== undefined) {
     // rows = K, cols = C·R lanes, depth = N images, rowLength = Q, kernelRows = R, stride
-    // (conv2dBackwardWeightKernel). lavapipe (bench/lab/conv-backward.ts, v2): 16 workgroup
+    // (conv2dBackwardWeightKernel). lavapipe (bench/lab/conv-backward.ts v2, v3): 16 workgroup
     // lanes; 3x3 stride 1 on 4-aligned rows: lanes own all 3 kernel rows, 16 output channels x 4
-    // columns (fer-resnet18(16) layers 1-3: 0.8-1.1x the forward's rate); otherwise one kernel
-    // row per lane, 32 channels x 4 columns (x the row, up to 8, on unaligned rows).
+    // columns (fer-resnet18(16) layers 1-3: 0.8-1.1x the forward's rate); 3x3 stride 1 on
+    // unaligned rows (the 6x6 last stage): all 3 kernel rows, 16 channels x the row, 8 lanes
+    // (v3: 1.2-1.4x v2's rate there); otherwise one kernel row per lane, 32 channels x 4 columns
+    // (x the row, up to 8, on unaligned rows).
     const Q = dims.rowLength;
     const R = dims.kernelRows ?? 1;
     const waste = (bn: number): number => Math.ceil(Q / bn) * bn - Q;
     let bn = Q % 4 === 0 ? 4 : Math.min(8, Q);
     for (const b of [7, 6, 5]) if (Q % 4 !== 0 && b <= Q && waste(b) < waste(bn)) bn = b;
-    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 && Q % 4 === 0 ? R : 1;
+    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 ? R : 1;
     const lanes = Math.ceil(dims.cols / kr);
+    const lanesPerGroup = kr > 1 && Q % 4 !== 0 ? 8 : 16;
     Object.assign(
       heuristic,
       sgLanes >= 8
-        ? { bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8), bn, wg: Math.min(16, Math.ceil(lanes / 8) * 8), sg: 8, vec: 4, kr }
+        ? { bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8), bn, wg: Math.min(lanesPerGroup, Math.ceil(lanes / 8) * 8), sg: 8, vec: 4, kr }
         : { bm: 8, bn: Math.min(4, bn), wg: 64, sg: 0, vec: 4, kr: 1 },
     );
     // split the images until there are enough workgroups (lavapipe: >= 32, one per thread at a
