@@ -3,7 +3,8 @@
  * everywhere (`op: name [shape] must be f32, got i32`, `op: name lives on another device than
  * input`). Shape checks stay with each op (they differ).
  */
-import { fmtShape, type Tensor } from '../tensor.js';
+import { fmtShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 
 /**
  * Throws unless every named tensor has one of `dtypes` (default f32 only) and lives on the device
