@@ -49,6 +49,7 @@ export { Rng } from './random.js';
 export { VERSION } from './version.js';
 // Types that public signatures name (test/package.test.ts checks that none is missing).
 export type { Kernel, Param } from './gpu/device.js';
+export type { DispatchArgs, DispatchProfiler } from './gpu/kernel.js';
 export type { BufferPool } from './gpu/pool.js';
 export type { GradNode, GradMode } from './autograd.js';
 export type { Storage } from './tensor.js';
