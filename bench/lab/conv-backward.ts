@@ -25,9 +25,11 @@
  * - v3 (src tiling, gemm/tiling.ts): the same kernel; on unaligned rows of a stride-1 3x3 (the
  *   6x6 last stage) lanes own all 3 kernel rows too, 16 channels x the row, 8 lanes a workgroup
  *   (`16x6/8/sg8/v4/kr3`). layer4 3x3, v2 -> v3, ms per 2 CPU-s, each a separate run of 3-7
- *   rounds at load 6-7: width 16: 25.1 -> 18.2, 28.3 -> 24.1, 27.9 -> 21.8 (0.56 -> 0.69 of the
- *   forward's rate); width 64: 470.8 -> 385.6. Stride-2 layers keep v2's tiling (v3's was no
- *   better there: 11.7-16.1 vs 11.6-18.3).
+ *   rounds: width 64: 470.8 -> 385.6 (load 7), 514.6 -> 394.8 (load 2): 1.2-1.3x; width 16:
+ *   25.1 -> 18.2, 28.3 -> 24.1, 27.9 -> 21.8 at load 6-7 but 27.2 -> 27.8 and 32.4 -> 29.9 at
+ *   load 2 (no clear gain on an idle machine). Stride-2 layers keep v2's tiling (v3's was no
+ *   better there: 11.7-16.1 vs 11.6-18.3). Layer 3 (12x12 rows) tried and not taken, load 2:
+ *   v2 17.6, 16x12/16 kr3 24.9, 16x12/8 kr3 26.5, 32x4/16 kr3 16.3.
  *   PASSES=weight TILINGS="conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src "layer4 3x3"
  */
 import type { Device } from '../../src/gpu/device.js';

@@ -134,7 +134,7 @@ export function chooseTiling(
     // lanes; 3x3 stride 1 on 4-aligned rows: lanes own all 3 kernel rows, 16 output channels x 4
     // columns (fer-resnet18(16) layers 1-3: 0.8-1.1x the forward's rate); 3x3 stride 1 on
     // unaligned rows (the 6x6 last stage): all 3 kernel rows, 16 channels x the row, 8 lanes
-    // (v3: 1.2-1.4x v2's rate there); otherwise one kernel row per lane, 32 channels x 4 columns
+    // (v3: 1.2-1.3x v2's rate there at width 64); otherwise one kernel row per lane, 32 channels x 4 columns
     // (x the row, up to 8, on unaligned rows).
     const Q = dims.rowLength;
     const R = dims.kernelRows ?? 1;
