@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { FER_PIXELS, type FerDataset } from './dataset.js';
+import { userCacheDir } from '../io/cache-dir.js';
 
 /**
  * Decoded-dataset cache: one binary file per data source (CSV file or image folder),
@@ -23,12 +23,6 @@ const VERSION = 2;
 
 /** `true` (default): the user's cache folder; `false`: no cache; a string: this cache folder. */
 export type CacheOption = boolean | string;
-
-/** The user's fer-gpu cache folder (shared with the kernel autotuner's tilings.json). */
-export function userCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  return process.env.FER_GPU_CACHE_DIR ?? (xdg && path.isAbsolute(xdg) ? path.join(xdg, 'fer-gpu') : path.join(os.homedir(), '.cache', 'fer-gpu'));
-}
 
 /** The cache file of a CSV file or image folder, or null for none. */
 export function cacheFile(source: string, option: CacheOption): string | null {

@@ -1,15 +1,16 @@
 /**
- * The autotuner's store in Node: a JSON file, FER_GPU_CACHE_DIR/tilings.json, else
- * ~/.cache/fer-gpu/tilings.json. Importing this module makes it the store (dawn.ts does).
+ * The autotuner's store in Node: tilings.json in the user's fer-gpu cache folder (io/cache-dir.ts:
+ * $FER_GPU_CACHE_DIR, else $XDG_CACHE_HOME/fer-gpu, else ~/.cache/fer-gpu). Importing this module
+ * makes it the store (dawn.ts does).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { userCacheDir } from '../io/cache-dir.js';
 import { setTuneStore, type TuneCache, type TuneStore } from './autotune.js';
 
-/** The cache file: FER_GPU_CACHE_DIR/tilings.json, else ~/.cache/fer-gpu/tilings.json. */
+/** The cache file: tilings.json in {@link userCacheDir}. */
 export function tuneCachePath(): string {
-  return join(process.env.FER_GPU_CACHE_DIR ?? join(homedir(), '.cache', 'fer-gpu'), 'tilings.json');
+  return join(userCacheDir(), 'tilings.json');
 }
 
 /** Reads and writes {@link tuneCachePath} (at the time of each call). */

@@ -1,6 +1,6 @@
 /** The autotuner's store in Node: a JSON file under FER_GPU_CACHE_DIR (the browser's is IndexedDB). */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { autotune, setTuneStore } from '../../src/kernels/autotune.js';
@@ -29,5 +29,23 @@ it('autotune writes its winner to FER_GPU_CACHE_DIR/tilings.json, a later run re
     else process.env.FER_GPU_CACHE_DIR = saved;
     setTuneStore(fileTuneStore);
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('tilings.json lives in the same user cache folder as the data cache: FER_GPU_CACHE_DIR, else an absolute XDG_CACHE_HOME, else ~/.cache', () => {
+  const saved = { dir: process.env.FER_GPU_CACHE_DIR, xdg: process.env.XDG_CACHE_HOME };
+  try {
+    delete process.env.FER_GPU_CACHE_DIR;
+    process.env.XDG_CACHE_HOME = '/tmp/xdg-cache';
+    expect(tuneCachePath()).toBe('/tmp/xdg-cache/fer-gpu/tilings.json');
+    process.env.XDG_CACHE_HOME = 'relative/cache'; // not absolute: ignored, as the XDG spec says
+    expect(tuneCachePath()).toBe(join(homedir(), '.cache', 'fer-gpu', 'tilings.json'));
+    process.env.FER_GPU_CACHE_DIR = '/tmp/mine';
+    expect(tuneCachePath()).toBe('/tmp/mine/tilings.json');
+  } finally {
+    for (const [key, value] of [['FER_GPU_CACHE_DIR', saved.dir], ['XDG_CACHE_HOME', saved.xdg]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 });
