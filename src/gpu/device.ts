@@ -212,7 +212,7 @@ export class Device {
    */
   dispatch(kernel: Kernel, args: DispatchArgs): void {
     this.assertUsable();
-    const [x, y = 1, z = 1] = args.workgroups;
+    const [x = 0, y = 1, z = 1] = args.workgroups; // none given: nothing to run
     if (x === 0 || y === 0 || z === 0) return;
     const maxWg = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) {

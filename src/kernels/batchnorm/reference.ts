@@ -83,8 +83,8 @@ export function batchNorm2dBackward(
   const xhat = x.map((v, i) => (v - mean[Math.floor(i / HW) % C]!) * invstd[Math.floor(i / HW) % C]!);
   for (let i = 0; i < x.size; i++) {
     const c = Math.floor(i / HW) % C;
-    gBias.data[c] += gy.data[i]!;
-    gWeight.data[c] += gy.data[i]! * xhat.data[i]!;
+    gBias.data[c]! += gy.data[i]!;
+    gWeight.data[c]! += gy.data[i]! * xhat.data[i]!;
   }
   const gx = gy.map((g, i) => {
     const c = Math.floor(i / HW) % C;
