@@ -15,7 +15,8 @@ const args = process.argv.slice(2);
 const ri = args.indexOf('--results');
 const action = ['compare', 'merge'].includes(args[0] ?? '');
 const here = path.dirname(fileURLToPath(import.meta.url));
-const resultsDir = ri >= 0 ? args.splice(ri, 2)[1] : !action && !args.includes('--out') && !args.includes('--help') ? path.join(here, 'results') : undefined;
+const resultsDir =
+  ri >= 0 ? args.splice(ri, 2)[1] : !action && !args.includes('--out') && !args.includes('--help') ? path.join(here, 'results') : undefined;
 const tmpJson = resultsDir ? path.join(resultsDir, `.partial-${process.pid}.json`) : undefined;
 if (tmpJson) args.push('--out', tmpJson);
 const sample = path.resolve(here, '../../shared/data/fer2013-sample.csv');

@@ -21,7 +21,13 @@ if (!a.data) console.log('no --data: evaluating on built-in synthetic faces (pas
 const data = a.data ? await loadFer2013(a.data) : syntheticFaces({ count: 1400, seed: 1 });
 const device = await createDevice();
 const { model, info } = loadModel(device, a.weights!);
-const report = await evaluate(model, data, { split: a.split as FerSplit, mean: info.mean, std: info.std, tta: a.tta, classNames: info.classes });
+const report = await evaluate(model, data, {
+  split: a.split as FerSplit,
+  mean: info.mean,
+  std: info.std,
+  tta: a.tta,
+  classNames: info.classes,
+});
 console.log(report.toString());
 await metrics.writePlot(a.plot!, { type: 'confusionMatrix', cm: report.confusionMatrix!, classNames: info.classes, normalize: 'true' });
 console.log(`confusion matrix: ${a.plot}`);

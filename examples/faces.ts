@@ -24,7 +24,9 @@ for (const file of files) {
   console.log(`${file}: ${faces.length} face(s)`);
   for (const f of faces) {
     const { x, y, width, height } = f.box;
-    console.log(`  ${f.label.padEnd(8)} ${(100 * f.probabilities[f.label]!).toFixed(0)}%  at (${x.toFixed(0)}, ${y.toFixed(0)}) ${width.toFixed(0)}x${height.toFixed(0)}, detector score ${f.score.toFixed(2)}`);
+    console.log(
+      `  ${f.label.padEnd(8)} ${(100 * f.probabilities[f.label]!).toFixed(0)}%  at (${x.toFixed(0)}, ${y.toFixed(0)}) ${width.toFixed(0)}x${height.toFixed(0)}, detector score ${f.score.toFixed(2)}`,
+    );
   }
   const drawn = drawFaces(image, faces);
   const png = new pngjs.PNG({ width: drawn.width, height: drawn.height });

@@ -36,7 +36,9 @@ for (const [name, gpu, cpu] of checks) {
   for (let k = 0; k < gpu.length; k++) maxErr = Math.max(maxErr, Math.abs(gpu[k]! - cpu[k]!));
   const pass = maxErr < 1e-4;
   ok &&= pass;
-  console.log(`conv2d ${name.padEnd(11)} [${name === 'forward' ? y.shape : name === 'grad input' ? x.shape : w.shape}]  max |GPU - CPU| = ${maxErr.toExponential(2)}  ${pass ? 'ok' : 'MISMATCH'}`);
+  console.log(
+    `conv2d ${name.padEnd(11)} [${name === 'forward' ? y.shape : name === 'grad input' ? x.shape : w.shape}]  max |GPU - CPU| = ${maxErr.toExponential(2)}  ${pass ? 'ok' : 'MISMATCH'}`,
+  );
 }
 device.destroy();
 process.exitCode = ok ? 0 : 1;

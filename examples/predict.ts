@@ -18,7 +18,9 @@ if (files.length === 0) {
 const device = await createDevice();
 const { model, info } = loadPretrained(device, a.weights); // a.weights, else the shipped model
 for (const p of await predict(model, files, { mean: info.mean, std: info.std, tta: a.tta, classNames: info.classes })) {
-  const top = Object.entries(p.probabilities).sort((x, y) => y[1] - x[1]).slice(0, 3);
+  const top = Object.entries(p.probabilities)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 3);
   console.log(`${p.file}: ${p.label}  (${top.map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`).join(', ')})`);
 }
 device.destroy();

@@ -24,7 +24,10 @@ const rows = Number(values.rows);
 const seed = Number(values.seed);
 const zoom = Number(values.zoom);
 if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
-for (const [name, v] of [['rows', rows], ['zoom', zoom]] as const) {
+for (const [name, v] of [
+  ['rows', rows],
+  ['zoom', zoom],
+] as const) {
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`--${name} must be a positive integer, got '${values[name]}'`);
 }
 

@@ -53,5 +53,7 @@ const result = await train({
   resume: a.resume,
   overwrite: a.overwrite,
 });
-console.log(`best validation accuracy ${(100 * (result.best?.metric ?? 0)).toFixed(2)}% at epoch ${result.best?.epoch}; weights in ${a.out}/best.safetensors`);
+console.log(
+  `best validation accuracy ${(100 * (result.best?.metric ?? 0)).toFixed(2)}% at epoch ${result.best?.epoch}; weights in ${a.out}/best.safetensors`,
+);
 device.destroy();

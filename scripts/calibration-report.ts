@@ -18,7 +18,13 @@ import { findTrainingDuplicates } from '../src/data/check.js';
 import { predictDataset } from '../src/train/evaluate.js';
 import { loadModel } from '../src/train/checkpoint.js';
 import { resolveWeights } from '../src/train/pretrained.js';
-import { calibrationScores, fitCalibrationOnLogits, logProbabilities, type Calibration, type CalibrationScores } from '../src/train/calibration.js';
+import {
+  calibrationScores,
+  fitCalibrationOnLogits,
+  logProbabilities,
+  type Calibration,
+  type CalibrationScores,
+} from '../src/train/calibration.js';
 import { VERSION } from '../src/version.js';
 
 const { values: a } = parseArgs({
@@ -31,7 +37,9 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help || !a.data) {
-  console.error('usage: npx tsx scripts/calibration-report.ts --data <fer2013 folder|csv> [--weights w.safetensors] [--json out.json] [--md out.md]');
+  console.error(
+    'usage: npx tsx scripts/calibration-report.ts --data <fer2013 folder|csv> [--weights w.safetensors] [--json out.json] [--md out.md]',
+  );
   process.exit(a.help ? 0 : 1);
 }
 const weights = resolveWeights(a.weights);
@@ -57,16 +65,25 @@ const variants: Array<{ name: string; calibration?: Calibration }> = [
 // PrivateTest rows without the images whose pixels also occur in Training
 const dup = new Set(findTrainingDuplicates(data, 'PrivateTest').indices);
 const keep = Array.from(priv.indices.keys()).filter((r) => !dup.has(priv.indices[r]!));
-const pick = (x: ArrayLike<number>, rows: number[], width: number) => Float64Array.from(rows.flatMap((r) => Array.from({ length: width }, (_, j) => x[r * width + j]!)));
+const pick = (x: ArrayLike<number>, rows: number[], width: number) =>
+  Float64Array.from(rows.flatMap((r) => Array.from({ length: width }, (_, j) => x[r * width + j]!)));
 const dedupLogits = pick(privLogits, keep, k);
 const dedupLabels = Int32Array.from(keep, (r) => priv.labels[r]!);
 
 const evaluations = [
   { id: 'PrivateTest', images: priv.labels.length, score: (c?: Calibration) => calibrationScores(privLogits, priv.labels, k, c) },
-  { id: 'PrivateTest without Training duplicates', images: keep.length, score: (c?: Calibration) => calibrationScores(dedupLogits, dedupLabels, k, c) },
+  {
+    id: 'PrivateTest without Training duplicates',
+    images: keep.length,
+    score: (c?: Calibration) => calibrationScores(dedupLogits, dedupLabels, k, c),
+  },
   { id: 'PublicTest (fit split)', images: pub.labels.length, score: (c?: Calibration) => calibrationScores(pubLogits, pub.labels, k, c) },
 ];
-const results = evaluations.map((e) => ({ id: e.id, images: e.images, rows: variants.map((v) => ({ name: v.name, ...e.score(v.calibration) })) }));
+const results = evaluations.map((e) => ({
+  id: e.id,
+  images: e.images,
+  rows: variants.map((v) => ({ name: v.name, ...e.score(v.calibration) })),
+}));
 
 const raw = results[0]!.rows[0]!;
 const better = (s: CalibrationScores) => s.accuracy > raw.accuracy && s.macroRecall > raw.macroRecall;
@@ -82,7 +99,10 @@ const md = [
   ...results.flatMap((r) => [
     `| ${r.id}, ${r.images.toLocaleString('en-US')} images | accuracy | macro recall | macro F1 | NLL | ECE (15 bins) |`,
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...r.rows.map((s) => `| ${s.name} | ${pct(s.accuracy)} | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)} | ${s.nll.toFixed(4)} | ${s.ece.toFixed(4)} |`),
+    ...r.rows.map(
+      (s) =>
+        `| ${s.name} | ${pct(s.accuracy)} | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)} | ${s.nll.toFixed(4)} | ${s.ece.toFixed(4)} |`,
+    ),
     '',
   ]),
 ].join('\n');

@@ -64,7 +64,8 @@ const parameters = Object.entries(tensors)
 
 const data: FerDataset = await loadFer2013(a.data);
 for (const s of ['Training', 'PrivateTest'] as const) {
-  if (splitIndices(data, s).length === 0) throw new Error(`${a.data}: no ${s} images (this script needs FER2013's Training and PrivateTest splits)`);
+  if (splitIndices(data, s).length === 0)
+    throw new Error(`${a.data}: no ${s} images (this script needs FER2013's Training and PrivateTest splits)`);
 }
 const doPublic = !a['no-public'] && splitIndices(data, 'PublicTest').length > 0;
 
@@ -107,7 +108,9 @@ function reportOn(preds: Predictions[], keep: (idx: number) => boolean): { repor
 const dupPrivate = findTrainingDuplicates(data, 'PrivateTest');
 const dupBoth = findTrainingDuplicates(data, ['PublicTest', 'PrivateTest']);
 const dupSet = new Set(dupBoth.indices);
-log(`PrivateTest images also in Training: ${dupPrivate.indices.length} of ${dupPrivate.searched}; PublicTest+PrivateTest: ${dupBoth.indices.length} of ${dupBoth.searched}`);
+log(
+  `PrivateTest images also in Training: ${dupPrivate.indices.length} of ${dupPrivate.searched}; PublicTest+PrivateTest: ${dupBoth.indices.length} of ${dupBoth.searched}`,
+);
 
 const privatePlain = await predictSplit('PrivateTest', false);
 const publicPlain = doPublic ? await predictSplit('PublicTest', false) : null;
@@ -151,11 +154,21 @@ const headline = add('private', 'PrivateTest', [privatePlain], false);
 add('private-dedup', `PrivateTest without its ${dupPrivate.indices.length} images also in Training`, [privatePlain], true);
 if (privateTta) {
   add('private-tta', 'PrivateTest, ten-crop TTA', [privateTta], false);
-  add('private-tta-dedup', `PrivateTest, ten-crop TTA, without its ${dupPrivate.indices.length} images also in Training`, [privateTta], true);
+  add(
+    'private-tta-dedup',
+    `PrivateTest, ten-crop TTA, without its ${dupPrivate.indices.length} images also in Training`,
+    [privateTta],
+    true,
+  );
 }
 if (publicPlain) {
   add('public', 'PublicTest (validation: picked the checkpoint)', [publicPlain], false);
-  add('test-dedup', `PublicTest+PrivateTest without their ${dupBoth.indices.length} images also in Training`, [publicPlain, privatePlain], true);
+  add(
+    'test-dedup',
+    `PublicTest+PrivateTest without their ${dupBoth.indices.length} images also in Training`,
+    [publicPlain, privatePlain],
+    true,
+  );
 }
 
 fs.mkdirSync(a.out!, { recursive: true });
@@ -176,9 +189,21 @@ const trainLogs = (a['train-log'] ?? [path.join(path.dirname(weights), 'train-lo
 const training = trainLogs.map((f, i) => ({
   log: rel(f),
   command: trainCommands[i] ?? null,
-  epochs: fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+  epochs: fs
+    .readFileSync(f, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l)),
 }));
-const evalCommand = ['npx tsx scripts/model-report.ts', '--data', a.data, ...(a.weights ? ['--weights', a.weights] : []), ...(a.tta ? ['--tta'] : []), ...(a.out !== 'docs/results' ? ['--out', a.out!] : [])].join(' ');
+const evalCommand = [
+  'npx tsx scripts/model-report.ts',
+  '--data',
+  a.data,
+  ...(a.weights ? ['--weights', a.weights] : []),
+  ...(a.tta ? ['--tta'] : []),
+  ...(a.out !== 'docs/results' ? ['--out', a.out!] : []),
+].join(' ');
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const f3 = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
 const int = (n: number) => n.toLocaleString('en-US');
@@ -200,14 +225,20 @@ const json = {
     std: info.std,
     classes: info.classes,
   },
-  data: { source: rel(data.source), images: data.length, splits: Object.fromEntries((['Training', 'PublicTest', 'PrivateTest'] as const).map((s) => [s, splitIndices(data, s).length])) },
+  data: {
+    source: rel(data.source),
+    images: data.length,
+    splits: Object.fromEntries((['Training', 'PublicTest', 'PrivateTest'] as const).map((s) => [s, splitIndices(data, s).length])),
+  },
   trainDuplicates: {
     note: 'test images whose decoded 48x48 pixels also occur in the Training split (fer-gpu data check, fer-gpu eval --exclude-train-duplicates)',
     PrivateTest: { count: dupPrivate.indices.length, of: dupPrivate.searched, otherClass: dupPrivate.otherClass },
     'PublicTest+PrivateTest': { count: dupBoth.indices.length, of: dupBoth.searched, otherClass: dupBoth.otherClass },
   },
   seconds: Object.fromEntries(
-    [privatePlain, publicPlain, privateTta].filter((p): p is Predictions => p !== null).map((p) => [`${p.split}${p.tta ? '-tta' : ''}`, Number(p.seconds.toFixed(1))]),
+    [privatePlain, publicPlain, privateTta]
+      .filter((p): p is Predictions => p !== null)
+      .map((p) => [`${p.split}${p.tta ? '-tta' : ''}`, Number(p.seconds.toFixed(1))]),
   ),
   evaluations: rows.map(({ report, ...r }) => ({ ...r, report: report.toJSON() })),
   training,

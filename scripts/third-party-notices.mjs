@@ -34,7 +34,8 @@ const packages = [...dirs].sort().map((dir) => {
 if (packages.length === 0) throw new Error('third-party-notices: no @stdlib package found in the bundle of src/drift/special.ts');
 for (const p of packages) {
   // Licences reviewed for bundling: Apache-2.0, some with Boost's (BSL-1.0) for the Boost code they port.
-  if (!/^Apache-2\.0( AND BSL-1\.0)?$/.test(p.license)) throw new Error(`third-party-notices: ${p.name} is ${p.license}: review before bundling`);
+  if (!/^Apache-2\.0( AND BSL-1\.0)?$/.test(p.license))
+    throw new Error(`third-party-notices: ${p.name} is ${p.license}: review before bundling`);
 }
 // Each LICENSE is the Apache-2.0 text, sometimes followed by "DEPENDENCIES & ATTRIBUTION" for the code it ports.
 const MARK = 'DEPENDENCIES & ATTRIBUTION';

@@ -27,12 +27,7 @@ export interface GradNode {
  * Attaches a grad node to `out` when recording is on and any input requires grad.
  * Returns `out` for chaining.
  */
-export function record(
-  out: Tensor,
-  op: string,
-  inputs: Tensor[],
-  backward: (gOut: Tensor) => Array<Tensor | null>,
-): Tensor {
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: (gOut: Tensor) => Array<Tensor | null>): Tensor {
   if (out.device.grad.enabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { op, inputs, backward };

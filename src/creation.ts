@@ -23,9 +23,13 @@ export function tensorFromData(
   }
   if (dtype === 'f16') device.requireF16('device.tensor');
   const typed =
-    dtype === 'i32' ? Int32Array.from(data as ArrayLike<number>)
-    : dtype === 'f16' ? toHalfArray(data)
-    : data instanceof Float32Array ? data : Float32Array.from(data);
+    dtype === 'i32'
+      ? Int32Array.from(data as ArrayLike<number>)
+      : dtype === 'f16'
+        ? toHalfArray(data)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data);
   if (dtype === 'i32' && !(data instanceof Int32Array)) {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isInteger(data[i])) throw new Error(`device.tensor: i32 data has a non-integer ${data[i]} at index ${i}`);

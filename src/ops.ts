@@ -12,6 +12,11 @@ export {
   type Conv2dOptions,
 } from './kernels/conv2d/index.js';
 export { matmul, matmulBackward, linear, linearBackward } from './kernels/matmul/index.js';
-export { depthwiseConv2d, type DepthwiseConv2dOpOptions, type DepthwiseConv2dOptions, type DepthwisePadding } from './kernels/depthwise-conv2d/index.js';
+export {
+  depthwiseConv2d,
+  type DepthwiseConv2dOpOptions,
+  type DepthwiseConv2dOptions,
+  type DepthwisePadding,
+} from './kernels/depthwise-conv2d/index.js';
 export { resizeBilinear, type ResizeBilinearOptions } from './kernels/resize-bilinear/index.js';
 export { pad, type PadOptions } from './kernels/pad/index.js';

@@ -32,7 +32,7 @@ function describeDomain(d: NumberDomain): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -56,5 +56,6 @@ export function checkNumber(where: string, name: string, value: unknown, domain:
 /** Throws an InputError naming the option unless `value` is one of `allowed` (compared as values, never looked up). Skips `undefined`. */
 export function checkOneOf(where: string, name: string, value: unknown, allowed: readonly string[]): void {
   if (value === undefined) return;
-  if (!allowed.includes(value as string)) throw new InputError(`${where}: ${name} must be one of ${allowed.join(', ')}, got ${show(value)}`);
+  if (!allowed.includes(value as string))
+    throw new InputError(`${where}: ${name} must be one of ${allowed.join(', ')}, got ${show(value)}`);
 }

@@ -127,7 +127,9 @@ export class Tensor {
       throw new Error('backward: tensor does not require grad and has no grad_fn');
     }
     if (gradient === undefined && this.size !== 1) {
-      throw new Error(`backward: grad can be implicitly created only for one-element outputs; this one has shape [${this.shape.join(', ')}]`);
+      throw new Error(
+        `backward: grad can be implicitly created only for one-element outputs; this one has shape [${this.shape.join(', ')}]`,
+      );
     }
     if (gradient && gradient.device !== this.device) {
       throw new Error('backward: the gradient lives on another device than the tensor');

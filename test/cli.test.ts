@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '..');
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -50,7 +54,15 @@ describe('fer-gpu CLI', () => {
   });
 
   it('--help works on every command, data included', () => {
-    for (const args of [['--help'], ['data', '--help'], ['data', 'check', '--help'], ['drift', '--help'], ['bench', '--help'], ['predict', '--help'], ['help', 'data']]) {
+    for (const args of [
+      ['--help'],
+      ['data', '--help'],
+      ['data', 'check', '--help'],
+      ['drift', '--help'],
+      ['bench', '--help'],
+      ['predict', '--help'],
+      ['help', 'data'],
+    ]) {
       const r = run(['src/cli/main.ts', ...args]);
       expect([r.code, r.err], args.join(' ')).toEqual([0, '']);
       expect(r.out).toMatch(/^Usage: fer-gpu/);
@@ -61,7 +73,11 @@ describe('fer-gpu CLI', () => {
   it("keeps Dawn's 'artificially reduced' lines out of stderr on a pipe (as on a terminal), other native output kept", () => {
     // stderr through a shell pipe (spawnSync's own pipes are sockets, which cannot be reopened)
     const viaPipe = (script: string) =>
-      spawnSync('bash', ['-c', `node --import tsx ${script} 2>&1 >/dev/null | cat`], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+      spawnSync('bash', ['-c', `node --import tsx ${script} 2>&1 >/dev/null | cat`], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+      });
     const info = viaPipe('src/cli/main.ts info');
     expect(info.status).toBe(0);
     expect(info.stdout).toBe('');

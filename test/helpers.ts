@@ -64,9 +64,7 @@ export function expectClose(
     }
   }
   if (worst >= 0) {
-    expect.fail(
-      `${what}: element ${worst} is ${actual[worst]}, expected ${exp[worst]} (atol ${atol}, rtol ${rtol})`,
-    );
+    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${exp[worst]} (atol ${atol}, rtol ${rtol})`);
   }
 }
 
@@ -74,12 +72,7 @@ export function expectClose(
  * Central finite differences of the scalar L(x) = sum(gy * f(x)) with respect to x, in f64:
  * the gradient a backward of f must produce for upstream gradient gy.
  */
-export function numericGrad(
-  f: (x: CpuTensor) => CpuTensor,
-  x: CpuTensor,
-  gy: CpuTensor,
-  eps = 1e-6,
-): CpuTensor {
+export function numericGrad(f: (x: CpuTensor) => CpuTensor, x: CpuTensor, gy: CpuTensor, eps = 1e-6): CpuTensor {
   const g = new Float64Array(x.size);
   const data = x.data;
   const loss = (): number => {

@@ -78,7 +78,8 @@ function unexportedDeclarations(dts: string): string[] {
   const declared = new Set<string>();
   const exported = new Set<string>();
   const alias = new Map<string, string>();
-  const isExported = (s: ts.Statement) => ts.canHaveModifiers(s) && (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const isExported = (s: ts.Statement) =>
+    ts.canHaveModifiers(s) && (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
   const visit = (statements: readonly ts.Statement[], inNamespace: boolean) => {
     for (const s of statements) {
       if (ts.isModuleDeclaration(s)) {
@@ -99,12 +100,13 @@ function unexportedDeclarations(dts: string): string[] {
         const name = (s.name as ts.Identifier).text;
         declared.add(name);
         if (isExported(s)) exported.add(name);
-        if (ts.isTypeAliasDeclaration(s) && ts.isTypeReferenceNode(s.type) && ts.isIdentifier(s.type.typeName)) alias.set(name, s.type.typeName.text);
+        if (ts.isTypeAliasDeclaration(s) && ts.isTypeReferenceNode(s.type) && ts.isIdentifier(s.type.typeName))
+          alias.set(name, s.type.typeName.text);
       }
     }
   };
   visit(src.statements, false);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [a, b] of alias) {
       if (exported.has(a) && !exported.has(b)) {
@@ -119,7 +121,10 @@ function unexportedDeclarations(dts: string): string[] {
 describe('the packed package', () => {
   beforeAll(() => {
     sh('npm', ['run', 'build', '--silent'], root); // what prepack does; then pack without scripts for clean JSON
-    const packed = JSON.parse(sh('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], root)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(sh('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], root)) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     packedFiles = packed[0]!.files.map((f) => f.path);
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -139,16 +144,29 @@ describe('the packed package', () => {
   it('holds dist (no source maps), the shipped model, the software-driver installer and the licences of the bundled code', () => {
     expect(packedFiles).toEqual(
       expect.arrayContaining([
-        'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/browser.d.ts', 'dist/THIRD-PARTY-NOTICES.md',
-        'models/fer-resnet18.safetensors', 'scripts/install-software-gpu.sh', 'README.md',
-        'models/blazeface-full.safetensors', 'models/blazeface-short.safetensors', 'models/NOTICE-blazeface.md', 'models/LICENSE-blazeface.txt',
-        'samples/group-photo.jpg', 'samples/NOTICE.md',
+        'dist/index.js',
+        'dist/index.cjs',
+        'dist/index.d.ts',
+        'dist/cli.js',
+        'dist/browser.js',
+        'dist/browser.d.ts',
+        'dist/THIRD-PARTY-NOTICES.md',
+        'models/fer-resnet18.safetensors',
+        'scripts/install-software-gpu.sh',
+        'README.md',
+        'models/blazeface-full.safetensors',
+        'models/blazeface-short.safetensors',
+        'models/NOTICE-blazeface.md',
+        'models/LICENSE-blazeface.txt',
+        'samples/group-photo.jpg',
+        'samples/NOTICE.md',
       ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
     // One copy of the library's code: the CLI imports the chunk the ESM entry re-exports.
     const dist = path.join(app, 'node_modules/fer-gpu/dist');
-    const chunks = (file: string) => [...fs.readFileSync(path.join(dist, file), 'utf8').matchAll(/from "\.\/(chunk-[\w-]+\.js)"/g)].map((m) => m[1]!);
+    const chunks = (file: string) =>
+      [...fs.readFileSync(path.join(dist, file), 'utf8').matchAll(/from "\.\/(chunk-[\w-]+\.js)"/g)].map((m) => m[1]!);
     expect(chunks('cli.js').length).toBeGreaterThan(0);
     expect(chunks('index.js')).toEqual(expect.arrayContaining(chunks('cli.js')));
     const size = (file: string) => fs.statSync(path.join(dist, file)).size;
@@ -162,28 +180,44 @@ describe('the packed package', () => {
     expect(notices).toContain('Apache License');
     // The drift p-values work from the bundle: chi-square (the incomplete gamma function) on counts
     // [15, 5] against expected [10, 10]: statistic 5 with 1 degree of freedom, p = erfc(sqrt(2.5)).
-    const program = "import { drift } from 'fer-gpu';\nconst col = (a, b) => [...Array(a).fill('x'), ...Array(b).fill('y')];\nconsole.log(drift.columnDrift(col(10, 10), col(15, 5), { method: 'chisquare' }).pValue);\n";
+    const program =
+      "import { drift } from 'fer-gpu';\nconst col = (a, b) => [...Array(a).fill('x'), ...Array(b).fill('y')];\nconsole.log(drift.columnDrift(col(10, 10), col(15, 5), { method: 'chisquare' }).pValue);\n";
     fs.writeFileSync(path.join(app, 'pvalue.mjs'), program);
     expect(Number(sh(process.execPath, ['pvalue.mjs'], app).trim())).toBeCloseTo(0.0253473187, 8);
   });
 
   it('ESM: predict() with the shipped model and no device', () => {
-    fs.writeFileSync(path.join(app, 'predict-one.mjs'), "import { predict } from 'fer-gpu';\nconst [p] = await predict(['face.png']);\nconsole.log(JSON.stringify(p));\n");
-    const p = JSON.parse(sh(process.execPath, ['predict-one.mjs'], app).trim().split('\n').at(-1)!) as { label: string; probabilities: Record<string, number> };
+    fs.writeFileSync(
+      path.join(app, 'predict-one.mjs'),
+      "import { predict } from 'fer-gpu';\nconst [p] = await predict(['face.png']);\nconsole.log(JSON.stringify(p));\n",
+    );
+    const p = JSON.parse(sh(process.execPath, ['predict-one.mjs'], app).trim().split('\n').at(-1)!) as {
+      label: string;
+      probabilities: Record<string, number>;
+    };
     expect(FER_CLASSES).toContain(p.label);
     expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
   }, 120_000);
 
   it('ESM: recognize() finds the faces of a photo with the shipped models', () => {
     fs.copyFileSync(path.join(root, 'node_modules/@vladmandic/face-api/demo/sample3.jpg'), path.join(app, 'group.jpg'));
-    fs.writeFileSync(path.join(app, 'recognize.mjs'), "import { recognize } from 'fer-gpu';\nconsole.log(JSON.stringify(await recognize('group.jpg')));\n");
-    const faces = JSON.parse(sh(process.execPath, ['recognize.mjs'], app).trim().split('\n').at(-1)!) as Array<{ label: string; box: { width: number } }>;
+    fs.writeFileSync(
+      path.join(app, 'recognize.mjs'),
+      "import { recognize } from 'fer-gpu';\nconsole.log(JSON.stringify(await recognize('group.jpg')));\n",
+    );
+    const faces = JSON.parse(sh(process.execPath, ['recognize.mjs'], app).trim().split('\n').at(-1)!) as Array<{
+      label: string;
+      box: { width: number };
+    }>;
     expect(faces).toHaveLength(3);
     for (const f of faces) expect(FER_CLASSES).toContain(f.label);
   }, 120_000);
 
   it('CommonJS require and the fer-gpu bin', () => {
-    fs.writeFileSync(path.join(app, 'require.cjs'), "const f = require('fer-gpu');\nconsole.log(f.VERSION, typeof f.createDevice, f.FER_CLASSES.length);\n");
+    fs.writeFileSync(
+      path.join(app, 'require.cjs'),
+      "const f = require('fer-gpu');\nconsole.log(f.VERSION, typeof f.createDevice, f.FER_CLASSES.length);\n",
+    );
     expect(sh(process.execPath, ['require.cjs'], app).trim()).toBe(`${VERSION} function 7`);
     const bin = path.join(app, 'node_modules/.bin/fer-gpu');
     const info = JSON.parse(sh(bin, ['info', '--json'], app)) as { version: string; backend: string };
@@ -196,11 +230,15 @@ describe('the packed package', () => {
   it('exports every type that its public signatures name', () => {
     expect(unexportedDeclarations(fs.readFileSync(path.join(app, 'node_modules/fer-gpu/dist/index.d.ts'), 'utf8'))).toEqual([]);
     // and the check sees a missing one
-    expect(unexportedDeclarations('interface Hidden { a: number }\ndeclare function f(h: Hidden): void;\nexport { f };\n')).toEqual(['Hidden']);
+    expect(unexportedDeclarations('interface Hidden { a: number }\ndeclare function f(h: Hidden): void;\nexport { f };\n')).toEqual([
+      'Hidden',
+    ]);
   });
 
   it("without an adapter, the error names the installed package's setup command and script", () => {
-    const r = run(path.join(app, 'node_modules/.bin/fer-gpu'), ['info'], app, { FER_GPU_BACKEND: process.platform === 'win32' ? 'metal' : 'd3d12' });
+    const r = run(path.join(app, 'node_modules/.bin/fer-gpu'), ['info'], app, {
+      FER_GPU_BACKEND: process.platform === 'win32' ? 'metal' : 'd3d12',
+    });
     expect(r.status).toBe(1); // a failed run; 2 is bad usage
     expect(r.stderr).toContain('fer-gpu: no WebGPU adapter found.');
     if (process.platform === 'linux') {
@@ -222,7 +260,8 @@ describe('the packed package', () => {
     expect(out).toMatch(/ \d+ of 14 as drawn\./);
     expect(out).toContain('samples/group-photo.jpg (960x699, a group photo from @vladmandic/face-api, MIT): 5 faces found'); // the photo ships in the package
     expect(out).toMatch(/accuracy +\d\.\d\d +14\n/);
-    for (const picture of ['sample-faces.png', 'group-photo.jpg', 'confusion-matrix.png']) expect(fs.existsSync(path.join(app, 'demo', picture))).toBe(true);
+    for (const picture of ['sample-faces.png', 'group-photo.jpg', 'confusion-matrix.png'])
+      expect(fs.existsSync(path.join(app, 'demo', picture))).toBe(true);
   }, 300_000);
 
   describe("the README's programs, as written there", () => {
@@ -234,7 +273,10 @@ describe('the packed package', () => {
 
     it('predict.mjs', () => {
       fs.writeFileSync(path.join(app, 'predict.mjs'), programs.get('predict.mjs')!);
-      const lines = sh(process.execPath, ['predict.mjs'], app).trim().split('\n').filter((l) => /^face\./.test(l));
+      const lines = sh(process.execPath, ['predict.mjs'], app)
+        .trim()
+        .split('\n')
+        .filter((l) => /^face\./.test(l));
       expect(lines.map((l) => l.split(' ')[0])).toEqual(['face.jpg', 'face.png']);
       for (const l of lines) {
         const [, label, p] = l.split(' ');
@@ -260,11 +302,13 @@ describe('the packed package', () => {
   });
 
   it('the bin exports the shipped model to ONNX (protobufjs installed as a dependency)', () => {
-    expect(sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['export', '--onnx', 'fer.onnx'], app)).toMatch(/^wrote fer\.onnx \(\d+ KiB\): fer-resnet18/);
+    expect(sh(path.join(app, 'node_modules/.bin/fer-gpu'), ['export', '--onnx', 'fer.onnx'], app)).toMatch(
+      /^wrote fer\.onnx \(\d+ KiB\): fer-resnet18/,
+    );
     expect(fs.statSync(path.join(app, 'fer.onnx')).size).toBeGreaterThan(100_000);
   }, 120_000);
 
-  it("fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights and detectors as assets", async () => {
+  it('fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights and detectors as assets', async () => {
     const web = path.join(app, 'web');
     fs.mkdirSync(web, { recursive: true });
     fs.writeFileSync(
@@ -273,20 +317,36 @@ describe('the packed package', () => {
         'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconst faces = await loadFaceModels(device);\nconsole.log(predict, recognize, ops, nn, optim, metrics, model, faces);\n',
     );
     fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>\n');
-    const built = await esbuild.build({ entryPoints: [path.join(web, 'main.js')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', plugins: [noNodeBuiltins] });
-    for (const file of ['fer-resnet18', 'blazeface-full', 'blazeface-short']) expect(built.outputFiles[0]!.text).toContain(`new URL("../models/${file}.safetensors", import.meta.url)`);
+    const built = await esbuild.build({
+      entryPoints: [path.join(web, 'main.js')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      plugins: [noNodeBuiltins],
+    });
+    for (const file of ['fer-resnet18', 'blazeface-full', 'blazeface-short'])
+      expect(built.outputFiles[0]!.text).toContain(`new URL("../models/${file}.safetensors", import.meta.url)`);
     const { build } = await import('vite');
     await build({ root: web, logLevel: 'silent', build: { outDir: path.join(web, 'dist'), target: 'es2022' } });
     const assets = fs.readdirSync(path.join(web, 'dist/assets'));
     const weights = assets.find((f) => /^fer-resnet18-.*\.safetensors$/.test(f));
     expect(weights, assets.join(', ')).toBeDefined();
-    expect(fs.statSync(path.join(web, 'dist/assets', weights!)).size).toBe(fs.statSync(path.join(root, 'models/fer-resnet18.safetensors')).size);
-    const js = assets.filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(web, 'dist/assets', f), 'utf8')).join('\n');
+    expect(fs.statSync(path.join(web, 'dist/assets', weights!)).size).toBe(
+      fs.statSync(path.join(root, 'models/fer-resnet18.safetensors')).size,
+    );
+    const js = assets
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => fs.readFileSync(path.join(web, 'dist/assets', f), 'utf8'))
+      .join('\n');
     expect(js).toContain(`/assets/${weights}`);
     for (const range of ['full', 'short']) {
       const detector = assets.find((f) => new RegExp(`^blazeface-${range}-.*\\.safetensors$`).test(f));
       expect(detector, assets.join(', ')).toBeDefined();
-      expect(fs.statSync(path.join(web, 'dist/assets', detector!)).size).toBe(fs.statSync(path.join(root, `models/blazeface-${range}.safetensors`)).size);
+      expect(fs.statSync(path.join(web, 'dist/assets', detector!)).size).toBe(
+        fs.statSync(path.join(root, `models/blazeface-${range}.safetensors`)).size,
+      );
       expect(js).toContain(`/assets/${detector}`);
     }
   }, 120_000);

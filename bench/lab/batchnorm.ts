@@ -25,7 +25,12 @@ import { gflops, labDevice, loadNote, randTensor, timeVariants, toCpu, validate 
 
 const rounds = Number(process.argv[2] ?? 3);
 const device = await labDevice();
-const shapes: number[][] = [[64, 16, 48, 48], [64, 32, 24, 24], [64, 64, 12, 12], [64, 128, 6, 6]];
+const shapes: number[][] = [
+  [64, 16, 48, 48],
+  [64, 32, 24, 24],
+  [64, 64, 12, 12],
+  [64, 128, 6, 6],
+];
 let total = 0;
 for (const shape of shapes) {
   const C = shape[1]!;
@@ -48,7 +53,10 @@ for (const shape of shapes) {
   const want = batchNorm2d(xc, { ...o, runningMean: CpuTensor.zeros([C]), runningVar: CpuTensor.zeros([C]) });
   const relu = want.data.map((v) => Math.max(v, 0));
   validate(`forward ${shape}`, await y2.toArray(), relu, 64);
-  const gm = CpuTensor.from(gc.data.map((v, i) => (want.data[i]! > 0 ? v : 0)), small);
+  const gm = CpuTensor.from(
+    gc.data.map((v, i) => (want.data[i]! > 0 ? v : 0)),
+    small,
+  );
   validate(`input gradient ${shape}`, await x2.grad!.toArray(), batchNorm2dBackward(gm, xc, o).gx, 2 * shape[2]! * shape[3]!);
   // time forward + backward of the model's two uses: bn + relu, and bn + residual + relu
   const x = randTensor(device, shape, 6);
@@ -65,12 +73,26 @@ for (const shape of shapes) {
     }
   };
   const variants: Array<[string, () => void]> = [
-    ['bn+relu', () => { device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true }).backward(g)); clear(); }],
-    ['bn+add+relu', () => { device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true, residual: res }).backward(g)); clear(); }],
+    [
+      'bn+relu',
+      () => {
+        device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true }).backward(g));
+        clear();
+      },
+    ],
+    [
+      'bn+add+relu',
+      () => {
+        device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true, residual: res }).backward(g));
+        clear();
+      },
+    ],
   ];
   const times = await timeVariants(device, variants, rounds);
   const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-  console.log(`${JSON.stringify(shape).padEnd(18)} ${variants.map(([n]) => `${n} ${times.get(n)!.cpuMs.toFixed(1)} ms (${gflops(5 * bytes, times.get(n)!.cpuMs).toFixed(2)} GB/s of 5 tensors)`).join('   ')}`);
+  console.log(
+    `${JSON.stringify(shape).padEnd(18)} ${variants.map(([n]) => `${n} ${times.get(n)!.cpuMs.toFixed(1)} ms (${gflops(5 * bytes, times.get(n)!.cpuMs).toFixed(2)} GB/s of 5 tensors)`).join('   ')}`,
+  );
   total += times.get('bn+relu')!.cpuMs + times.get('bn+add+relu')!.cpuMs;
   for (const t of [x2, g2, x, res, g, ...Object.values(p), ...Object.values(p2)]) (t as Tensor).dispose();
 }

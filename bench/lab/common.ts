@@ -23,7 +23,9 @@ export async function labDevice(): Promise<Device> {
 
 /** The 1/5/15-minute load averages, to print beside every figure measured on a shared machine. */
 export function loadNote(): string {
-  return `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+  return `load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`;
 }
 
 /** A seeded unit-normal tensor. */
@@ -66,7 +68,11 @@ export interface Timing {
  * all alike), each to GPU completion, after one untimed (compiling) run; returns the best of
  * `rounds` per variant.
  */
-export async function timeVariants(device: Device, variants: ReadonlyArray<readonly [string, () => Tensor | void]>, rounds: number): Promise<Map<string, Timing>> {
+export async function timeVariants(
+  device: Device,
+  variants: ReadonlyArray<readonly [string, () => Tensor | void]>,
+  rounds: number,
+): Promise<Map<string, Timing>> {
   const run = async (fn: () => Tensor | void): Promise<void> => {
     const out = fn();
     if (out) out.dispose();
@@ -104,7 +110,12 @@ export function parseTiling(s: string): Partial<Tiling> {
   const [b, wg, ...rest] = s.split('/');
   const [bm, bn] = b!.split('x').map(Number);
   const t: Partial<Tiling> = { bm: bm!, bn: bn!, wg: Number(wg) };
-  for (const [k, p] of [['sg', 'sg'], ['splits', 's'], ['vec', 'v'], ['kr', 'kr']] as const) {
+  for (const [k, p] of [
+    ['sg', 'sg'],
+    ['splits', 's'],
+    ['vec', 'v'],
+    ['kr', 'kr'],
+  ] as const) {
     const r = rest.find((x) => new RegExp(`^${p}\\d`).test(x));
     if (r !== undefined) t[k] = Number(r.slice(p.length));
   }

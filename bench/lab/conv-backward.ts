@@ -59,7 +59,9 @@ function columns(t: Tiling, n: string): string {
   ${unroll(t.bn, (j) => `let col${j} = min(colBase + ${j * t.wg}u, ${n} - 1u);`)}`;
 }
 function store(t: Tiling, rows: string, cols: string, index: (i: number, j: number) => string): string {
-  return unroll(t.bm, (i) => unroll(t.bn, (j) => `if (row0 + ${i}u < ${rows} && colBase + ${j * t.wg}u < ${cols}) { out[${index(i, j)}] = acc_${i}_${j}; }`));
+  return unroll(t.bm, (i) =>
+    unroll(t.bn, (j) => `if (row0 + ${i}u < ${rows} && colBase + ${j * t.wg}u < ${cols}) { out[${index(i, j)}] = acc_${i}_${j}; }`),
+  );
 }
 const CHAIN = 2;
 function stepRows(t: Tiling, u: number, load: (base: string) => string): string {
@@ -87,7 +89,9 @@ function chainedLoop(t: Tiling, i: string, bound: string, step: (u: number, inde
 }
 
 function bwdInputV1Kernel(t: Tiling): Kernel {
-  return cached(`lab.bwdInputV1:${tilingKey(t)}`, () => /* wgsl */ `${subgroupDecls(t).enable}
+  return cached(
+    `lab.bwdInputV1:${tilingKey(t)}`,
+    () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS_V1}
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
@@ -101,28 +105,45 @@ fn main(${entry(t)}) {
   let row0 = wid.y * ${t.bm}u;
   ${rowBases(t, 'p.C', 'RS')}
   ${columns(t, 'p.N * HW')}
-  ${unroll(t.bn, (j) => `let n${j} = col${j} / HW; let hw${j} = col${j} - n${j} * HW; let h${j} = hw${j} / p.W; let w${j} = hw${j} - h${j} * p.W;
-  let gb${j} = n${j} * p.K * PQ;`)}
+  ${unroll(
+    t.bn,
+    (j) => `let n${j} = col${j} / HW; let hw${j} = col${j} - n${j} * HW; let h${j} = hw${j} / p.W; let w${j} = hw${j} - h${j} * p.W;
+  let gb${j} = n${j} * p.K * PQ;`,
+  )}
   ${declareAcc(t)}
   for (var r = 0u; r < p.R; r++) {
-    ${unroll(t.bn, (j) => `let th${j} = i32(h${j} + p.ph) - i32(r); let oh${j} = u32(th${j}) / p.sh;
-    let hok${j} = th${j} >= 0 && oh${j} * p.sh == u32(th${j}) && oh${j} < p.P;`)}
+    ${unroll(
+      t.bn,
+      (j) => `let th${j} = i32(h${j} + p.ph) - i32(r); let oh${j} = u32(th${j}) / p.sh;
+    let hok${j} = th${j} >= 0 && oh${j} * p.sh == u32(th${j}) && oh${j} < p.P;`,
+    )}
     for (var s = 0u; s < p.S; s++) {
       let ws = r * p.S + s;
-      ${unroll(t.bn, (j) => `let tw${j} = i32(w${j} + p.pw) - i32(s); let ow${j} = u32(tw${j}) / p.sw;
+      ${unroll(
+        t.bn,
+        (j) => `let tw${j} = i32(w${j} + p.pw) - i32(s); let ow${j} = u32(tw${j}) / p.sw;
       let ok${j} = hok${j} && tw${j} >= 0 && ow${j} * p.sw == u32(tw${j}) && ow${j} < p.Q;
-      let g${j} = select(0u, gb${j} + oh${j} * p.Q + ow${j}, ok${j});`)}
-      ${chainedLoop(t, 'k', 'p.K', (u, k) => `let wk${u} = ${k} * CRS + ws;
+      let g${j} = select(0u, gb${j} + oh${j} * p.Q + ow${j}, ok${j});`,
+      )}
+      ${chainedLoop(
+        t,
+        'k',
+        'p.K',
+        (u, k) => `let wk${u} = ${k} * CRS + ws;
         ${stepRows(t, u, (rb) => `wt[wk${u} + ${rb}]`)}
-        ${unroll(t.bn, (j) => `let v${u}_${j} = select(0.0, gy[g${j} + ${k} * PQ], ok${j});`)}`)}
+        ${unroll(t.bn, (j) => `let v${u}_${j} = select(0.0, gy[g${j} + ${k} * PQ], ok${j});`)}`,
+      )}
     }
   }
   ${store(t, 'p.C', 'p.N * HW', (i, j) => `(n${j} * p.C + row0 + ${i}u) * HW + hw${j}`)}
-}`);
+}`,
+  );
 }
 
 function bwdWeightV1Kernel(t: Tiling): Kernel {
-  return cached(`lab.bwdWeightV1:${tilingKey(t)}`, () => /* wgsl */ `${subgroupDecls(t).enable}
+  return cached(
+    `lab.bwdWeightV1:${tilingKey(t)}`,
+    () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS_V1}
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -144,14 +165,28 @@ fn main(${entry(t)}) {
     let n = tr / p.P;
     let oh = tr - n * p.P;
     let gr = n * p.K * PQ + oh * p.Q;
-    ${unroll(t.bn, (j) => `let h${j} = i32(oh * p.sh + r${j}) - i32(p.ph); let hok${j} = h${j} >= 0 && h${j} < i32(p.H);
-    let xr${j} = (n * p.C + c${j}) * HW + u32(h${j}) * p.W;`)}
-    ${chainedLoop(t, 'q', 'p.Q', (u, q) => `${stepRows(t, u, (rb) => `gy[${rb} + gr + ${q}]`)}
-      ${unroll(t.bn, (j) => `let w${u}_${j} = i32(${q} * p.sw + s${j}) - i32(p.pw); let ok${u}_${j} = hok${j} && w${u}_${j} >= 0 && w${u}_${j} < i32(p.W);
-      let v${u}_${j} = select(0.0, x[select(0u, xr${j} + u32(w${u}_${j}), ok${u}_${j})], ok${u}_${j});`)}`)}
+    ${unroll(
+      t.bn,
+      (j) => `let h${j} = i32(oh * p.sh + r${j}) - i32(p.ph); let hok${j} = h${j} >= 0 && h${j} < i32(p.H);
+    let xr${j} = (n * p.C + c${j}) * HW + u32(h${j}) * p.W;`,
+    )}
+    ${chainedLoop(
+      t,
+      'q',
+      'p.Q',
+      (u, q) => `${stepRows(t, u, (rb) => `gy[${rb} + gr + ${q}]`)}
+      ${unroll(
+        t.bn,
+        (
+          j,
+        ) => `let w${u}_${j} = i32(${q} * p.sw + s${j}) - i32(p.pw); let ok${u}_${j} = hok${j} && w${u}_${j} >= 0 && w${u}_${j} < i32(p.W);
+      let v${u}_${j} = select(0.0, x[select(0u, xr${j} + u32(w${u}_${j}), ok${u}_${j})], ok${u}_${j});`,
+      )}`,
+    )}
   }
   ${store(t, 'p.K', 'CRS', (i, j) => `(wid.z * p.K + row0 + ${i}u) * CRS + colBase + ${j * t.wg}u`)}
-}`);
+}`,
+  );
 }
 
 /** v1's tiling: chooseTiling's implicit-GEMM heuristic as it was (narrow backward-weight layers: bench/lab/bww-small.ts, since removed). */
@@ -178,7 +213,11 @@ function bwdInputV1(gy: Tensor, w: Tensor, xShape: number[], opts: { stride: num
   const gx = device.empty(xShape);
   const cols = g.N * g.H * g.W;
   const t = v1Tiling(device, g.C, cols, g.K * g.R * g.S, false);
-  device.dispatch(bwdInputV1Kernel(t), { params: v1Params(g), buffers: [gy.buffer, w.buffer, gx.buffer], workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.C / t.bm)] });
+  device.dispatch(bwdInputV1Kernel(t), {
+    params: v1Params(g),
+    buffers: [gy.buffer, w.buffer, gx.buffer],
+    workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.C / t.bm)],
+  });
   return gx;
 }
 
@@ -191,7 +230,11 @@ function bwdWeightV1(gy: Tensor, x: Tensor, wShape: number[], opts: { stride: nu
   const splitLen = Math.ceil(rows / Math.min(t.splits, rows));
   const splits = Math.ceil(rows / splitLen);
   const part = device.empty(splits > 1 ? [splits, g.K, cols] : wShape);
-  device.dispatch(bwdWeightV1Kernel(t), { params: v1Params(g, splitLen), buffers: [gy.buffer, x.buffer, part.buffer], workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm), splits] });
+  device.dispatch(bwdWeightV1Kernel(t), {
+    params: v1Params(g, splitLen),
+    buffers: [gy.buffer, x.buffer, part.buffer],
+    workgroups: [Math.ceil(cols / (t.wg * t.bn)), Math.ceil(g.K / t.bm), splits],
+  });
   return splits > 1 ? splitSum(part, splits, wShape) : part;
 }
 
@@ -206,7 +249,10 @@ const filter = process.argv[6] ?? '';
 const passes = process.env.PASSES ?? 'input,weight';
 const device = await labDevice();
 const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = { v1: bwdInputV1 as typeof conv2dBackwardInput, src: conv2dBackwardInput };
-const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = { v1: bwdWeightV1 as typeof conv2dBackwardWeight, src: conv2dBackwardWeight };
+const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
+  v1: bwdWeightV1 as typeof conv2dBackwardWeight,
+  src: conv2dBackwardWeight,
+};
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
 // per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`
 for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
@@ -224,7 +270,9 @@ for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
   versions.push(tiling);
 }
 const totals = new Map<string, number>();
-console.log(`${'shape'.padEnd(15)} ${'pass'.padEnd(16)} ${'ms'.padStart(7)} ${'GFLOP/s'.padStart(8)} ${'/ fwd'.padStart(6)}   (per 2 CPU-s; wall ms)`);
+console.log(
+  `${'shape'.padEnd(15)} ${'pass'.padEnd(16)} ${'ms'.padStart(7)} ${'GFLOP/s'.padStart(8)} ${'/ fwd'.padStart(6)}   (per 2 CPU-s; wall ms)`,
+);
 for (const s of ferShapes(width).filter((s) => s.name.includes(filter))) {
   const opts = { stride: s.stride, padding: s.R === 3 ? 1 : 0 };
   const P = Math.floor((s.H + 2 * opts.padding - s.R) / s.stride) + 1;
@@ -242,11 +290,13 @@ for (const s of ferShapes(width).filter((s) => s.name.includes(filter))) {
   for (const v of versions) {
     if (BWD_INPUT[v] && passes.includes('input'))
       validate(`${v} backward input ${s.name}`, await BWD_INPUT[v]!(gy2, w, x2.shape, opts).toArray(), wantGx, s.K * s.R * s.R);
-    if (BWD_WEIGHT[v] && passes.includes('weight')) validate(`${v} backward weight ${s.name}`, await BWD_WEIGHT[v]!(gy2, x2, wShape, opts).toArray(), wantGw, 2 * P * P);
+    if (BWD_WEIGHT[v] && passes.includes('weight'))
+      validate(`${v} backward weight ${s.name}`, await BWD_WEIGHT[v]!(gy2, x2, wShape, opts).toArray(), wantGw, 2 * P * P);
   }
   const variants: Array<[string, () => Tensor]> = [['forward', () => conv2d(x, w, opts)]];
   for (const v of versions) {
-    if (s.name !== 'stem' && BWD_INPUT[v] && passes.includes('input')) variants.push([`bwdInput ${v}`, () => BWD_INPUT[v]!(gy, w, xShape, opts)]);
+    if (s.name !== 'stem' && BWD_INPUT[v] && passes.includes('input'))
+      variants.push([`bwdInput ${v}`, () => BWD_INPUT[v]!(gy, w, xShape, opts)]);
     if (BWD_WEIGHT[v] && passes.includes('weight')) variants.push([`bwdWeight ${v}`, () => BWD_WEIGHT[v]!(gy, x, wShape, opts)]);
   }
   const times = await timeVariants(device, variants, rounds);
@@ -256,9 +306,13 @@ for (const s of ferShapes(width).filter((s) => s.name.includes(filter))) {
     const t = times.get(name)!;
     const rate = gflops(flops, t.cpuMs);
     totals.set(name, (totals.get(name) ?? 0) + t.cpuMs * s.count);
-    console.log(`${s.name.padEnd(15)} ${name.padEnd(16)} ${t.cpuMs.toFixed(1).padStart(7)} ${rate.toFixed(2).padStart(8)} ${(rate / fwd).toFixed(2).padStart(6)}   ${t.wallMs.toFixed(1)}`);
+    console.log(
+      `${s.name.padEnd(15)} ${name.padEnd(16)} ${t.cpuMs.toFixed(1).padStart(7)} ${rate.toFixed(2).padStart(8)} ${(rate / fwd).toFixed(2).padStart(6)}   ${t.wallMs.toFixed(1)}`,
+    );
   }
   for (const t of [x, w, gy, x2, gy2]) t.dispose();
 }
-console.log(`totals over one forward/backward of fer-resnet18(${width}), batch ${N} (ms per 2 CPU-s): ${[...totals].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ${loadNote()}`);
+console.log(
+  `totals over one forward/backward of fer-resnet18(${width}), batch ${N} (ms per 2 CPU-s): ${[...totals].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; ${loadNote()}`,
+);
 device.destroy();

@@ -42,7 +42,10 @@ import { ferShapes, gflops, labDevice, loadNote, randTensor, timeVariants, toCpu
 const VERSIONS: Record<string, { tiling: (K: number, Q: number) => Partial<Tiling> | null; unrollLimit: number }> = {
   v8: { tiling: (K, Q) => ({ bm: K <= 16 ? 16 : 32, bn: Q % 8 === 0 ? 8 : Math.min(6, Q), wg: 64, sg: 8, vec: 0 }), unrollLimit: Infinity },
   v9: { tiling: (K, Q) => ({ bm: K <= 16 ? 16 : 32, bn: Q % 8 === 0 ? 8 : Math.min(6, Q), wg: 64, sg: 8, vec: 4 }), unrollLimit: Infinity },
-  v10: { tiling: (K, Q) => (K <= 16 ? { bm: 16, bn: Q, wg: 32, sg: 8, vec: 4 } : { bm: 32, bn: Math.min(24, Q), wg: 32, sg: 8, vec: 4 }), unrollLimit: Infinity },
+  v10: {
+    tiling: (K, Q) => (K <= 16 ? { bm: 16, bn: Q, wg: 32, sg: 8, vec: 4 } : { bm: 32, bn: Math.min(24, Q), wg: 32, sg: 8, vec: 4 }),
+    unrollLimit: Infinity,
+  },
   v11: { tiling: () => null, unrollLimit: 1024 },
   v12: { tiling: () => null, unrollLimit: Infinity },
 };
@@ -66,10 +69,16 @@ if (process.env.SKIP_KERNELS !== '1') {
     ['conv3x3 backward weight', convFlops, () => conv2dBackwardWeight(gy, x, w.shape, opts)],
     ['matmul 1024^3', 2 * 1024 ** 3, () => matmul(a, b)],
   ];
-  const times = await timeVariants(device, cases.map(([n, , fn]) => [n, fn] as const), runs);
+  const times = await timeVariants(
+    device,
+    cases.map(([n, , fn]) => [n, fn] as const),
+    runs,
+  );
   for (const [name, flops] of cases) {
     const t = times.get(name)!;
-    console.log(`${name.padEnd(26)} ${gflops(flops, t.cpuMs).toFixed(2).padStart(7)} GFLOP/s per 2 CPU-s (${gflops(flops, t.wallMs).toFixed(2)} wall)`);
+    console.log(
+      `${name.padEnd(26)} ${gflops(flops, t.cpuMs).toFixed(2).padStart(7)} GFLOP/s per 2 CPU-s (${gflops(flops, t.wallMs).toFixed(2)} wall)`,
+    );
   }
 }
 
@@ -92,16 +101,25 @@ for (const s of ferShapes(16)) {
   const fns: Array<[string, () => Tensor]> = [];
   for (const v of versions) {
     use(v, s.K, P);
-    validate(`${v} ${s.name}`, await device.noGrad(() => conv2dFused(x2, ws, { ...o, bias: bs, relu: true })).toArray(), want, s.C * s.R * s.R);
+    validate(
+      `${v} ${s.name}`,
+      await device.noGrad(() => conv2dFused(x2, ws, { ...o, bias: bs, relu: true })).toArray(),
+      want,
+      s.C * s.R * s.R,
+    );
     fns.push([v, () => (use(v, s.K, P), device.noGrad(() => conv2dFused(xs, ws, { ...o, bias: bs, relu: true })))]);
   }
   const best = await timeVariants(device, fns, runs);
   const flops = 2 * NB * s.K * P * P * s.C * s.R * s.R;
-  console.log(`${s.name.padEnd(15)} ${versions.map((v) => `${v} ${best.get(v)!.cpuMs.toFixed(1).padStart(7)} ms ${gflops(flops, best.get(v)!.cpuMs).toFixed(1).padStart(5)} GFLOP/s`).join('   ')}`);
+  console.log(
+    `${s.name.padEnd(15)} ${versions.map((v) => `${v} ${best.get(v)!.cpuMs.toFixed(1).padStart(7)} ms ${gflops(flops, best.get(v)!.cpuMs).toFixed(1).padStart(5)} GFLOP/s`).join('   ')}`,
+  );
   for (const v of versions) totals.set(v, (totals.get(v) ?? 0) + best.get(v)!.cpuMs * s.count);
   for (const t of [xs, ws, bs, x2]) t.dispose();
 }
-console.log(`fer-resnet18(16) convolutions, batch ${NB}, ms per 2 CPU-s: ${versions.map((v) => `${v} ${totals.get(v)!.toFixed(0)}`).join(', ')}; ${loadNote()}`);
+console.log(
+  `fer-resnet18(16) convolutions, batch ${NB}, ms per 2 CPU-s: ${versions.map((v) => `${v} ${totals.get(v)!.toFixed(0)}`).join(', ')}; ${loadNote()}`,
+);
 setTiling(device, 'conv2d', null);
 setConvUnrollLimit(1024);
 device.destroy();

@@ -64,7 +64,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
  * vec4 along K (uniform 16-byte loads, needs K % 4 == 0 and uk == 4).
  */
 function v5(bm: number, bn: number, wg: number, uk: number, aVec: boolean): Version {
-  const step = (k: string, kk: number | null): string => `${un(bm, (i) => (aVec && kk !== null ? `let u${i} = ua${i}[${kk}];` : `let u${i} = ${aVec ? `a[(m${i} * p.K + ${k}) / 4u][(${k}) % 4u]` : `a[m${i} * p.K + ${k}]`};`))}
+  const step = (
+    k: string,
+    kk: number | null,
+  ): string => `${un(bm, (i) => (aVec && kk !== null ? `let u${i} = ua${i}[${kk}];` : `let u${i} = ${aVec ? `a[(m${i} * p.K + ${k}) / 4u][(${k}) % 4u]` : `a[m${i} * p.K + ${k}]`};`))}
     ${un(bn, (j) => `let v${j} = b[(${k}) * p.N + n${j}];`)}
     ${un(bm * bn, (e) => `acc${e} = fma(u${Math.floor(e / bn)}, v${e % bn}, acc${e});`)}`;
   const code = `${HEAD(aVec ? 'vec4f' : 'f32', 'f32')}
@@ -85,7 +88,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   ${un(bm * bn, (e) => `if (row0 + ${Math.floor(e / bn)}u < p.M && col0 + ${(e % bn) * wg}u < p.N) { c[(row0 + ${Math.floor(e / bn)}u) * p.N + col0 + ${(e % bn) * wg}u] = acc${e}; }`)}
 }`;
-  return { what: `scalar ${bm}x${bn}/${wg}, K unrolled x${uk}${aVec ? ', A vec4' : ''}`, kernel: { name: 'v5', code }, grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))] };
+  return {
+    what: `scalar ${bm}x${bn}/${wg}, K unrolled x${uk}${aVec ? ', A vec4' : ''}`,
+    kernel: { name: 'v5', code },
+    grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))],
+  };
 }
 
 /**
@@ -97,8 +104,12 @@ function v6(bm: number, bn: number, wg: number, uk: number): Version {
   const chain = (e: number, ks: number[]): string =>
     ks.reduce((inner, kk) => `fma(u${Math.floor(e / bn)}_${kk}, v${e % bn}_${kk}, ${inner})`, `acc${e}`);
   const loads = (k: (kk: number) => string, ks: number[]): string =>
-    ks.map((kk) => `${un(bm, (i) => `let u${i}_${kk} = a[m${i} * p.K + ${k(kk)}];`)}
-    ${un(bn, (j) => `let v${j}_${kk} = b[(${k(kk)}) * p.N + n${j}];`)}`).join('\n    ');
+    ks
+      .map(
+        (kk) => `${un(bm, (i) => `let u${i}_${kk} = a[m${i} * p.K + ${k(kk)}];`)}
+    ${un(bn, (j) => `let v${j}_${kk} = b[(${k(kk)}) * p.N + n${j}];`)}`,
+      )
+      .join('\n    ');
   const ks = Array.from({ length: uk }, (_, i) => i);
   const code = `${HEAD('f32', 'f32')}
 @compute @workgroup_size(${wg})
@@ -119,7 +130,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   ${un(bm * bn, (e) => `if (row0 + ${Math.floor(e / bn)}u < p.M && col0 + ${(e % bn) * wg}u < p.N) { c[(row0 + ${Math.floor(e / bn)}u) * p.N + col0 + ${(e % bn) * wg}u] = acc${e}; }`)}
 }`;
-  return { what: `scalar ${bm}x${bn}/${wg}, chunks of ${uk} k, one accumulator write per chunk`, kernel: { name: 'v6', code }, grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))] };
+  return {
+    what: `scalar ${bm}x${bn}/${wg}, chunks of ${uk} k, one accumulator write per chunk`,
+    kernel: { name: 'v6', code },
+    grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))],
+  };
 }
 
 /**
@@ -147,7 +162,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   ${un(bm * bn, (e) => `if (row0 + ${Math.floor(e / bn)}u < p.M && col0 + ${(e % bn) * wg}u < p.N) { c[(row0 + ${Math.floor(e / bn)}u) * p.N + col0 + ${(e % bn) * wg}u] = acc${e}; }`)}
 }`;
-  return { what: `subgroup-broadcast rows ${bm}x${bn}/${wg} (subgroup ${sg})`, kernel: { name: 'v7', code }, grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))] };
+  return {
+    what: `subgroup-broadcast rows ${bm}x${bn}/${wg} (subgroup ${sg})`,
+    kernel: { name: 'v7', code },
+    grid: (M, N) => [Math.ceil(M / bm), Math.ceil(N / (wg * bn))],
+  };
 }
 
 /**
@@ -159,8 +178,11 @@ function vRows(bm: number, bq: number, wg: number, ak4: boolean): Version {
   const body = ak4
     ? `for (var k4 = 0u; k4 < K4; k4++) {
     ${un(bm, (i) => `let u${i} = a[m${i} * K4 + k4];`)}
-    ${un(4, (kk) => `${un(bq, (j) => `let v${kk}_${j} = b[(k4 * 4u + ${kk}u) * N4 + n${j}];`)}
-    ${un(bm, (i) => un(bq, (j) => `${acc(i, j)} = fma(vec4f(u${i}[${kk}]), v${kk}_${j}, ${acc(i, j)});`))}`)}
+    ${un(
+      4,
+      (kk) => `${un(bq, (j) => `let v${kk}_${j} = b[(k4 * 4u + ${kk}u) * N4 + n${j}];`)}
+    ${un(bm, (i) => un(bq, (j) => `${acc(i, j)} = fma(vec4f(u${i}[${kk}]), v${kk}_${j}, ${acc(i, j)});`))}`,
+    )}
   }`
     : `for (var k = 0u; k < p.K; k++) {
     ${un(bm, (i) => `let u${i} = a[m${i} * p.K + k];`)}
@@ -205,7 +227,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   ${un(4, (i) => `if (gid.x < N4 && row0 + ${i}u < p.M) { c[(row0 + ${i}u) * N4 + gid.x] = acc${i}; }`)}
 }`;
-  return { what: `2-D 4x4 vec4 A and B, wg ${wgx}x${wgy}`, kernel: { name: 'v4', code }, grid: (M, N) => [Math.ceil(N / 4 / wgx), Math.ceil(M / 4 / wgy)] };
+  return {
+    what: `2-D 4x4 vec4 A and B, wg ${wgx}x${wgy}`,
+    kernel: { name: 'v4', code },
+    grid: (M, N) => [Math.ceil(N / 4 / wgx), Math.ceil(M / 4 / wgy)],
+  };
 }
 
 const VERSIONS: Record<string, () => Version> = {
@@ -275,7 +301,8 @@ const [Ac, Bc] = [await A.toArray(), await B.toArray()];
 const rng = new Rng(3);
 const flops = 2 * M * N * K;
 const chosen = names.map((name) => {
-  if (name === 'v8') return { name, what: 'src matmul: the conv2d forward kernel as a 1x1 convolution (matmulAsConv)', run: () => matmul(A, B) };
+  if (name === 'v8')
+    return { name, what: 'src matmul: the conv2d forward kernel as a 1x1 convolution (matmulAsConv)', run: () => matmul(A, B) };
   const make = VERSIONS[name];
   if (!make) throw new Error(`matmul-lab: unknown version ${name}; known: ${Object.keys(VERSIONS).join(', ')}, v8`);
   const v = make();
@@ -296,12 +323,23 @@ for (const c of chosen) {
     for (let k = 0; k < K; k++) s += Ac[mi * K + k]! * Bc[k * N + n[t]!]!;
     return s;
   });
-  validate(`matmul-lab ${c.name}`, m.map((mi, t) => y[mi * N + n[t]!]!), want, K);
+  validate(
+    `matmul-lab ${c.name}`,
+    m.map((mi, t) => y[mi * N + n[t]!]!),
+    want,
+    K,
+  );
 }
-const times = await timeVariants(device, chosen.map((c) => [c.name, c.run] as const), runs);
+const times = await timeVariants(
+  device,
+  chosen.map((c) => [c.name, c.run] as const),
+  runs,
+);
 for (const c of chosen) {
   const t = times.get(c.name)!;
-  console.log(`${c.name.padEnd(11)} ${gflops(flops, t.wallMs).toFixed(2).padStart(6)} GFLOP/s wall ${gflops(flops, t.cpuMs).toFixed(2).padStart(6)} per 2 CPU-s  ${c.what}`);
+  console.log(
+    `${c.name.padEnd(11)} ${gflops(flops, t.wallMs).toFixed(2).padStart(6)} GFLOP/s wall ${gflops(flops, t.cpuMs).toFixed(2).padStart(6)} per 2 CPU-s  ${c.what}`,
+  );
 }
 console.log(loadNote());
 device.destroy();

@@ -24,14 +24,22 @@ const plan = arg('--timed') ? { warmup: Number(arg('--warmup') ?? 0), timed: Num
 
 const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 if (!HAVE_CHROMIUM) {
-  console.log(JSON.stringify({ peer: 'chromium-webgpu', version: null, rows: [], skipped: Object.fromEntries(ids.map((id) => [id, `${CHROMIUM} is missing (apt-get install chromium)`])) }));
+  console.log(
+    JSON.stringify({
+      peer: 'chromium-webgpu',
+      version: null,
+      rows: [],
+      skipped: Object.fromEntries(ids.map((id) => [id, `${CHROMIUM} is missing (apt-get install chromium)`])),
+    }),
+  );
   process.exit(0);
 }
 
 const { frame, source } = benchFrame();
 const rgba = new Uint8Array(frame.width * frame.height * 4);
 const channels = frame.channels ?? frame.data.length / (frame.width * frame.height);
-for (let i = 0; i < frame.width * frame.height; i++) for (let c = 0; c < 4; c++) rgba[4 * i + c] = c === 3 ? 255 : frame.data[i * channels + (channels >= 3 ? c : 0)]!;
+for (let i = 0; i < frame.width * frame.height; i++)
+  for (let c = 0; c < 4; c++) rgba[4 * i + c] = c === 3 ? 255 : frame.data[i * channels + (channels >= 3 ? c : 0)]!;
 
 const page = await openEntryPage({ routes: { '/frame.rgba': rgba } });
 try {
@@ -58,13 +66,27 @@ try {
         const i = device.info;
         models.dispose();
         device.destroy();
-        return { times, faces, first, adapter: `${i.vendor} ${i.architecture}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}`, browser: navigator.userAgent.match(/Chrom(e|ium)\/[\d.]+/)?.[0] ?? 'Chromium' };
+        return {
+          times,
+          faces,
+          first,
+          adapter: `${i.vendor} ${i.architecture}${i.isFallbackAdapter ? ' (fallback adapter)' : ''}`,
+          browser: navigator.userAgent.match(/Chrom(e|ium)\/[\d.]+/)?.[0] ?? 'Chromium',
+        };
       },
       { range, width: frame.width, height: frame.height, plan },
     );
     const times = r.times.sort((a, b) => a - b);
     details = `fer-gpu ${version} browser entry in headless ${r.browser}, WebGPU adapter ${r.adapter}`;
-    rows.push({ id, median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times.at(-1)!, warmup: plan.warmup, timed: plan.timed, note: `${source}: ${r.faces} faces found; first frame ${(r.first / 1000).toFixed(2)} s (shader compilation)` });
+    rows.push({
+      id,
+      median: times[Math.floor(times.length / 2)]!,
+      min: times[0]!,
+      max: times.at(-1)!,
+      warmup: plan.warmup,
+      timed: plan.timed,
+      note: `${source}: ${r.faces} faces found; first frame ${(r.first / 1000).toFixed(2)} s (shader compilation)`,
+    });
   }
   console.log(JSON.stringify({ peer: 'chromium-webgpu', version, details, rows }));
 } finally {

@@ -83,7 +83,10 @@ function reorder(p: Float32Array, order: readonly number[]): Float32Array {
 /** The folder of an installed package (found from its entry point: not every package exports package.json). */
 function packageDir(name: string): string {
   let dir = path.dirname(require.resolve(name));
-  while (!fs.existsSync(path.join(dir, 'package.json')) || (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name !== name) {
+  while (
+    !fs.existsSync(path.join(dir, 'package.json')) ||
+    (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name !== name
+  ) {
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`cannot find the folder of the installed package ${name}`);
     dir = up;
@@ -122,7 +125,13 @@ function rgbTensors(tf: Tf, pixels: Uint8Array, n: number): Tensor[] {
 export async function faceApiExpressionNet(): Promise<PeerModel> {
   const tf = await tensorflowWasm();
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
-    nets: { faceExpressionNet: { loadFromDisk(dir: string): Promise<void>; predictExpressions(x: Tensor[]): Promise<Array<Record<string, number>>>; dispose(): void } };
+    nets: {
+      faceExpressionNet: {
+        loadFromDisk(dir: string): Promise<void>;
+        predictExpressions(x: Tensor[]): Promise<Array<Record<string, number>>>;
+        dispose(): void;
+      };
+    };
     FACE_EXPRESSION_LABELS: readonly string[];
   };
   const net = faceapi.nets.faceExpressionNet;
@@ -132,7 +141,8 @@ export async function faceApiExpressionNet(): Promise<PeerModel> {
   return {
     name: 'face-api.js FaceExpressionNet',
     source: `@vladmandic/face-api ${packageVersion('@vladmandic/face-api')}`,
-    preprocessing: 'gray → RGB int32 [48,48,3]; face-api predictExpressions: pad to square, resizeBilinear to 112x112, (x − [122.782, 117.001, 104.298]) / 255',
+    preprocessing:
+      'gray → RGB int32 [48,48,3]; face-api predictExpressions: pad to square, resizeBilinear to 112x112, (x − [122.782, 117.001, 104.298]) / 255',
     async predict(pixels, n) {
       const out = new Float32Array(n * 7);
       const batch = 32;
@@ -179,9 +189,22 @@ export async function humanEmotion(): Promise<PeerModel> {
       for (let s = 0; s < n; s += batch) {
         const m = Math.min(batch, n - s);
         const probs = tf.tidy(() => {
-          const images = tf.stack(rgbTensors(tf, pixels.subarray(s * PIXELS, (s + m) * PIXELS), m)).toFloat() as import('@tensorflow/tfjs').Tensor4D;
-          const boxes = tf.tensor2d(Array.from({ length: m }, () => [0, 0, 1, 1]), [m, 4]);
-          const face = tf.div(tf.image.cropAndResize(images, boxes, Array.from({ length: m }, (_, i) => i), [meshSize, meshSize]), 255) as import('@tensorflow/tfjs').Tensor4D;
+          const images = tf
+            .stack(rgbTensors(tf, pixels.subarray(s * PIXELS, (s + m) * PIXELS), m))
+            .toFloat() as import('@tensorflow/tfjs').Tensor4D;
+          const boxes = tf.tensor2d(
+            Array.from({ length: m }, () => [0, 0, 1, 1]),
+            [m, 4],
+          );
+          const face = tf.div(
+            tf.image.cropAndResize(
+              images,
+              boxes,
+              Array.from({ length: m }, (_, i) => i),
+              [meshSize, meshSize],
+            ),
+            255,
+          ) as import('@tensorflow/tfjs').Tensor4D;
           const resized = tf.image.resizeBilinear(face, [inputSize, inputSize], false);
           const gray = tf.sum(tf.mul(resized, rgbWeights), 3, true);
           const input = tf.mul(tf.sub(gray, 0.5), 2);

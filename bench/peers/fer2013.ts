@@ -46,7 +46,12 @@ export const EVALUATIONS = [
   { id: 'PrivateTest', label: 'PrivateTest', splits: ['PrivateTest'], dedup: false },
   { id: 'PublicTest+PrivateTest', label: 'PublicTest+PrivateTest', splits: ['PublicTest', 'PrivateTest'], dedup: false },
   { id: 'PrivateTest-dedup', label: 'PrivateTest without Training duplicates', splits: ['PrivateTest'], dedup: true },
-  { id: 'PublicTest+PrivateTest-dedup', label: 'PublicTest+PrivateTest without Training duplicates', splits: ['PublicTest', 'PrivateTest'], dedup: true },
+  {
+    id: 'PublicTest+PrivateTest-dedup',
+    label: 'PublicTest+PrivateTest without Training duplicates',
+    splits: ['PublicTest', 'PrivateTest'],
+    dedup: true,
+  },
 ] as const;
 
 /** Accuracy, macro recall, macro F1 and per-class recall (sklearn's definitions, all 7 classes). */
@@ -70,7 +75,8 @@ export function scoreRows(probabilities: Float32Array, labels: ArrayLike<number>
 /** The Markdown tables of a peers result. */
 export function peersMarkdown(result: { models: Array<{ name: string; scores: Record<string, PeerScores> }> }): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const three = (s: PeerScores | undefined) => (s ? `${pct(s.accuracy)} | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)}` : '– | – | –');
+  const three = (s: PeerScores | undefined) =>
+    s ? `${pct(s.accuracy)} | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)}` : '– | – | –';
   const table = (a: string, b: string, title: string) => {
     const first = result.models[0]!.scores;
     const n = (id: string) => first[id]?.images.toLocaleString('en-US') ?? '–';
@@ -83,7 +89,9 @@ export function peersMarkdown(result: { models: Array<{ name: string; scores: Re
   const perClass = [
     `| recall on PrivateTest | ${FER_CLASSES.join(' | ')} |`,
     `| --- |${FER_CLASSES.map(() => ' ---: |').join('')}`,
-    ...result.models.map((m) => `| ${m.name} | ${FER_CLASSES.map((c) => m.scores.PrivateTest?.recall[c]?.toFixed(3) ?? '–').join(' | ')} |`),
+    ...result.models.map(
+      (m) => `| ${m.name} | ${FER_CLASSES.map((c) => m.scores.PrivateTest?.recall[c]?.toFixed(3) ?? '–').join(' | ')} |`,
+    ),
   ].join('\n');
   return [
     table('PrivateTest', 'PublicTest+PrivateTest', 'model'),
@@ -108,7 +116,9 @@ async function main(): Promise<void> {
     },
   });
   if (a.help || !a.data) {
-    console.error('usage: npx tsx bench/peers/fer2013.ts --data <fer2013 folder|csv> [--weights w.safetensors] [--json out.json] [--md out.md] [--limit N] [--peers face-api,human]');
+    console.error(
+      'usage: npx tsx bench/peers/fer2013.ts --data <fer2013 folder|csv> [--weights w.safetensors] [--json out.json] [--md out.md] [--limit N] [--peers face-api,human]',
+    );
     process.exit(a.help ? 0 : 1);
   }
   const log = (s: string) => console.error(s);
@@ -117,7 +127,8 @@ async function main(): Promise<void> {
   const limit = a.limit === undefined ? Infinity : Number(a.limit);
   if (!(limit > 0)) throw new Error(`--limit must be a positive number, got '${a.limit}'`);
   // The test images (PublicTest then PrivateTest; with --limit, that many evenly spaced ones of each), as one dataset.
-  const spaced = (idx: number[]) => (idx.length <= limit ? idx : Array.from({ length: limit }, (_, i) => idx[Math.floor((i * idx.length) / limit)]!));
+  const spaced = (idx: number[]) =>
+    idx.length <= limit ? idx : Array.from({ length: limit }, (_, i) => idx[Math.floor((i * idx.length) / limit)]!);
   const testIdx = (['PublicTest', 'PrivateTest'] as const).flatMap((s) => spaced(splitIndices(data, s)));
   if (testIdx.length === 0) throw new Error(`${a.data}: no PublicTest or PrivateTest images`);
   const test = subset(data, testIdx);
@@ -126,7 +137,10 @@ async function main(): Promise<void> {
     testIdx.flatMap((src, r) => ((e.splits as readonly string[]).includes(splitName(data, src)) && !(e.dedup && dup.has(src)) ? [r] : []));
 
   const models: Array<{ name: string; source: string; preprocessing: string; seconds: number; scores: Record<string, PeerScores> }> = [];
-  const score = (p: Float32Array) => Object.fromEntries(EVALUATIONS.map((e) => [e.id, scoreRows(p, test.labels, rowsOf(e))]).filter(([, s]) => (s as PeerScores).images > 0));
+  const score = (p: Float32Array) =>
+    Object.fromEntries(
+      EVALUATIONS.map((e) => [e.id, scoreRows(p, test.labels, rowsOf(e))]).filter(([, s]) => (s as PeerScores).images > 0),
+    );
 
   // fer-gpu
   const weights = resolveWeights(a.weights);
@@ -162,7 +176,13 @@ async function main(): Promise<void> {
     const peer = await make();
     const p = await peer.predict(test.pixels.subarray(0, test.length * FER_PIXELS), test.length);
     peer.dispose();
-    models.push({ name: peer.name, source: peer.source, preprocessing: peer.preprocessing, seconds: (performance.now() - t0) / 1000, scores: score(p) });
+    models.push({
+      name: peer.name,
+      source: peer.source,
+      preprocessing: peer.preprocessing,
+      seconds: (performance.now() - t0) / 1000,
+      scores: score(p),
+    });
     log(`${peer.name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
 

@@ -43,7 +43,16 @@ const human = new Human({
   wasmPath: wasmDir,
   modelBasePath: `http://127.0.0.1:${port}/`,
   debug: false,
-  face: { enabled: true, detector: { rotation: false, maxDetected: 20 }, mesh: { enabled: false }, iris: { enabled: false }, description: { enabled: false }, emotion: { enabled: true }, antispoof: { enabled: false }, liveness: { enabled: false } },
+  face: {
+    enabled: true,
+    detector: { rotation: false, maxDetected: 20 },
+    mesh: { enabled: false },
+    iris: { enabled: false },
+    description: { enabled: false },
+    emotion: { enabled: true },
+    antispoof: { enabled: false },
+    liveness: { enabled: false },
+  },
   body: { enabled: false },
   hand: { enabled: false },
   object: { enabled: false },
@@ -70,7 +79,22 @@ for (const id of ids) {
     if (i >= plan.warmup) times.push(ms);
   }
   times.sort((a, b) => a - b);
-  rows.push({ id, median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times.at(-1)!, warmup: plan.warmup, timed: plan.timed, note: `${source}: ${faces} faces found (Human's BlazeFace 256 + emotion; the same for both ranges)` });
+  rows.push({
+    id,
+    median: times[Math.floor(times.length / 2)]!,
+    min: times[0]!,
+    max: times.at(-1)!,
+    warmup: plan.warmup,
+    timed: plan.timed,
+    note: `${source}: ${faces} faces found (Human's BlazeFace 256 + emotion; the same for both ranges)`,
+  });
 }
 server.close();
-console.log(JSON.stringify({ peer: 'human-wasm', version: human.version, details: `@vladmandic/human ${human.version}, tfjs ${human.tf.version_core} wasm backend`, rows }));
+console.log(
+  JSON.stringify({
+    peer: 'human-wasm',
+    version: human.version,
+    details: `@vladmandic/human ${human.version}, tfjs ${human.tf.version_core} wasm backend`,
+    rows,
+  }),
+);

@@ -22,7 +22,11 @@ function arg(name: string): string | undefined {
 }
 const ids = (arg('--ids') ?? '').split(',').filter(Boolean);
 const quick = process.argv.includes('--quick');
-const plan = arg('--timed') ? { warmup: Number(arg('--warmup') ?? 0), timed: Number(arg('--timed')) } : quick ? { warmup: 1, timed: 3 } : { warmup: 3, timed: 10 };
+const plan = arg('--timed')
+  ? { warmup: Number(arg('--warmup') ?? 0), timed: Number(arg('--timed')) }
+  : quick
+    ? { warmup: 1, timed: 3 }
+    : { warmup: 3, timed: 10 };
 const log = (m: string): void => void process.stderr.write(`onnxruntime peer: ${m}\n`);
 
 const rows: Array<{ id: string; median: number; min: number; max: number; warmup: number; timed: number; note: string }> = [];
@@ -56,7 +60,9 @@ try {
 }
 for (const id of ids) {
   if (rows.some((r) => r.id === id)) continue;
-  skipped[id] = id.startsWith('infer.') ? 'the exported file is f32: see the f32 row' : 'inference rows only (the exported graph has no training)';
+  skipped[id] = id.startsWith('infer.')
+    ? 'the exported file is f32: see the f32 row'
+    : 'inference rows only (the exported graph has no training)';
 }
 
 console.log(

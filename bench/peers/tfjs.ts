@@ -125,7 +125,8 @@ if (ids.some((id) => convIds.includes(id))) {
     'conv3x3.backward-input': () => void tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: conv.x }),
     'conv3x3.backward-weight': () => void tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: conv.w }),
   };
-  for (const id of convIds) if (ids.includes(id)) await time(id, kernels[id]!, planFor(id === 'conv3x3.backward-weight' ? 'very slow' : 'fast'), 'NHWC');
+  for (const id of convIds)
+    if (ids.includes(id)) await time(id, kernels[id]!, planFor(id === 'conv3x3.backward-weight' ? 'very slow' : 'fast'), 'NHWC');
 }
 
 // ---- fer-resnet18(w) with tf ops (NHWC), the definition of bench/README.md
@@ -200,7 +201,9 @@ class ResNet {
       for (let b = 0; b < 2; b++) {
         const p = `layer${i + 1}.${b}`;
         const stride = i > 0 && b === 0 ? 2 : 1;
-        const shortcut = this.convs.has(`${p}.downsample.0`) ? this.b(`${p}.downsample.1`, this.c(`${p}.downsample.0`, y, stride), training) : y;
+        const shortcut = this.convs.has(`${p}.downsample.0`)
+          ? this.b(`${p}.downsample.1`, this.c(`${p}.downsample.0`, y, stride), training)
+          : y;
         const h = tf.relu(this.b(`${p}.bn1`, this.c(`${p}.conv1`, y, stride), training));
         y = tf.relu(tf.add(this.b(`${p}.bn2`, this.c(`${p}.conv2`, h, 1), training), shortcut)) as T4;
       }
@@ -215,17 +218,27 @@ for (const width of [8, 16, 64]) {
   const want = [trainId, inferId].filter((id) => ids.includes(id));
   if (want.length === 0) continue;
   if (width === 64 && quick && !override) {
-    for (const id of want) skipped[id] = 'skipped in quick mode (fer-resnet18(64) on tfjs-webgpu takes minutes per step on software adapters)';
+    for (const id of want)
+      skipped[id] = 'skipped in quick mode (fer-resnet18(64) on tfjs-webgpu takes minutes per step on software adapters)';
     continue;
   }
   const model = new ResNet(width);
   if (ids.includes(trainId)) {
     const x = tf.randomNormal([64, 48, 48, 1], 0, 1, 'float32', 4) as T4;
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 5) % 7), 'int32'), 7);
+    const labels = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 64 }, (_, i) => (i * 5) % 7),
+        'int32',
+      ),
+      7,
+    );
     const momentum = model.vars.map((v) => tf.variable(tf.zerosLike(v), false));
     const [lr, mu, wd] = [0.01, 0.9, 5e-4];
     const step = (): void => {
-      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x, true)) as import('@tensorflow/tfjs-core').Scalar, model.vars);
+      const { grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, true)) as import('@tensorflow/tfjs-core').Scalar,
+        model.vars,
+      );
       model.vars.forEach((v, i) => {
         // PyTorch's SGD: g += wd·p; buf = μ·buf + g; p -= lr·buf
         const g = tf.add(grads[v.name]!, tf.mul(v, wd));
@@ -245,7 +258,8 @@ for (const width of [8, 16, 64]) {
 for (const id of ids) if (!rows.some((r) => r.id === id) && !skipped[id]) skipped[id] = 'not implemented in the tfjs-webgpu peer';
 
 const req = createRequire(import.meta.url);
-const version = (pkg: string): string => (JSON.parse(fs.readFileSync(req.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
+const version = (pkg: string): string =>
+  (JSON.parse(fs.readFileSync(req.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
 const info = backend.adapterInfo;
 console.log(
   JSON.stringify({

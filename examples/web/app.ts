@@ -97,14 +97,23 @@ function showBars(p: { label: string; probabilities: Record<string, number> } | 
 
 /** The face the bars show: the largest (the person nearest the camera). */
 function largest(faces: readonly RecognizedFace[]): RecognizedFace | undefined {
-  return faces.reduce<RecognizedFace | undefined>((a, f) => (!a || f.box.width * f.box.height > a.box.width * a.box.height ? f : a), undefined);
+  return faces.reduce<RecognizedFace | undefined>(
+    (a, f) => (!a || f.box.width * f.box.height > a.box.width * a.box.height ? f : a),
+    undefined,
+  );
 }
 
 /**
  * Draws `source` on the picture canvas at its own size, then a box and "label NN%" per face (the
  * face the bars show in a thicker line). The faces are recorded on the canvas for the tests.
  */
-function drawPicture(source: CanvasImageSource, width: number, height: number, faces: readonly RecognizedFace[], shown: RecognizedFace | undefined): void {
+function drawPicture(
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+  faces: readonly RecognizedFace[],
+  shown: RecognizedFace | undefined,
+): void {
   if (picture.width !== width || picture.height !== height) [picture.width, picture.height] = [width, height];
   placeholder.style.display = 'none';
   picture.style.display = 'block';
@@ -135,9 +144,11 @@ function showFaces(faces: readonly RecognizedFace[]): RecognizedFace | undefined
   showBars(shown);
   document.body.dataset.faces = String(faces.length);
   facesNote.textContent =
-    faces.length === 0 ? 'No face found.'
-    : faces.length === 1 ? 'One face; the bars are its expression.'
-    : `${faces.length} faces; the bars are the largest one's (thick box).`;
+    faces.length === 0
+      ? 'No face found.'
+      : faces.length === 1
+        ? 'One face; the bars are its expression.'
+        : `${faces.length} faces; the bars are the largest one's (thick box).`;
   return shown;
 }
 
@@ -153,7 +164,11 @@ async function onImage(source: Blob, name: string): Promise<void> {
     const shown = showFaces(faces);
     drawPicture(bitmap, bitmap.width, bitmap.height, faces, shown);
     let how = 'decode, detection and expressions';
-    if (faces.length === 0 && Math.max(bitmap.width, bitmap.height) <= Math.min(bitmap.width, bitmap.height) * 1.25 && Math.max(bitmap.width, bitmap.height) <= 800) {
+    if (
+      faces.length === 0 &&
+      Math.max(bitmap.width, bitmap.height) <= Math.min(bitmap.width, bitmap.height) * 1.25 &&
+      Math.max(bitmap.width, bitmap.height) <= 800
+    ) {
       // A face crop (FER2013's are 48x48) is mostly face: too close for a face detector. Classify it whole.
       const { model, mean, std, classes } = models!.expression;
       const [p] = await predict(model, [source], { mean, std, classNames: classes });
@@ -191,14 +206,17 @@ async function startWebcam(): Promise<void> {
   clearError();
   let stream: MediaStream;
   try {
-    if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives no camera access here (navigator.mediaDevices is missing: a secure context is needed)');
+    if (!navigator.mediaDevices?.getUserMedia)
+      throw new Error('this browser gives no camera access here (navigator.mediaDevices is missing: a secure context is needed)');
     stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
   } catch (e) {
     const name = (e as Error).name;
     showError(
-      name === 'NotAllowedError' ? 'The camera was not allowed: allow it in the browser to use the webcam.'
-      : name === 'NotFoundError' ? 'No camera was found.'
-      : `Cannot start the webcam: ${messageOf(e)}`,
+      name === 'NotAllowedError'
+        ? 'The camera was not allowed: allow it in the browser to use the webcam.'
+        : name === 'NotFoundError'
+          ? 'No camera was found.'
+          : `Cannot start the webcam: ${messageOf(e)}`,
     );
     return;
   }

@@ -31,17 +31,26 @@ export async function startDemo(port = 5173): Promise<{ url: string; close: () =
   const app = bundle.outputFiles[0]!.contents;
   // The files the page fetches, by URL: the shipped models and the sample photo.
   const files: Record<string, string> = Object.fromEntries(
-    ['models/fer-resnet18.safetensors', 'models/blazeface-full.safetensors', 'models/blazeface-short.safetensors', 'samples/group-photo.jpg'].map((f) => [`/${f}`, path.join(ROOT, f)]),
+    [
+      'models/fer-resnet18.safetensors',
+      'models/blazeface-full.safetensors',
+      'models/blazeface-short.safetensors',
+      'samples/group-photo.jpg',
+    ].map((f) => [`/${f}`, path.join(ROOT, f)]),
   );
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x').pathname;
-    const send = (type: string, body: string | Uint8Array) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+    const send = (type: string, body: string | Uint8Array) =>
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     try {
       if (url === '/' || url === '/index.html') send('text/html; charset=utf-8', readFileSync(path.join(HERE, 'index.html')));
       // app.js sits in /dist/ like fer-gpu's browser build, which finds the models at ../models/
       else if (url === '/dist/app.js') send('text/javascript; charset=utf-8', app);
       else if (files[url]) send(url.endsWith('.jpg') ? 'image/jpeg' : 'application/octet-stream', readFileSync(files[url]!));
-      else res.writeHead(url === '/favicon.ico' ? 204 : 404, { 'content-type': 'text/plain' }).end(url === '/favicon.ico' ? '' : `not found: ${url}`);
+      else
+        res
+          .writeHead(url === '/favicon.ico' ? 204 : 404, { 'content-type': 'text/plain' })
+          .end(url === '/favicon.ico' ? '' : `not found: ${url}`);
     } catch (e) {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e));
     }

@@ -114,7 +114,14 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
         }
         let padding: [number, number] = [pads[0]!, pads[2]!];
         if (pads[0] !== pads[1] || pads[2] !== pads[3]) {
-          nodes.push({ op: 'pad', input, output: `${result}/same_padding`, height: [pads[0]!, pads[1]!], width: [pads[2]!, pads[3]!], at: k });
+          nodes.push({
+            op: 'pad',
+            input,
+            output: `${result}/same_padding`,
+            height: [pads[0]!, pads[1]!],
+            width: [pads[2]!, pads[3]!],
+            at: k,
+          });
           input = `${result}/same_padding`;
           padding = [0, 0];
         }
@@ -126,7 +133,16 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
           fused.add(addIndex);
           if (addRelu) fused.add(g.operators.indexOf(addRelu));
           const residual = name(add.inputs.find((i) => i !== out)!);
-          nodes.push({ op: 'conv2d', input, output: name((addRelu ?? add).outputs[0]!), ...node, relu: !!addRelu, padding, residual, at: addIndex });
+          nodes.push({
+            op: 'conv2d',
+            input,
+            output: name((addRelu ?? add).outputs[0]!),
+            ...node,
+            relu: !!addRelu,
+            padding,
+            residual,
+            at: addIndex,
+          });
           return;
         }
         nodes.push({ op: 'conv2d', input, output: result, ...node, padding, at: k });
@@ -141,14 +157,23 @@ export function convertTflite(bytes: Uint8Array): { tensors: Record<string, Safe
       case 'MAX_POOL_2D': {
         const [H, W] = spatial(x!);
         const size = op.options[3]!;
-        if (op.options[1] !== size || op.options[4] !== size || H % size || W % size) throw new Error(`${name(out)}: only non-overlapping pools of even sizes`);
+        if (op.options[1] !== size || op.options[4] !== size || H % size || W % size)
+          throw new Error(`${name(out)}: only non-overlapping pools of even sizes`);
         nodes.push({ op: 'maxPool', input: name(x!), output: name(out), size, at: k });
         return;
       }
       case 'PAD': {
         const p = Array.from(tensorValues(g.tensors[op.inputs[1]!]!)); // NHWC [before, after] pairs
         if (p[0] || p[1]) throw new Error(`${name(out)}: batch padding`);
-        nodes.push({ op: 'pad', input: name(x!), output: name(out), height: [p[2]!, p[3]!], width: [p[4]!, p[5]!], channels: [p[6]!, p[7]!], at: k });
+        nodes.push({
+          op: 'pad',
+          input: name(x!),
+          output: name(out),
+          height: [p[2]!, p[3]!],
+          width: [p[4]!, p[5]!],
+          channels: [p[6]!, p[7]!],
+          at: k,
+        });
         return;
       }
       case 'RESIZE_BILINEAR': {

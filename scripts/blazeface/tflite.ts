@@ -7,9 +7,23 @@
 
 /** The builtin operator codes this reader names (schema.fbs `BuiltinOperator`). */
 export const BUILTIN_OPS: Record<number, string> = {
-  0: 'ADD', 1: 'AVERAGE_POOL_2D', 2: 'CONCATENATION', 3: 'CONV_2D', 4: 'DEPTHWISE_CONV_2D',
-  5: 'DEPTH_TO_SPACE', 6: 'DEQUANTIZE', 14: 'LOGISTIC', 17: 'MAX_POOL_2D', 18: 'MUL', 19: 'RELU',
-  21: 'RELU6', 22: 'RESHAPE', 23: 'RESIZE_BILINEAR', 34: 'PAD', 54: 'PRELU', 97: 'RESIZE_NEAREST_NEIGHBOR',
+  0: 'ADD',
+  1: 'AVERAGE_POOL_2D',
+  2: 'CONCATENATION',
+  3: 'CONV_2D',
+  4: 'DEPTHWISE_CONV_2D',
+  5: 'DEPTH_TO_SPACE',
+  6: 'DEQUANTIZE',
+  14: 'LOGISTIC',
+  17: 'MAX_POOL_2D',
+  18: 'MUL',
+  19: 'RELU',
+  21: 'RELU6',
+  22: 'RESHAPE',
+  23: 'RESIZE_BILINEAR',
+  34: 'PAD',
+  54: 'PRELU',
+  97: 'RESIZE_NEAREST_NEIGHBOR',
 };
 
 /** schema.fbs `TensorType`. */
@@ -134,13 +148,24 @@ export function readTflite(bytes: Uint8Array): TfliteGraph & { optionByte(op: Tf
   if (!subgraph) throw new Error('TFLite file has no subgraph');
   const tensors = subgraph.tables(0).map((t, index): TfliteTensor => {
     const data = buffers[t.u32(2)] ?? null;
-    return { index, name: t.string(3), shape: t.ints(0), type: TENSOR_TYPES[t.u8(1)] ?? `type${t.u8(1)}`, data: data && data.length > 0 ? data : null };
+    return {
+      index,
+      name: t.string(3),
+      shape: t.ints(0),
+      type: TENSOR_TYPES[t.u8(1)] ?? `type${t.u8(1)}`,
+      data: data && data.length > 0 ? data : null,
+    };
   });
   const optionTables = new Map<TfliteOperator, Table>();
   const operators = subgraph.tables(3).map((o): TfliteOperator => {
     const code = codes[o.u32(0)]!;
     const opts = o.table(4);
-    const op: TfliteOperator = { op: BUILTIN_OPS[code] ?? `op${code}`, inputs: o.ints(1), outputs: o.ints(2), options: opts ? opts.scalars(8) : {} };
+    const op: TfliteOperator = {
+      op: BUILTIN_OPS[code] ?? `op${code}`,
+      inputs: o.ints(1),
+      outputs: o.ints(2),
+      options: opts ? opts.scalars(8) : {},
+    };
     if (opts) optionTables.set(op, opts);
     return op;
   });

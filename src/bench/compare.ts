@@ -93,7 +93,9 @@ export function compareReports(reports: LabeledReport[]): string {
   const widths = header.map((_, c) => Math.max(...table.map((t) => t[c]!.length)));
   const line = (t: string[]): string => `| ${t.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
   const out = [line(table[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...table.slice(1).map(line)];
-  const adapters = reports.map((r) => `- ${r.label}: ${r.report.adapter.description || r.report.adapter.device} (${r.report.adapter.backend}), ${r.report.date}`);
+  const adapters = reports.map(
+    (r) => `- ${r.label}: ${r.report.adapter.description || r.report.adapter.device} (${r.report.adapter.backend}), ${r.report.date}`,
+  );
   return [...adapters, '', ...out, '', 'Speed-ups > 1 mean faster than the first column ("us" rows: lower time is better).'].join('\n');
 }
 

@@ -57,7 +57,10 @@ function rgba(gray: Uint8Array): Buffer {
 }
 
 /** Runs the data suite; `csvFile` replaces the synthetic CSV when given. */
-export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFile?: string | null; folder?: string | null }): Promise<BenchRow[]> {
+export async function runDataSuite(
+  device: Device,
+  opts: SuiteOptions & { csvFile?: string | null; folder?: string | null },
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const it = plan(opts);
   const faces = syntheticFaces({ count: Math.max(DECODE_IMAGES, AUG_POOL), seed: 3, split: 'Training' });
@@ -79,9 +82,14 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
         count = (await loadFer2013Csv(file, { cache: false })).length;
       }, it);
       rows.push(
-        makeRow({ id: 'data.csv', name: 'CSV parse (loadFer2013Csv)', suite: 'data', shape: `${count} rows`, unit: 'rows/s', work: count }, times, it, {
-          note: [source],
-        }),
+        makeRow(
+          { id: 'data.csv', name: 'CSV parse (loadFer2013Csv)', suite: 'data', shape: `${count} rows`, unit: 'rows/s', work: count },
+          times,
+          it,
+          {
+            note: [source],
+          },
+        ),
       );
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -106,10 +114,18 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
         const times = await timeCpu(async () => {
           count = (await loadImageFolder(dir, { cache: mode === 'cold' ? false : cacheDir })).length;
         }, it);
-        const how = mode === 'cold' ? 'every image decoded (cache: false)' : 'the decoded cache read back (file listing + content hash + cache read)';
+        const how =
+          mode === 'cold' ? 'every image decoded (cache: false)' : 'the decoded cache read back (file listing + content hash + cache read)';
         rows.push(
           makeRow(
-            { id: `data.folder-${mode}`, name: `image folder, ${mode} (loadImageFolder)`, suite: 'data', shape: `${count} images`, unit: 'images/s', work: count },
+            {
+              id: `data.folder-${mode}`,
+              name: `image folder, ${mode} (loadImageFolder)`,
+              suite: 'data',
+              shape: `${count} images`,
+              unit: 'images/s',
+              work: count,
+            },
             times,
             it,
             { note: [source, how] },
@@ -135,9 +151,21 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
     }, it);
     const what = format === 'jpeg' ? 'JPEG (jpeg-js, quality 90)' : 'PNG (pngjs, gray)';
     rows.push(
-      makeRow({ id, name: `decode ${format.toUpperCase()} (decodeImage)`, suite: 'data', shape: `${DECODE_IMAGES} x 48x48`, unit: 'images/s', work: DECODE_IMAGES }, times, it, {
-        note: [`${what} encoded from synthetic faces`],
-      }),
+      makeRow(
+        {
+          id,
+          name: `decode ${format.toUpperCase()} (decodeImage)`,
+          suite: 'data',
+          shape: `${DECODE_IMAGES} x 48x48`,
+          unit: 'images/s',
+          work: DECODE_IMAGES,
+        },
+        times,
+        it,
+        {
+          note: [`${what} encoded from synthetic faces`],
+        },
+      ),
     );
   }
 
@@ -148,15 +176,28 @@ export async function runDataSuite(device: Device, opts: SuiteOptions & { csvFil
     try {
       const rng = new Rng(4);
       const sources = Int32Array.from({ length: AUG_BATCH }, () => rng.int(AUG_POOL));
-      const params = drawAugmentParams(rng, Array.from(sources, (s) => imageMean(pixels, s * FER_PIXELS)));
+      const params = drawAugmentParams(
+        rng,
+        Array.from(sources, (s) => imageMean(pixels, s * FER_PIXELS)),
+      );
       const { times } = await timeGpu(device, () => augmentBatch(images, sources, params).dispose(), it);
       const refTimes = await timeCpu(() => augmentReference(pixels, sources, params, 0.5, 0.5), referencePlan(it));
       rows.push(
         makeRow(
-          { id: 'data.augment', name: 'GPU augmentation (augmentBatch)', suite: 'data', shape: `batch ${AUG_BATCH} x 48x48 of ${AUG_POOL} resident`, unit: 'images/s', work: AUG_BATCH },
+          {
+            id: 'data.augment',
+            name: 'GPU augmentation (augmentBatch)',
+            suite: 'data',
+            shape: `batch ${AUG_BATCH} x 48x48 of ${AUG_POOL} resident`,
+            unit: 'images/s',
+            work: AUG_BATCH,
+          },
           times,
           it,
-          { reference: { ms: summarize(refTimes).median, scale: 1 }, note: ['flip, crop, rotation, scale, jitter, erasing; vs augmentReference on the CPU'] },
+          {
+            reference: { ms: summarize(refTimes).median, scale: 1 },
+            note: ['flip, crop, rotation, scale, jitter, erasing; vs augmentReference on the CPU'],
+          },
         ),
       );
     } finally {

@@ -49,7 +49,11 @@ export async function runTrainSuite(newDevice: () => Promise<Device>, opts: Suit
       const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
       const rng = new Rng(1);
       const x = device.tensor(rng.normals(TRAIN_BATCH * 48 * 48), [TRAIN_BATCH, 1, 48, 48]);
-      const y = device.tensor(Int32Array.from({ length: TRAIN_BATCH }, () => rng.int(7)), [TRAIN_BATCH], { dtype: 'i32' });
+      const y = device.tensor(
+        Int32Array.from({ length: TRAIN_BATCH }, () => rng.int(7)),
+        [TRAIN_BATCH],
+        { dtype: 'i32' },
+      );
       const step = (): void =>
         device.tidy(() => {
           crossEntropy(model.forward(x), y).backward();

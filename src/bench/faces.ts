@@ -27,7 +27,10 @@ export function benchFrame(): { frame: PixelImage; source: string } {
     return { frame: fitImage(cut, 640 * 480 * 4).image, source: 'face-api demo/sample4.jpg shrunk to 640x480 (4 faces)' };
   } catch {
     const rng = new Rng(5);
-    return { frame: { width: 640, height: 480, channels: 3, data: Uint8Array.from({ length: 640 * 480 * 3 }, () => Math.floor(rng.next() * 256)) }, source: 'seeded noise (no faces: face-api is not installed)' };
+    return {
+      frame: { width: 640, height: 480, channels: 3, data: Uint8Array.from({ length: 640 * 480 * 3 }, () => Math.floor(rng.next() * 256)) },
+      source: 'seeded noise (no faces: face-api is not installed)',
+    };
   }
 }
 
@@ -62,7 +65,12 @@ export async function runFacesSuite(newDevice: () => Promise<Device>, opts: Suit
         if (i >= it.warmup) times.push(ms);
       }
       models.dispose();
-      rows.push(makeRow(w, times, it, { firstIterationMs: first, note: [`first frame ${(first / 1000).toFixed(2)} s (shader compilation)`, `${source}: ${faces} faces found`] }));
+      rows.push(
+        makeRow(w, times, it, {
+          firstIterationMs: first,
+          note: [`first frame ${(first / 1000).toFixed(2)} s (shader compilation)`, `${source}: ${faces} faces found`],
+        }),
+      );
     } catch (e) {
       opts.fail(w, (e as Error).message);
     } finally {

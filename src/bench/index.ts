@@ -78,7 +78,14 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
     log(`${w.name} failed: ${reason}`);
     failed.push({ id: w.id, name: w.name, suite: w.suite, reason });
   };
-  const opts = { quick: !!options.quick, iterations: options.iterations, only: options.only ?? null, log, fail, profile: !!options.profile };
+  const opts = {
+    quick: !!options.quick,
+    iterations: options.iterations,
+    only: options.only ?? null,
+    log,
+    fail,
+    profile: !!options.profile,
+  };
   const date = new Date().toISOString();
   const newDevice = (): Promise<Device> => createDevice({ backend: options.backend });
 
@@ -124,6 +131,9 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
 /** A short file-name-safe name of the adapter, e.g. 'llvmpipe' or 'nvidia-h100'. */
 export function adapterSlug(a: BenchReport['adapter']): string {
   const name = (a.description || a.device || a.vendor || 'adapter').toLowerCase();
-  const short = name.replace(/[:(].*$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const short = name
+    .replace(/[:(].*$/, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return short.split('-').slice(0, 3).join('-') || 'adapter';
 }

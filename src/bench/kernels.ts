@@ -130,7 +130,14 @@ function cases(): KernelCase[] {
       reference: { run: () => ref.conv2d(x1, wc, convOpts), ...convSample },
     },
     {
-      w: { id: 'conv3x3.backward-input', name: 'conv3x3 backward-input', suite: 'kernels', shape: CONV_SHAPE, unit: 'GFLOP/s', work: CONV_FLOPS },
+      w: {
+        id: 'conv3x3.backward-input',
+        name: 'conv3x3 backward-input',
+        suite: 'kernels',
+        shape: CONV_SHAPE,
+        unit: 'GFLOP/s',
+        work: CONV_FLOPS,
+      },
       setup: (d) => {
         const gy = d.tensor(gyd, yShape);
         const w = d.tensor(wd, wShape);
@@ -139,7 +146,14 @@ function cases(): KernelCase[] {
       reference: { run: () => ref.conv2dBackwardInput(gy1, wc, [1, C, H, W], convOpts), ...convSample },
     },
     {
-      w: { id: 'conv3x3.backward-weight', name: 'conv3x3 backward-weight', suite: 'kernels', shape: CONV_SHAPE, unit: 'GFLOP/s', work: CONV_FLOPS },
+      w: {
+        id: 'conv3x3.backward-weight',
+        name: 'conv3x3 backward-weight',
+        suite: 'kernels',
+        shape: CONV_SHAPE,
+        unit: 'GFLOP/s',
+        work: CONV_FLOPS,
+      },
       setup: (d) => {
         const gy = d.tensor(gyd, yShape);
         const x = d.tensor(xd, xShape);
@@ -149,7 +163,14 @@ function cases(): KernelCase[] {
     },
     {
       // bytes the op must move at least: forward reads x, writes y; backward reads x and gy, writes gx
-      w: { id: 'batchnorm.train', name: 'batchnorm train fwd+bwd', suite: 'kernels', shape: '[64, 64, 24, 24]', unit: 'GB/s', work: 5 * F32 * numel(BN_SHAPE) },
+      w: {
+        id: 'batchnorm.train',
+        name: 'batchnorm train fwd+bwd',
+        suite: 'kernels',
+        shape: '[64, 64, 24, 24]',
+        unit: 'GB/s',
+        work: 5 * F32 * numel(BN_SHAPE),
+      },
       setup: (d) => {
         const x = d.tensor(bnX, BN_SHAPE, { requiresGrad: true });
         const gy = d.tensor(bnGy, BN_SHAPE);
@@ -177,7 +198,14 @@ function cases(): KernelCase[] {
       })(),
     },
     {
-      w: { id: 'addRelu', name: 'residual add+ReLU', suite: 'kernels', shape: '[64, 64, 24, 24]', unit: 'GB/s', work: 3 * F32 * numel(BN_SHAPE) },
+      w: {
+        id: 'addRelu',
+        name: 'residual add+ReLU',
+        suite: 'kernels',
+        shape: '[64, 64, 24, 24]',
+        unit: 'GB/s',
+        work: 3 * F32 * numel(BN_SHAPE),
+      },
       setup: (d) => {
         const x = d.tensor(bnX, BN_SHAPE);
         const y = d.tensor(bnGy, BN_SHAPE);
@@ -221,8 +249,24 @@ function cases(): KernelCase[] {
         return { run: () => ref.matmul(ca, cb), scale: 1024 / mmRows, sample: `${mmRows} of 1024 rows` };
       })(),
     },
-    poolCase('maxPool2d', 'maxPool2d 2x2/2', poolX, BN_SHAPE, (x) => maxPool2d(x, POOL2), (x) => ref.maxPool2d(x, POOL2), (gy, x) => ref.maxPool2dBackward(gy, x, POOL2)),
-    poolCase('avgPool2d', 'avgPool2d 2x2/2', poolX, BN_SHAPE, (x) => avgPool2d(x, POOL2), (x) => ref.avgPool2d(x, POOL2), (gy, x) => ref.avgPool2dBackward(gy, x, POOL2)),
+    poolCase(
+      'maxPool2d',
+      'maxPool2d 2x2/2',
+      poolX,
+      BN_SHAPE,
+      (x) => maxPool2d(x, POOL2),
+      (x) => ref.maxPool2d(x, POOL2),
+      (gy, x) => ref.maxPool2dBackward(gy, x, POOL2),
+    ),
+    poolCase(
+      'avgPool2d',
+      'avgPool2d 2x2/2',
+      poolX,
+      BN_SHAPE,
+      (x) => avgPool2d(x, POOL2),
+      (x) => ref.avgPool2d(x, POOL2),
+      (gy, x) => ref.avgPool2dBackward(gy, x, POOL2),
+    ),
     poolCase('globalAvgPool2d', 'globalAvgPool2d', gapX, gapShape, globalAvgPool2d, ref.globalAvgPool2d, ref.globalAvgPool2dBackward),
   ];
 }
@@ -246,7 +290,9 @@ export async function runKernelSuite(device: Device, opts: SuiteOptions): Promis
       it,
     );
     const refTimes = await timeCpu(c.reference.run, referencePlan(it));
-    rows.push(makeRow(c.w, times, it, { reference: { ms: summarize(refTimes).median, scale: c.reference.scale, sample: c.reference.sample } }));
+    rows.push(
+      makeRow(c.w, times, it, { reference: { ms: summarize(refTimes).median, scale: c.reference.scale, sample: c.reference.sample } }),
+    );
   }
   rows.push(...(await runLayerRows(device, opts)));
   return rows;

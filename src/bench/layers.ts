@@ -25,7 +25,16 @@ export interface ConvLayer {
 
 /** The distinct convolutions of fer-resnet18(w) (stem, four stages, their 1x1 downsamples). */
 export function ferConvLayers(w: number): ConvLayer[] {
-  const l = (id: string, name: string, C: number, K: number, H: number, R: number, stride: number, count: number): ConvLayer => ({ id, name, C, K, H, R, stride, count });
+  const l = (id: string, name: string, C: number, K: number, H: number, R: number, stride: number, count: number): ConvLayer => ({
+    id,
+    name,
+    C,
+    K,
+    H,
+    R,
+    stride,
+    count,
+  });
   return [
     l('stem', 'stem', 1, w, 48, 3, 1, 1),
     l('layer1-3x3', 'layer1 3x3', w, w, 48, 3, 1, 4),
@@ -67,14 +76,20 @@ export async function runLayerRows(device: Device, opts: SuiteOptions): Promise<
     try {
       for (const pass of passes) {
         const run =
-          pass === 'forward' ? () => conv2d(x, w, conv)
-          : pass === 'backward-input' ? () => conv2dBackwardInput(gy, w, xShape, conv)
-          : () => conv2dBackwardWeight(gy, x, wShape, conv);
+          pass === 'forward'
+            ? () => conv2d(x, w, conv)
+            : pass === 'backward-input'
+              ? () => conv2dBackwardInput(gy, w, xShape, conv)
+              : () => conv2dBackwardWeight(gy, x, wShape, conv);
         const it = plan(opts);
         const { times } = await timeGpu(device, () => device.tidy(() => void run()), it);
         const id = `layers.fer-resnet18-${LAYER_WIDTH}.${s.id}.${pass}`;
         const shape = `N=${N} C=${s.C} K=${s.K} ${s.H}x${s.H} ${s.R}x${s.R} stride ${s.stride}`;
-        rows.push(makeRow({ id, name: `${s.name} ${pass}`, suite: 'kernels', shape, unit: 'GFLOP/s', work: flops }, times, it, { note: [`${s.count}x in the network`] }));
+        rows.push(
+          makeRow({ id, name: `${s.name} ${pass}`, suite: 'kernels', shape, unit: 'GFLOP/s', work: flops }, times, it, {
+            note: [`${s.count}x in the network`],
+          }),
+        );
       }
     } finally {
       for (const t of [x, w, gy]) t.dispose();

@@ -49,7 +49,10 @@ function pythonExe(): string {
 }
 
 function lastLine(s: string): string {
-  const lines = s.trim().split('\n').filter((l) => l.trim());
+  const lines = s
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim());
   return lines[lines.length - 1] ?? '';
 }
 
@@ -100,7 +103,8 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
       run: () => {
         if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
         const root = path.dirname(path.dirname(dir));
-        if (!fs.existsSync(path.join(root, 'node_modules', 'onnxruntime-node'))) return 'devDependency onnxruntime-node is not installed (npm install in the checkout)';
+        if (!fs.existsSync(path.join(root, 'node_modules', 'onnxruntime-node')))
+          return 'devDependency onnxruntime-node is not installed (npm install in the checkout)';
         return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'onnxruntime.ts'), ...args], root, o.log);
       },
     },
@@ -110,7 +114,8 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
         if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
         if (!rows.some((r) => r.id.startsWith('infer.faces-'))) return 'no faces rows in this run';
         const root = path.dirname(path.dirname(dir));
-        if (!fs.existsSync(path.join(root, 'node_modules', '@vladmandic', 'human'))) return 'devDependency @vladmandic/human is not installed (npm install in the checkout)';
+        if (!fs.existsSync(path.join(root, 'node_modules', '@vladmandic', 'human')))
+          return 'devDependency @vladmandic/human is not installed (npm install in the checkout)';
         return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'human.ts'), ...args], root, o.log);
       },
     },
@@ -120,7 +125,8 @@ export function runPeers(rows: BenchRow[], o: { quick: boolean; iterations?: Ite
         if (!dir) return 'bench/peers not found: peers run from a fer-gpu checkout';
         if (!rows.some((r) => r.id.startsWith('infer.faces-'))) return 'no faces rows in this run';
         const root = path.dirname(path.dirname(dir));
-        if (!fs.existsSync(path.join(root, 'node_modules', 'playwright-core'))) return 'devDependency playwright-core is not installed (npm install in the checkout)';
+        if (!fs.existsSync(path.join(root, 'node_modules', 'playwright-core')))
+          return 'devDependency playwright-core is not installed (npm install in the checkout)';
         return runPeer(process.execPath, ['--import', 'tsx', path.join(dir, 'chromium.ts'), ...args], root, o.log);
       },
     },

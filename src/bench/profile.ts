@@ -75,7 +75,10 @@ export function formatProfile(title: string, p: StepProfile, topKernels = 8): st
     '| --- | --- | --- | --- |',
     ...p.classes.map((c) => `| ${c.name} | ${c.ms.toFixed(1)} | ${pct(c.ms)} | ${c.dispatches} |`),
     '',
-    `top kernels: ${p.kernels.slice(0, topKernels).map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.dispatches}x)`).join(', ')}`,
+    `top kernels: ${p.kernels
+      .slice(0, topKernels)
+      .map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.dispatches}x)`)
+      .join(', ')}`,
   ];
   return lines.join('\n');
 }

@@ -26,8 +26,7 @@ export interface Iterations {
 
 /** A peer framework's time for a row's workload (figure in the row's unit), or why it has none. */
 export type PeerFigure =
-  | { median: number; min: number; max: number; figure: number; iterations: Iterations; note: string }
-  | { skipped: string };
+  { median: number; min: number; max: number; figure: number; iterations: Iterations; note: string } | { skipped: string };
 
 /** One measured workload. Times are milliseconds per iteration. */
 export interface BenchRow {

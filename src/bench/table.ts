@@ -106,7 +106,9 @@ function layerTable(rows: BenchRow[]): string[] {
       if (!row) return '-';
       return pass === 'forward' || !fwd ? fmtFigure(row.figure) : `${fmtFigure(row.figure)} (${(row.figure / fwd.figure).toFixed(2)})`;
     };
-    out.push(`| ${any.name.replace(/ (forward|backward-input|backward-weight)$/, '')} | ${any.shape} | ${PASSES.map(cell).join(' | ')} | ${any.note.split(';')[0]} |`);
+    out.push(
+      `| ${any.name.replace(/ (forward|backward-input|backward-weight)$/, '')} | ${any.shape} | ${PASSES.map(cell).join(' | ')} | ${any.note.split(';')[0]} |`,
+    );
   }
   return out;
 }

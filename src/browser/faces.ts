@@ -33,7 +33,10 @@ export function defaultDetectorUrl(range: BlazeFaceRange = 'full'): URL {
  */
 export async function loadBlazeFace(device: Device, source: BlazeFaceRange | string | URL | Uint8Array = 'full'): Promise<BlazeFace> {
   if (source instanceof Uint8Array) return BlazeFace.fromSafetensors(device, decodeSafetensors(source, { name: '<bytes>' }), '<bytes>');
-  const url = source === 'full' || source === 'short' ? defaultDetectorUrl(source) : new URL(source, (globalThis as { location?: Location }).location?.href);
+  const url =
+    source === 'full' || source === 'short'
+      ? defaultDetectorUrl(source)
+      : new URL(source, (globalThis as { location?: Location }).location?.href);
   const bytes = await fetchBytes(url.href, 'the BlazeFace detector');
   return BlazeFace.fromSafetensors(device, decodeSafetensors(bytes, { name: url.href }), url.href);
 }
@@ -63,8 +66,15 @@ export async function loadFaceModels(device: Device, options: FaceModelsOptions 
   const failure = (await Promise.allSettled([expression, ...detectors])).find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) {
     // every load has settled: free what did load, then say what did not
-    await expression.then((m) => m.model.dispose(), () => {});
-    for (const d of detectors) await d.then((x) => x.dispose(), () => {});
+    await expression.then(
+      (m) => m.model.dispose(),
+      () => {},
+    );
+    for (const d of detectors)
+      await d.then(
+        (x) => x.dispose(),
+        () => {},
+      );
     throw failure.reason;
   }
   const loaded = await Promise.all(detectors);

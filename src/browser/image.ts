@@ -8,7 +8,19 @@
 import decodeJpeg from 'jpeg-js/lib/decoder.js';
 import { FER_PIXELS, FerDataError } from '../data/dataset.js';
 import { decodePng } from '../data/png.js';
-import { checkEncodedSize, checkImagePixels, decoded, grayInput, imageFormat, isPixelImage, JPEG_LIMITS, rawFromPixels, type DecodedImage, type PixelImage, type RawImage } from '../data/pixels.js';
+import {
+  checkEncodedSize,
+  checkImagePixels,
+  decoded,
+  grayInput,
+  imageFormat,
+  isPixelImage,
+  JPEG_LIMITS,
+  rawFromPixels,
+  type DecodedImage,
+  type PixelImage,
+  type RawImage,
+} from '../data/pixels.js';
 import { InputError } from '../errors.js';
 import { FER_IMAGE_SIZE } from '../classes.js';
 import { fetchBytes } from './fetch.js';
@@ -29,7 +41,8 @@ export type BrowserImageInput =
   | string;
 
 const has = (name: string): boolean => typeof (globalThis as Record<string, unknown>)[name] === 'function';
-const isA = <T>(x: unknown, name: string): x is T => has(name) && x instanceof ((globalThis as Record<string, unknown>)[name] as new () => T);
+const isA = <T>(x: unknown, name: string): x is T =>
+  has(name) && x instanceof ((globalThis as Record<string, unknown>)[name] as new () => T);
 
 /** The name an input has in error messages and predictions. */
 export function inputName(input: unknown, fallback: string): string {
@@ -43,7 +56,9 @@ export function inputName(input: unknown, fallback: string): string {
 function readDrawable(source: CanvasImageSource, width: number, height: number, name: string): RawImage {
   if (!(width > 0 && height > 0)) throw new FerDataError(name, `the image has no pixels (${width}x${height})`);
   checkImagePixels(width, height, name);
-  const canvas = has('OffscreenCanvas') ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
+  const canvas = has('OffscreenCanvas')
+    ? new OffscreenCanvas(width, height)
+    : Object.assign(document.createElement('canvas'), { width, height });
   const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (!ctx) throw new FerDataError(name, 'cannot read its pixels: no 2D canvas context');
   ctx.drawImage(source, 0, 0, width, height);
@@ -51,7 +66,10 @@ function readDrawable(source: CanvasImageSource, width: number, height: number, 
     const { data } = ctx.getImageData(0, 0, width, height);
     return { width, height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
-    throw new FerDataError(name, `cannot read its pixels (${(e as Error).name}): a cross-origin image needs CORS (crossorigin="anonymous" and Access-Control-Allow-Origin)`);
+    throw new FerDataError(
+      name,
+      `cannot read its pixels (${(e as Error).name}): a cross-origin image needs CORS (crossorigin="anonymous" and Access-Control-Allow-Origin)`,
+    );
   }
 }
 
@@ -83,7 +101,10 @@ async function decodeBytes(bytes: Uint8Array, name: string): Promise<RawImage | 
       if (e instanceof FerDataError) throw e;
     }
   }
-  throw new FerDataError(name, `not an image this browser can decode (${format ? `${format.toUpperCase()}: not decodable here` : `unknown format, ${bytes.length} bytes`}; fer-gpu reads PNG, JPEG and what the browser decodes)`);
+  throw new FerDataError(
+    name,
+    `not an image this browser can decode (${format ? `${format.toUpperCase()}: not decodable here` : `unknown format, ${bytes.length} bytes`}; fer-gpu reads PNG, JPEG and what the browser decodes)`,
+  );
 }
 
 /**
@@ -134,11 +155,16 @@ async function toRaw(input: BrowserImageInput, name: string): Promise<RawImage |
     return readDrawable(input, input.naturalWidth, input.naturalHeight, name);
   }
   if (isA<HTMLVideoElement>(input, 'HTMLVideoElement')) {
-    if (input.readyState < 2) throw new FerDataError(name, `the <video> has no frame yet (readyState ${input.readyState}): wait for 'loadeddata'`);
+    if (input.readyState < 2)
+      throw new FerDataError(name, `the <video> has no frame yet (readyState ${input.readyState}): wait for 'loadeddata'`);
     return readDrawable(input, input.videoWidth, input.videoHeight, name);
   }
   if (isA<VideoFrame>(input, 'VideoFrame')) return readDrawable(input, input.displayWidth, input.displayHeight, name);
-  if (isA<ImageBitmap>(input, 'ImageBitmap') || isA<HTMLCanvasElement>(input, 'HTMLCanvasElement') || isA<OffscreenCanvas>(input, 'OffscreenCanvas')) {
+  if (
+    isA<ImageBitmap>(input, 'ImageBitmap') ||
+    isA<HTMLCanvasElement>(input, 'HTMLCanvasElement') ||
+    isA<OffscreenCanvas>(input, 'OffscreenCanvas')
+  ) {
     return readDrawable(input as CanvasImageSource, input.width, input.height, name);
   }
   throw new InputError(

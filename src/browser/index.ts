@@ -20,20 +20,43 @@ export * as io from './io.js';
 export * as training from './training.js';
 // The main jobs, also in their namespaces (as at the Node entry's root).
 export { ferResNet18, FerResNet18, type FerResNet18Options } from '../nn/resnet.js';
-export { evaluate, type EvaluateOptions, type Model, type PredictFunction, type PredictOptions, type Prediction } from '../train/evaluate.js';
+export {
+  evaluate,
+  type EvaluateOptions,
+  type Model,
+  type PredictFunction,
+  type PredictOptions,
+  type Prediction,
+} from '../train/evaluate.js';
 export { predict, type PredictInputs } from './predict.js';
 export { decodeImage, type BrowserImageInput } from './image.js';
 export { loadPretrained, defaultWeightsUrl } from './pretrained.js';
 export { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';
 export { holdout, type FerDataset, type FerSplit } from '../data/dataset.js';
 export { syntheticFaces } from '../data/synthetic.js';
-export { detectFaces, recognize, loadFaceModels, loadBlazeFace, defaultDetectorUrl, type FaceModelsOptions, type RecognizeOptions } from './faces.js';
+export {
+  detectFaces,
+  recognize,
+  loadFaceModels,
+  loadBlazeFace,
+  defaultDetectorUrl,
+  type FaceModelsOptions,
+  type RecognizeOptions,
+} from './faces.js';
 export { BlazeFace, type RawDetections } from '../faces/blazeface.js';
 export { drawFaces, faceLabel } from '../faces/draw.js';
 export { KEYPOINT_NAMES, type KeypointName, type Box } from '../faces/postprocess.js';
 export type { PixelImage } from '../data/pixels.js';
 export type { BlazeFaceRange, BlazeFaceSpec, BlazeFaceGraph, GraphNode } from '../faces/spec.js';
-export type { DetectedFace, RecognizedFace, FaceKeypoint, DetectOptions, FaceDetectors, FaceModels, ExpressionModel } from '../faces/detect.js';
+export type {
+  DetectedFace,
+  RecognizedFace,
+  FaceKeypoint,
+  DetectOptions,
+  FaceDetectors,
+  FaceModels,
+  ExpressionModel,
+} from '../faces/detect.js';
 export type { LoadedFaceModels, DetectFacesFunction, RecognizeFunction } from '../faces/api.js';
 export { autotune, tuneKernels, type TuneWorkload } from '../kernels/autotune.js';
 export { InputError } from '../errors.js';

@@ -29,9 +29,13 @@ export type PredictInputs = BrowserImageInput[] | Tensor;
  * const [p] = await predict(model, [video], { mean: info.mean, std: info.std, classNames: info.classes });
  * console.log(p.label, p.probabilities);
  */
-export const predict: PredictFunction<BrowserImageInput, string | URL | Uint8Array> = makePredict<BrowserImageInput, string | URL | Uint8Array>({
+export const predict: PredictFunction<BrowserImageInput, string | URL | Uint8Array> = makePredict<
+  BrowserImageInput,
+  string | URL | Uint8Array
+>({
   createDevice: () => createDevice(),
   loadPretrained: (device, weights) => loadPretrained(device, weights),
   decode: (input, i) => decodeImageWithSize(input, inputName(input, `predict input ${i}`)),
-  fileOf: (input) => (typeof input === 'string' || (typeof File === 'function' && input instanceof File) ? inputName(input, '') : undefined),
+  fileOf: (input) =>
+    typeof input === 'string' || (typeof File === 'function' && input instanceof File) ? inputName(input, '') : undefined,
 });

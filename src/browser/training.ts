@@ -4,7 +4,15 @@
  * calibration, weight averaging and learning-rate schedules. `train()` with its run folder is
  * Node's; in the browser, a training loop is ops, nn and optim (see test/browser/sgd-steps.ts).
  */
-export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction, type Model, type PredictFunction } from '../train/evaluate.js';
+export {
+  evaluate,
+  predictDataset,
+  type EvaluateOptions,
+  type PredictOptions,
+  type Prediction,
+  type Model,
+  type PredictFunction,
+} from '../train/evaluate.js';
 export { predict, type PredictInputs } from './predict.js';
 export { loadPretrained, defaultWeightsUrl } from './pretrained.js';
 export { loadModelFromBytes, type LoadedModel } from '../train/model-bytes.js';

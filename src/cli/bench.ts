@@ -26,13 +26,26 @@ import {
   type Suite,
 } from '../bench/index.js';
 
-import { checkOutputFile, cliCommand, collect, processIO, readInputText, runCli, usageError, writeOutputFile, type CliIO } from './common.js';
+import {
+  checkOutputFile,
+  cliCommand,
+  collect,
+  processIO,
+  readInputText,
+  runCli,
+  usageError,
+  writeOutputFile,
+  type CliIO,
+} from './common.js';
 
 /** Where the command writes (tests capture it). */
 export type BenchIO = CliIO;
 
 function parseSuites(values: string[]): Suite[] {
-  const names = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0 || names.includes('all')) return [...SUITES];
   for (const n of names) {
     if (!SUITES.includes(n as Suite)) throw new InputError(`--suite must be one of ${SUITES.join(', ')} or all, got '${n}'`);
@@ -73,7 +86,7 @@ export async function runBench(argv: readonly string[], io: BenchIO = processIO)
     .option('--peers', 'also run TensorFlow.js WebGPU and PyTorch CPU on the same workloads (from a fer-gpu checkout)')
     .option('--only <text>', "keep only rows whose id contains this text, e.g. 'conv3x3' or 'fer-resnet18-16'")
     .option('--iterations <w,t>', 'warm-up and timed runs of every row (default 3,10)')
-    .option('--profile', 'train rows: also print one step\'s GPU time by kernel class, dispatches and submits')
+    .option('--profile', "train rows: also print one step's GPU time by kernel class, dispatches and submits")
     .option('--csv <file>', 'FER2013 CSV for the data suite (default: a synthetic one)')
     .option('--folder <dir>', 'FER2013 image folder for the data suite (default: a synthetic one)')
     .option('--backend <name>', 'force a backend: vulkan, metal, d3d12, opengl, opengles');
@@ -97,7 +110,8 @@ async function bench(cmd: ReturnType<typeof cliCommand>, io: BenchIO): Promise<n
   const [action, files = []] = cmd.processedArgs as [string | undefined, string[] | undefined];
 
   if (action === 'compare' || action === 'merge') {
-    if (files.length < (action === 'compare' ? 1 : 2)) usageError(cmd, `bench ${action} needs ${action === 'compare' ? 'one or more' : 'two or more'} JSON files`);
+    if (files.length < (action === 'compare' ? 1 : 2))
+      usageError(cmd, `bench ${action} needs ${action === 'compare' ? 'one or more' : 'two or more'} JSON files`);
     if (action === 'merge' && !o.out && !o.json) usageError(cmd, 'bench merge needs --out <merged.json> (or --json to print it)');
     if (action === 'compare' && o.json) usageError(cmd, 'bench compare prints a table; --out chart.html writes the chart');
     if (o.out) checkOutputFile(o.out, '--out', [action === 'merge' ? '.json' : '.html'], files);
@@ -126,7 +140,13 @@ async function bench(cmd: ReturnType<typeof cliCommand>, io: BenchIO): Promise<n
 
   const suites = parseSuites(o.suite);
   const iterations = o.iterations === undefined ? undefined : parseIterations(o.iterations);
-  if (o.out) checkOutputFile(o.out, '--out', ['.json'], [o.csv, o.folder].filter((x): x is string => !!x));
+  if (o.out)
+    checkOutputFile(
+      o.out,
+      '--out',
+      ['.json'],
+      [o.csv, o.folder].filter((x): x is string => !!x),
+    );
   const report = await runBenchmark({
     suites,
     quick: o.quick,

@@ -19,7 +19,8 @@ export function formatCalibrationFit(fit: CalibrationFit & { split: string }): s
     `| ${name} | ${s.nll.toFixed(4)} | ${s.ece.toFixed(4)} | ${(100 * s.accuracy).toFixed(2)}% | ${s.macroRecall.toFixed(3)} | ${s.macroF1.toFixed(3)} |`;
   const c = fit.calibration;
   return [
-    `${fit.split} (${fit.images} images): temperature ${c.temperature.toFixed(4)}` + (c.logitBias ? `, logit bias [${c.logitBias.map((b) => b.toFixed(2)).join(', ')}]` : ''),
+    `${fit.split} (${fit.images} images): temperature ${c.temperature.toFixed(4)}` +
+      (c.logitBias ? `, logit bias [${c.logitBias.map((b) => b.toFixed(2)).join(', ')}]` : ''),
     '',
     '| logits | NLL | ECE | accuracy | macro recall | macro F1 |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -32,7 +33,9 @@ export function formatCalibrationFit(fit: CalibrationFit & { split: string }): s
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('fit a temperature (and optionally a per-class logit bias) on a validation split; write the checkpoint with it in its metadata')
+    .description(
+      'fit a temperature (and optionally a per-class logit bias) on a validation split; write the checkpoint with it in its metadata',
+    )
     .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .requiredOption('--data <csv|dir>', 'fer2013.csv or an image folder')
     .option('--split <name>', 'the split to fit on: PublicTest or Holdout (never a split results are reported on)', 'PublicTest')
@@ -41,7 +44,8 @@ export function registerCalibrate(program: Command): void {
     .option('--json', 'print the fit as JSON')
     .action(async (o) => {
       const split = o.split as FerSplit;
-      if (!(FER_SPLITS as readonly string[]).includes(split)) throw new InputError(`--split must be one of ${FER_SPLITS.join(', ')}, got '${o.split}'`);
+      if (!(FER_SPLITS as readonly string[]).includes(split))
+        throw new InputError(`--split must be one of ${FER_SPLITS.join(', ')}, got '${o.split}'`);
       const weights = weightsFile(o.weights);
       checkOutputFile(o.out, '--out', ['.safetensors'], [weights, o.data]);
       const data = await loadFer2013(o.data);
@@ -56,7 +60,10 @@ export function registerCalibrate(program: Command): void {
         }
         writeCalibratedCheckpoint(weights, o.out, fit, o.data);
         if (o.json) console.log(JSON.stringify({ weights, out: o.out, ...fit }));
-        else console.log(`${formatCalibrationFit(fit)}\n\nwrote ${o.out} (fer-gpu eval/predict apply its calibration; --no-calibration ignores it)`);
+        else
+          console.log(
+            `${formatCalibrationFit(fit)}\n\nwrote ${o.out} (fer-gpu eval/predict apply its calibration; --no-calibration ignores it)`,
+          );
       } finally {
         device.destroy();
       }

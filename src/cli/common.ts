@@ -127,10 +127,13 @@ function within(inner: string, outer: string): boolean {
 export function checkOutputFile(file: string, option: string, extensions: readonly string[], inputs: readonly string[] = []): string {
   const what = `${option} ${file}`;
   const ext = path.extname(file).toLowerCase();
-  if (!extensions.includes(ext)) throw new InputError(`${what}: unsupported file type '${ext || '(none)'}' (expected ${extensions.join(', ')})`);
+  if (!extensions.includes(ext))
+    throw new InputError(`${what}: unsupported file type '${ext || '(none)'}' (expected ${extensions.join(', ')})`);
   for (const input of inputs) {
     if (within(file, input)) {
-      throw new InputError(`${what}: ${path.resolve(file) === path.resolve(input) || !isFolder(input) ? 'is the input' : 'is inside the input folder'} ${input}; write the output elsewhere`);
+      throw new InputError(
+        `${what}: ${path.resolve(file) === path.resolve(input) || !isFolder(input) ? 'is the input' : 'is inside the input folder'} ${input}; write the output elsewhere`,
+      );
     }
   }
   if (isFolder(file)) throw new InputError(`${what}: is a folder; give a file name`);
@@ -203,13 +206,15 @@ export function probability(name: string) {
 export function numberRange(name: string) {
   return (v: string): [number, number] => {
     const parts = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
-    if (parts.length !== 2 || !(parts[0]! > 0 && parts[1]! >= parts[0]!)) throw new InputError(`--${name} must be two positive numbers low,high (e.g. 0.8,1.2), got '${v}'`);
+    if (parts.length !== 2 || !(parts[0]! > 0 && parts[1]! >= parts[0]!))
+      throw new InputError(`--${name} must be two positive numbers low,high (e.g. 0.8,1.2), got '${v}'`);
     return [parts[0]!, parts[1]!];
   };
 }
 
 /** The --on-error value, checked. */
 export function onErrorMode(value: string | undefined): 'throw' | 'skip' | undefined {
-  if (value !== undefined && value !== 'throw' && value !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${value}'`);
+  if (value !== undefined && value !== 'throw' && value !== 'skip')
+    throw new InputError(`--on-error must be throw or skip, got '${value}'`);
   return value;
 }

@@ -19,7 +19,10 @@ export async function runData(argv: readonly string[], io: CliIO = processIO): P
     .description('Check FER data.')
     .usage('check <csv|dir> [options]')
     .argument('<action>', "'check'")
-    .addHelpText('after', '\nActions:\n  check <csv|dir>  counts, blank images, duplicates and train/test leakage (options: fer-gpu data check --help)')
+    .addHelpText(
+      'after',
+      '\nActions:\n  check <csv|dir>  counts, blank images, duplicates and train/test leakage (options: fer-gpu data check --help)',
+    )
     .allowExcessArguments()
     .allowUnknownOption();
   return runCli(cmd, argv, io, async () => usageError(cmd, `unknown action '${cmd.args[0]}' (expected: fer-gpu data check <csv|dir>)`));
@@ -55,7 +58,8 @@ async function check(cmd: Command, io: CliIO): Promise<number> {
     const load = { onError: 'skip' as const, onSkip: () => {}, cache: opts.cache }; // every issue is printed below
     ds = isDir ? await loadImageFolder(target, load) : await loadFer2013Csv(target, load);
   } catch (e) {
-    const issue = e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: target, message: (e as Error).message };
+    const issue =
+      e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: target, message: (e as Error).message };
     io.stderr(`fer-gpu: ${issue.location}: ${issue.message}\n`);
     if (opts.json) io.stdout(JSON.stringify({ source: target, ok: false, issues: [issue] }, null, 2) + '\n');
     return 1;

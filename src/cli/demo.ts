@@ -64,7 +64,12 @@ function pct(p: number): string {
 /** Rows of text as a table with aligned columns, indented. */
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    '  ' +
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
@@ -126,10 +131,18 @@ const facesInPhoto: DemoStep = {
     } finally {
       models.dispose();
     }
-    log(`${SAMPLE_PHOTO_FILE} (${image.width}x${image.height}, a group photo from @vladmandic/face-api, MIT): ${faces.length} faces found by full-range BlazeFace, each cropped as FER2013 crops faces:`);
+    log(
+      `${SAMPLE_PHOTO_FILE} (${image.width}x${image.height}, a group photo from @vladmandic/face-api, MIT): ${faces.length} faces found by full-range BlazeFace, each cropped as FER2013 crops faces:`,
+    );
     const rows = faces.map((f, i) => {
       const [, second] = Object.entries(f.probabilities).sort((a, b) => b[1] - a[1]);
-      return [String(i + 1), [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => Math.round(v)).join(', '), f.score.toFixed(2), faceLabel(f), `${second![0]} ${pct(second![1])}`];
+      return [
+        String(i + 1),
+        [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => Math.round(v)).join(', '),
+        f.score.toFixed(2),
+        faceLabel(f),
+        `${second![0]} ${pct(second![1])}`,
+      ];
     });
     for (const line of table(['face', 'box (x, y, w, h)', 'score', 'expression', 'runner-up'], rows)) log(line);
     log(`  picture: ${writePicture(out, file, image, faces)}   (the same for any photo: npx fer-gpu detect --out <dir> <photos...>)`);
@@ -147,10 +160,24 @@ const shortTraining: DemoStep = {
     const runDir = path.join(out, 'train');
     const count = (s: number) => data.splits.filter((x) => x === s).length;
     const { model, info } = loadPretrained(device);
-    log(`fer-resnet18(${info.width}) from the shipped weights, ${epochs} epochs on ${count(0)} faces (validation ${count(1)}, test ${count(2)}), SGD + cosine, augmentation on the GPU:`);
+    log(
+      `fer-resnet18(${info.width}) from the shipped weights, ${epochs} epochs on ${count(0)} faces (validation ${count(1)}, test ${count(2)}), SGD + cosine, augmentation on the GPU:`,
+    );
     const result = await train({
-      device, model, trainSet: data, epochs, batchSize: 64, optimizer: 'sgd', lr: 0.02, nesterov: true,
-      schedule: { kind: 'cosine', warmupEpochs: 0 }, labelSmoothing: 0.1, seed: 0, outDir: runDir, mean: info.mean, std: info.std,
+      device,
+      model,
+      trainSet: data,
+      epochs,
+      batchSize: 64,
+      optimizer: 'sgd',
+      lr: 0.02,
+      nesterov: true,
+      schedule: { kind: 'cosine', warmupEpochs: 0 },
+      labelSmoothing: 0.1,
+      seed: 0,
+      outDir: runDir,
+      mean: info.mean,
+      std: info.std,
       overwrite: true, // each demo replaces its own previous run
     });
     // train() leaves the best validation epoch's weights in the model (saved as best.safetensors)
@@ -181,12 +208,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     log: options.log ?? ((line: string) => console.log(line)),
   };
   if (!(Number.isInteger(ctx.epochs) && ctx.epochs > 0)) throw new InputError(`demo: epochs must be a positive integer, got ${ctx.epochs}`);
-  if (!(Number.isInteger(ctx.images) && ctx.images >= 70)) throw new InputError(`demo: images must be an integer >= 70 (ten of each class), got ${ctx.images}`);
+  if (!(Number.isInteger(ctx.images) && ctx.images >= 70))
+    throw new InputError(`demo: images must be an integer >= 70 (ten of each class), got ${ctx.images}`);
   fs.mkdirSync(ctx.out, { recursive: true });
   const device = await createDevice();
   try {
     const i = device.info;
-    ctx.log(`fer-gpu demo on ${i.description || i.device || 'an unnamed adapter'} (${i.backend}, ${i.featureLevel} feature level); output in ${ctx.out}/`);
+    ctx.log(
+      `fer-gpu demo on ${i.description || i.device || 'an unnamed adapter'} (${i.backend}, ${i.featureLevel} feature level); output in ${ctx.out}/`,
+    );
     for (const [n, step] of DEMO_STEPS.entries()) {
       const t0 = performance.now();
       ctx.log('');
@@ -202,7 +232,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on built-in data: the shipped model on sample faces, the faces in a sample photo, then a short training run with its evaluation (a few minutes on a software GPU)')
+    .description(
+      'the main job on built-in data: the shipped model on sample faces, the faces in a sample photo, then a short training run with its evaluation (a few minutes on a software GPU)',
+    )
     .option('--out <dir>', 'folder for the pictures, weights and log', 'fer-gpu-demo')
     .option('--epochs <n>', 'epochs of the training run', (v) => Number(v), 2)
     .option('--images <n>', 'synthetic faces of the training run', (v) => Number(v), 1400)

@@ -69,7 +69,11 @@ function tableRows(file: string, image: PixelImage, faces: readonly RecognizedFa
 function printTable(rows: string[][]): void {
   const head = ['file', 'size', 'faces', '#', 'box (x, y, w, h)', 'score', 'expression'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
 }
@@ -79,7 +83,10 @@ export function registerDetect(program: Command): void {
     .command('detect')
     .description('find the faces in photos (PNG/JPEG) and the expression of each: a table, JSON lines (--json) or pictures (--out)')
     .argument('<files...>', 'image files')
-    .option('--json', 'one JSON line per file: {"file", "width", "height", "faces": [{"box": [x, y, w, h], "score", "label", "probabilities", "keypoints"}]}')
+    .option(
+      '--json',
+      'one JSON line per file: {"file", "width", "height", "faces": [{"box": [x, y, w, h], "score", "label", "probabilities", "keypoints"}]}',
+    )
     .option('--out <dir>', 'write each photo with its faces drawn into this folder')
     .option('--range <range>', 'BlazeFace detector: full (small faces, group photos) or short (faces near the camera)', 'full')
     .option('--min-score <x>', 'lowest detector score kept (default 0.6 full range, 0.5 short range)')
@@ -87,51 +94,72 @@ export function registerDetect(program: Command): void {
     .option('--weights <file>', `expression model checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .option('--no-calibration', "ignore the expression checkpoint's calibration (temperature, logit bias; see fer-gpu calibrate)")
     .option('--on-error <mode>', 'an unreadable image: throw (stop, naming it) or skip (report it on stderr and go on)', 'throw')
-    .action(async (files: string[], o: { json?: boolean; out?: string; range: string; minScore?: string; maxFaces?: string; weights?: string; calibration: boolean; onError: string }) => {
-      if (o.range !== 'full' && o.range !== 'short') throw new InputError(`--range must be full or short, got '${o.range}'`);
-      if (o.onError !== 'throw' && o.onError !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${o.onError}'`);
-      const minScore = o.minScore === undefined ? undefined : Number(o.minScore);
-      if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new InputError(`--min-score must be a number in [0, 1], got '${o.minScore}'`);
-      const maxFaces = o.maxFaces === undefined ? undefined : Number(o.maxFaces);
-      if (maxFaces !== undefined && !(Number.isInteger(maxFaces) && maxFaces >= 0)) throw new InputError(`--max-faces must be a non-negative integer, got '${o.maxFaces}'`);
-      if (o.out) mkdirSync(o.out, { recursive: true });
-      const range = o.range as BlazeFaceRange;
-      const device = await createDevice();
-      const rows: string[][] = [];
-      let skipped = 0;
-      try {
-        const models = loadFaceModels(device, { ranges: [range], weights: o.weights });
-        if (!o.calibration) models.expression.calibration = null;
+    .action(
+      async (
+        files: string[],
+        o: {
+          json?: boolean;
+          out?: string;
+          range: string;
+          minScore?: string;
+          maxFaces?: string;
+          weights?: string;
+          calibration: boolean;
+          onError: string;
+        },
+      ) => {
+        if (o.range !== 'full' && o.range !== 'short') throw new InputError(`--range must be full or short, got '${o.range}'`);
+        if (o.onError !== 'throw' && o.onError !== 'skip') throw new InputError(`--on-error must be throw or skip, got '${o.onError}'`);
+        const minScore = o.minScore === undefined ? undefined : Number(o.minScore);
+        if (minScore !== undefined && !(minScore >= 0 && minScore <= 1))
+          throw new InputError(`--min-score must be a number in [0, 1], got '${o.minScore}'`);
+        const maxFaces = o.maxFaces === undefined ? undefined : Number(o.maxFaces);
+        if (maxFaces !== undefined && !(Number.isInteger(maxFaces) && maxFaces >= 0))
+          throw new InputError(`--max-faces must be a non-negative integer, got '${o.maxFaces}'`);
+        if (o.out) mkdirSync(o.out, { recursive: true });
+        const range = o.range as BlazeFaceRange;
+        const device = await createDevice();
+        const rows: string[][] = [];
+        let skipped = 0;
         try {
-          for (let at = 0; at < files.length; at += BATCH) {
-            const batch: Array<{ file: string; image: PixelImage }> = [];
-            for (const file of files.slice(at, at + BATCH)) {
-              try {
-                batch.push({ file, image: readImageInput(file).image });
-              } catch (e) {
-                if (o.onError === 'throw' || !(e instanceof Error && (e instanceof InputError || e.name === 'FerDataError'))) throw e;
-                skipped++;
-                console.error(`fer-gpu: skipped ${(e as Error).message}`);
+          const models = loadFaceModels(device, { ranges: [range], weights: o.weights });
+          if (!o.calibration) models.expression.calibration = null;
+          try {
+            for (let at = 0; at < files.length; at += BATCH) {
+              const batch: Array<{ file: string; image: PixelImage }> = [];
+              for (const file of files.slice(at, at + BATCH)) {
+                try {
+                  batch.push({ file, image: readImageInput(file).image });
+                } catch (e) {
+                  if (o.onError === 'throw' || !(e instanceof Error && (e instanceof InputError || e.name === 'FerDataError'))) throw e;
+                  skipped++;
+                  console.error(`fer-gpu: skipped ${(e as Error).message}`);
+                }
               }
+              const results = await recognizeInImages(
+                models,
+                batch.map((b) => b.image),
+                { range, minScore, maxFaces },
+                batch.map((b) => b.file),
+              );
+              batch.forEach(({ file, image }, i) => {
+                const faces = results[i]!;
+                if (o.json) console.log(JSON.stringify(detectJson(file, image, faces)));
+                else rows.push(...tableRows(file, image, faces));
+                if (o.out) {
+                  const written = writePicture(o.out, file, image, faces);
+                  if (!o.json) rows.at(-1)!.push(`-> ${written}`);
+                }
+              });
             }
-            const results = await recognizeInImages(models, batch.map((b) => b.image), { range, minScore, maxFaces }, batch.map((b) => b.file));
-            batch.forEach(({ file, image }, i) => {
-              const faces = results[i]!;
-              if (o.json) console.log(JSON.stringify(detectJson(file, image, faces)));
-              else rows.push(...tableRows(file, image, faces));
-              if (o.out) {
-                const written = writePicture(o.out, file, image, faces);
-                if (!o.json) rows.at(-1)!.push(`-> ${written}`);
-              }
-            });
+          } finally {
+            models.dispose();
           }
         } finally {
-          models.dispose();
+          device.destroy();
         }
-      } finally {
-        device.destroy();
-      }
-      if (!o.json) printTable(rows);
-      if (skipped > 0) console.error(`fer-gpu: skipped ${skipped} of ${files.length} files`);
-    });
+        if (!o.json) printTable(rows);
+        if (skipped > 0) console.error(`fer-gpu: skipped ${skipped} of ${files.length} files`);
+      },
+    );
 }

@@ -13,7 +13,17 @@ import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
 import { driftReport, type DriftReport } from '../drift/report.js';
 import { appendHistory, renderDriftHtml, renderTrendHtml } from '../drift/html.js';
 import type { EmbeddingDriftMethod } from '../drift/embedding-drift.js';
-import { checkOutputFile, cliCommand, collect, processIO, readInputText, runCli, weightsFile, writeOutputFile, type CliIO } from './common.js';
+import {
+  checkOutputFile,
+  cliCommand,
+  collect,
+  processIO,
+  readInputText,
+  runCli,
+  weightsFile,
+  writeOutputFile,
+  type CliIO,
+} from './common.js';
 
 /** Where the drift commands write; defaults to the process streams. */
 export type DriftCliIO = CliIO;
@@ -28,7 +38,9 @@ function summaryText(r: DriftReport): string {
     `reference: ${r.reference.name} (${r.reference.rows} images)`,
     `current:   ${r.current.name} (${r.current.rows} images)`,
     `image features: ${v(s.featureDrift)} (${s.numberOfDriftedFeatures}/${s.numberOfFeatures} drifted)`,
-    ...r.features.map((f) => `  ${f.name.padEnd(11)} ${f.method.padEnd(14)} score ${f.score.toPrecision(4).padStart(10)}  ${f.drifted ? 'DRIFT' : 'ok'}`),
+    ...r.features.map(
+      (f) => `  ${f.name.padEnd(11)} ${f.method.padEnd(14)} score ${f.score.toPrecision(4).padStart(10)}  ${f.drifted ? 'DRIFT' : 'ok'}`,
+    ),
     `embeddings:     ${v(s.embeddingDrift)}${r.embeddings ? ` (${r.embeddings.method} ${r.embeddings.driftScore.toPrecision(4)} vs ${r.embeddings.threshold.toPrecision(4)})` : ''}`,
     `predictions:    ${v(s.predictionDrift)}`,
     `labels:         ${v(s.labelDrift)}`,
@@ -52,7 +64,10 @@ export async function runDrift(argv: readonly string[], io: DriftCliIO = process
     .description('Drift report of a current FER dataset against a reference one (image features, embeddings, predictions, labels).')
     .requiredOption('--reference <path>', 'reference data: fer2013.csv-style file or image folder')
     .requiredOption('--current <path>', 'current data: fer2013.csv-style file or image folder (class folders, or unlabelled images)')
-    .option('--weights <file>', `fer-resnet18 checkpoint for the embedding, prediction and performance sections (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
+    .option(
+      '--weights <file>',
+      `fer-resnet18 checkpoint for the embedding, prediction and performance sections (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`,
+    )
     .option('--no-model', 'no model: image features and labels only')
     .option('--out <file>', 'write the report: .html (self-contained page) or .json (repeatable)', collect)
     .option('--json', 'print the JSON report to stdout instead of the summary')
@@ -107,7 +122,8 @@ export async function runDrift(argv: readonly string[], io: DriftCliIO = process
       } finally {
         loaded?.model.dispose();
       }
-      for (const { file, ext } of outputs) writeOutputFile(file, ext === '.json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftHtml(report));
+      for (const { file, ext } of outputs)
+        writeOutputFile(file, ext === '.json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftHtml(report));
       if (o.history) appendHistory(o.history, report);
       io.stdout(o.json ? JSON.stringify(report, null, 2) + '\n' : summaryText(report));
       return o.failOnDrift && report.summary.drift ? EXIT_DRIFT : 0;

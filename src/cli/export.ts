@@ -6,7 +6,6 @@
  */
 import type { Command } from 'commander';
 import { createDevice } from '../gpu/dawn.js';
-import { InputError } from '../errors.js';
 import { loadModel } from '../train/checkpoint.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV, resolveWeights } from '../train/pretrained.js';
 import { checkOutputFile, writeOutputFile } from './common.js';
@@ -42,7 +41,10 @@ export function registerExport(program: Command): void {
       }
       writeOutputFile(o.onnx, bytes);
       const n = o.dynamicBatch ? ONNX_NAMES.batch : 1;
-      const outputs = [`'${ONNX_NAMES.logits}' [${n},${classes}]`, ...(o.withSoftmax ? [`'${ONNX_NAMES.probabilities}' [${n},${classes}]`] : [])];
+      const outputs = [
+        `'${ONNX_NAMES.logits}' [${n},${classes}]`,
+        ...(o.withSoftmax ? [`'${ONNX_NAMES.probabilities}' [${n},${classes}]`] : []),
+      ];
       console.log(
         `wrote ${o.onnx} (${(bytes.length / 1024).toFixed(0)} KiB): ${arch} from ${weights}, opset ${o.opset ?? DEFAULT_OPSET}, ` +
           `'${ONNX_NAMES.input}' [${n},1,48,48] -> ${outputs.join(', ')}`,

@@ -1,34 +1,42 @@
 /**
- * `fer-gpu train`, `eval` and `predict`.
+ * `fer-gpu train`, `eval` and `predict` (the last in predict.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createDevice } from '../gpu/dawn.js';
 import { InputError } from '../errors.js';
-import { FER_CLASSES } from '../classes.js';
 import { loadFer2013 } from '../data/auto.js';
 import { syntheticFaces } from '../data/synthetic.js';
-import { FER_PIXELS, FER_SPLITS, FerDataError, holdout, type FerDataset, type FerSplit, type LoadIssue } from '../data/dataset.js';
-import { loadImageFolder } from '../data/folder.js';
-import { decodeImage } from '../data/image.js';
+import { FER_SPLITS, holdout, type FerDataset, type FerSplit } from '../data/dataset.js';
 import { withoutTrainingDuplicates } from '../data/check.js';
 import { ferResNet18 } from '../nn/resnet.js';
 import { train, type TrainOptions } from '../train/trainer.js';
-import { evaluate, type Prediction } from '../train/evaluate.js';
-import { predict } from '../train/predict.js';
+import { evaluate } from '../train/evaluate.js';
 import { CHECKPOINT_FILE, loadModel } from '../train/checkpoint.js';
 import { checkTrainOptions } from '../train/options.js';
 import { makeDirs } from '../train/run-folder.js';
 import { DEFAULT_WEIGHTS_FILE, WEIGHTS_ENV } from '../train/pretrained.js';
 import { renderConfusionMatrix } from '../metrics/index.js';
-import { checkOutputFile, collect, finiteNumber, numberRange, onErrorMode, positiveInt, probability, weightsFile, writeOutputFile } from './common.js';
+import {
+  checkOutputFile,
+  collect,
+  finiteNumber,
+  numberRange,
+  onErrorMode,
+  positiveInt,
+  probability,
+  weightsFile,
+  writeOutputFile,
+} from './common.js';
 import type { Calibration } from '../train/calibration.js';
 import type { ScheduleSpec } from '../train/schedules.js';
 
 /** "temperature 1.23, logit bias [0.1, …]". */
 function describeCalibration(c: Calibration): string {
-  return `temperature ${c.temperature.toFixed(3)}` + (c.logitBias ? `, logit bias [${c.logitBias.map((b) => b.toFixed(2)).join(', ')}]` : '');
+  return (
+    `temperature ${c.temperature.toFixed(3)}` + (c.logitBias ? `, logit bias [${c.logitBias.map((b) => b.toFixed(2)).join(', ')}]` : '')
+  );
 }
 
 /**
@@ -43,6 +51,8 @@ async function dataFor(path: string | undefined, log: (s: string) => void, onErr
   return syntheticFaces({ count: 2100, seed: 2013 });
 }
 
+import { registerPredict } from './predict.js';
+
 /** Adds `fer-gpu train`, `eval` and `predict` to the program. */
 export function registerWorkflow(program: Command): void {
   registerTrain(program);
@@ -56,7 +66,11 @@ function registerTrain(program: Command): Command {
     .command('train')
     .description('train fer-resnet18 on FER2013 (or the built-in synthetic faces)')
     .option('--data <csv|dir>', 'fer2013.csv or an image folder (default: built-in synthetic faces)')
-    .option('--on-error <mode>', 'bad rows or images in --data: throw (stop, naming the file and line) or skip (skip and report them)', 'throw')
+    .option(
+      '--on-error <mode>',
+      'bad rows or images in --data: throw (stop, naming the file and line) or skip (skip and report them)',
+      'throw',
+    )
     .option('--width <n>', 'channels of the first stage', positiveInt('width'), 16)
     .option('--init <weights>', 'start from these weights (fine-tuning; the width comes from the file) with a fresh optimizer and schedule')
     .option('--epochs <n>', 'epochs', positiveInt('epochs'), 10)
@@ -72,13 +86,33 @@ function registerTrain(program: Command): Command {
     .option('--no-augment', 'no training augmentation')
     .option('--erasing <p>', 'random erasing probability (default 0.25)', probability('erasing'))
     .option('--scale <low,high>', 'random scale range (default 0.9,1.1)', numberRange('scale'))
-    .option('--ema <decay>', 'keep an exponential moving average of the weights with this decay (e.g. 0.999), validated beside them', finiteNumber('ema'))
-    .option('--ema-bn-batches <n>', "recompute the EMA weights' batch-norm statistics from this many training batches before each validation", positiveInt('ema-bn-batches'))
-    .option('--select-from <weights>', 'with --ema: the best checkpoint holds either (default: whichever validates better), ema or raw weights')
+    .option(
+      '--ema <decay>',
+      'keep an exponential moving average of the weights with this decay (e.g. 0.999), validated beside them',
+      finiteNumber('ema'),
+    )
+    .option(
+      '--ema-bn-batches <n>',
+      "recompute the EMA weights' batch-norm statistics from this many training batches before each validation",
+      positiveInt('ema-bn-batches'),
+    )
+    .option(
+      '--select-from <weights>',
+      'with --ema: the best checkpoint holds either (default: whichever validates better), ema or raw weights',
+    )
     .option('--balanced', 'class-balanced sampling')
     .option('--patience <n>', 'early stopping patience (epochs)', positiveInt('patience'))
-    .option('--max-steps <n>', 'stop after this many steps (quick runs; a stop inside an epoch leaves a checkpoint --resume continues)', positiveInt('max-steps'))
-    .option('--checkpoint-every <steps>', 'also write the last checkpoint every this many steps inside an epoch', positiveInt('checkpoint-every'), 200)
+    .option(
+      '--max-steps <n>',
+      'stop after this many steps (quick runs; a stop inside an epoch leaves a checkpoint --resume continues)',
+      positiveInt('max-steps'),
+    )
+    .option(
+      '--checkpoint-every <steps>',
+      'also write the last checkpoint every this many steps inside an epoch',
+      positiveInt('checkpoint-every'),
+      200,
+    )
     .option('--seed <n>', 'random seed', finiteNumber('seed'), 0)
     .option('--out <dir>', 'output folder for checkpoints and the log', 'runs/fer-resnet18')
     .option('--resume', 'continue the run in --out (its checkpoint is verified; the options and data must be the same)')
@@ -94,29 +128,22 @@ function registerEval(program: Command): Command {
     .description('evaluate weights on a split: classification report, probability metrics, confusion-matrix plot')
     .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
     .option('--data <csv|dir>', 'fer2013.csv or an image folder (default: built-in synthetic faces)')
-    .option('--on-error <mode>', 'bad rows or images in --data: throw (stop, naming the file and line) or skip (skip and report them)', 'throw')
+    .option(
+      '--on-error <mode>',
+      'bad rows or images in --data: throw (stop, naming the file and line) or skip (skip and report them)',
+      'throw',
+    )
     .option('--split <name>', 'Training, PublicTest, PrivateTest, Test or Holdout', 'PrivateTest')
-    .option('--exclude-train-duplicates', 'leave out the images whose decoded pixels also occur in the Training split (FER2013 train/test leakage)')
+    .option(
+      '--exclude-train-duplicates',
+      'leave out the images whose decoded pixels also occur in the Training split (FER2013 train/test leakage)',
+    )
     .option('--tta', 'ten-crop test-time augmentation')
     .option('--out <file>', 'write the report (.json) or the confusion matrix (.png, .svg); repeatable', collect)
     .addOption(new Option('--plot <file>', 'the same as --out with a .png or .svg file').hideHelp().argParser(collect))
     .option('--no-calibration', "ignore the checkpoint's calibration (temperature, logit bias; see fer-gpu calibrate)")
     .option('--json', 'print the report as JSON')
     .action(evalCommand);
-}
-
-/** `fer-gpu predict`: its options, then predictCommand. */
-function registerPredict(program: Command): Command {
-  return program
-    .command('predict')
-    .description('predict the expression of face images (PNG/JPEG, any size) and of the images in folders: a table, or JSON lines with --json')
-    .argument('<inputs...>', 'image files, or folders of images (<dir>/*, <dir>/<class>/*, <dir>/train|test/<class>/*)')
-    .option('--weights <file>', `a .safetensors checkpoint (default: the package's ${DEFAULT_WEIGHTS_FILE}, or $${WEIGHTS_ENV})`)
-    .option('--tta', 'ten-crop test-time augmentation')
-    .option('--on-error <mode>', 'an unreadable image: throw (stop, naming it) or skip (report it on stderr and predict the others)', 'throw')
-    .option('--no-calibration', "ignore the checkpoint's calibration (temperature, logit bias)")
-    .option('--json', 'one JSON line per image: {"file", "label", "probabilities"}')
-    .action(predictCommand);
 }
 
 /** The parsed options of `fer-gpu train` (see registerTrain). */
@@ -171,13 +198,30 @@ function scheduleSpec(o: TrainFlags): ScheduleSpec {
 
 /** train()'s options from the flags (the model, data and device come later). */
 function trainOptions(o: TrainFlags) {
-  const augment = o.augment === false ? false : { ...(o.erasing !== undefined ? { erasing: o.erasing } : {}), ...(o.scale ? { scale: o.scale } : {}) };
+  const augment =
+    o.augment === false ? false : { ...(o.erasing !== undefined ? { erasing: o.erasing } : {}), ...(o.scale ? { scale: o.scale } : {}) };
   return {
-    epochs: o.epochs, batchSize: o.batchSize, optimizer: o.optimizer as TrainOptions['optimizer'], lr: o.lr, weightDecay: o.weightDecay, nesterov: o.nesterov,
-    schedule: scheduleSpec(o), labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, augment, balanced: o.balanced,
-    ema: o.ema, emaBnBatches: o.emaBnBatches, selectFrom: o.selectFrom as TrainOptions['selectFrom'],
-    earlyStoppingPatience: o.patience, maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery || undefined, seed: o.seed,
-    outDir: o.out, resume: o.resume, overwrite: o.overwrite,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    optimizer: o.optimizer as TrainOptions['optimizer'],
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    nesterov: o.nesterov,
+    schedule: scheduleSpec(o),
+    labelSmoothing: o.labelSmoothing,
+    clipGradNorm: o.clipGradNorm,
+    augment,
+    balanced: o.balanced,
+    ema: o.ema,
+    emaBnBatches: o.emaBnBatches,
+    selectFrom: o.selectFrom as TrainOptions['selectFrom'],
+    earlyStoppingPatience: o.patience,
+    maxSteps: o.maxSteps,
+    checkpointEvery: o.checkpointEvery || undefined,
+    seed: o.seed,
+    outDir: o.out,
+    resume: o.resume,
+    overwrite: o.overwrite,
   };
 }
 
@@ -228,7 +272,8 @@ interface EvalFlags {
 /** Runs `fer-gpu eval` with its parsed options. */
 async function evalCommand(o: EvalFlags): Promise<void> {
   const split = o.split as FerSplit;
-  if (!(FER_SPLITS as readonly string[]).includes(split)) throw new InputError(`--split must be one of ${FER_SPLITS.join(', ')}, got '${o.split}'`);
+  if (!(FER_SPLITS as readonly string[]).includes(split))
+    throw new InputError(`--split must be one of ${FER_SPLITS.join(', ')}, got '${o.split}'`);
   const weights = weightsFile(o.weights);
   const inputs = [o.data, weights].filter((x): x is string => !!x);
   const outputs = [
@@ -253,108 +298,28 @@ async function evalCommand(o: EvalFlags): Promise<void> {
     const { model, info } = loadModel(device, weights);
     const calibration = o.calibration ? info.calibration : undefined;
     if (calibration) console.error(`applying ${weights}'s calibration (${describeCalibration(calibration)}); --no-calibration ignores it`);
-    const report = await evaluate(model, data, { split, mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes, calibration });
+    const report = await evaluate(model, data, {
+      split,
+      mean: info.mean,
+      std: info.std,
+      tta: o.tta,
+      classNames: info.classes,
+      calibration,
+    });
     model.dispose();
     const json = JSON.stringify(excluded ? { ...report.toJSON(), 'excluded train duplicates': excluded } : report);
     for (const { file, ext } of outputs) {
       const format = ext === '.png' ? 'png' : 'svg';
-      writeOutputFile(file, ext === '.json' ? json + '\n' : renderConfusionMatrix(report.confusionMatrix!, { format, classNames: [...info.classes], normalize: 'true' }));
+      writeOutputFile(
+        file,
+        ext === '.json'
+          ? json + '\n'
+          : renderConfusionMatrix(report.confusionMatrix!, { format, classNames: [...info.classes], normalize: 'true' }),
+      );
     }
     if (o.json) console.log(json);
     else console.log(report.toString());
   } finally {
     device.destroy();
   }
-}
-
-/** The parsed options of `fer-gpu predict` (see registerPredict). */
-interface PredictFlags {
-  weights?: string;
-  tta?: boolean;
-  onError: string;
-  calibration: boolean;
-  json?: boolean;
-}
-
-/** Runs `fer-gpu predict` on its inputs with its parsed options. */
-async function predictCommand(inputs: string[], o: PredictFlags): Promise<void> {
-  const mode = onErrorMode(o.onError)!;
-  const weights = weightsFile(o.weights);
-  const { files, images, issues } = await readImages(inputs, mode);
-  for (const i of issues) console.error(`fer-gpu: ${i.location}: ${i.message} (skipped)`);
-  if (images.length === 0) throw new InputError(`no image could be read from ${inputs.join(', ')}`);
-  const device = await createDevice();
-  try {
-    const { model, info } = loadModel(device, weights);
-    let preds: Prediction[];
-    try {
-      const calibration = o.calibration ? info.calibration : undefined;
-      preds = await predict(model, images, { mean: info.mean, std: info.std, tta: o.tta, classNames: info.classes ?? FER_CLASSES, calibration });
-    } finally {
-      model.dispose();
-    }
-    preds = preds.map((p, i) => ({ file: files[i]!, label: p.label, probabilities: p.probabilities }));
-    if (o.json) for (const p of preds) console.log(JSON.stringify(p));
-    else console.log(predictionTable(preds));
-  } finally {
-    device.destroy();
-  }
-  if (issues.length > 0) console.error(`fer-gpu: skipped ${issues.length} of ${issues.length + images.length} images (listed above); the others were predicted`);
-}
-
-/**
- * The 48x48 gray images of `inputs` (files, or folders in any layout loadImageFolder reads) with
- * their paths, and the inputs that could not be read (with `onError: 'throw'`, the first throws).
- */
-async function readImages(inputs: readonly string[], onError: 'throw' | 'skip'): Promise<{ files: string[]; images: Uint8Array[]; issues: LoadIssue[] }> {
-  const files: string[] = [];
-  const images: Uint8Array[] = [];
-  const issues: LoadIssue[] = [];
-  const fail = (location: string, message: string): void => {
-    if (onError === 'throw') throw new FerDataError(location, message);
-    issues.push({ location, message });
-  };
-  for (const input of inputs) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(input).isDirectory();
-    } catch (e) {
-      fail(input, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : `cannot read (${(e as Error).message})`);
-      continue;
-    }
-    if (isDir) {
-      let ds: FerDataset;
-      try {
-        ds = await loadImageFolder(input, { onError, cache: false, onSkip: () => {} });
-      } catch (e) {
-        if (e instanceof FerDataError) fail(e.location, e.detail);
-        else throw e;
-        continue;
-      }
-      issues.push(...ds.issues);
-      for (let i = 0; i < ds.length; i++) {
-        files.push(ds.keys[i]!);
-        images.push(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS));
-      }
-      continue;
-    }
-    try {
-      images.push(decodeImage(readFileSync(input), input));
-      files.push(input);
-    } catch (e) {
-      if (e instanceof FerDataError) fail(e.location, e.detail);
-      else fail(input, (e as Error).message);
-    }
-  }
-  return { files, images, issues };
-}
-
-/** Predictions as a table: file, label, its probability, then every class's probability. */
-export function predictionTable(preds: readonly Prediction[]): string {
-  const classes = Object.keys(preds[0]?.probabilities ?? {});
-  const header = ['file', 'label', 'p', ...classes];
-  const rows = preds.map((p) => [p.file ?? '', p.label, p.probabilities[p.label]!.toFixed(3), ...classes.map((c) => p.probabilities[c]!.toFixed(3))]);
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
-  const line = (cells: string[]) => cells.map((c, j) => (j < 2 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -10,7 +10,10 @@ import type { FerDataset, SkipOptions } from './dataset.js';
  * {@link loadImageFolder} reads); `onError: 'skip'` skips bad rows or files and reports them.
  * `split` and `cache` apply to folders.
  */
-export async function loadFer2013(path: string, options: SkipOptions & Pick<LoadFolderOptions, 'split' | 'cache'> = {}): Promise<FerDataset> {
+export async function loadFer2013(
+  path: string,
+  options: SkipOptions & Pick<LoadFolderOptions, 'split' | 'cache'> = {},
+): Promise<FerDataset> {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();

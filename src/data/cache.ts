@@ -38,7 +38,7 @@ export function fileDigest(file: string): string {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } finally {
     fs.closeSync(fd);
   }
@@ -86,10 +86,16 @@ export function readCache(file: string | null, key: string, source: string): { d
     if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
     const headerLen = buf.readUInt32LE(MAGIC.length);
     let off = MAGIC.length + 4;
-    const header = JSON.parse(buf.toString('utf8', off, off + headerLen)) as { key: string; sha256: string; length: number; keys: string[] };
+    const header = JSON.parse(buf.toString('utf8', off, off + headerLen)) as {
+      key: string;
+      sha256: string;
+      length: number;
+      keys: string[];
+    };
     off += headerLen;
     const n = header.length;
-    if (header.key !== key || !Array.isArray(header.keys) || header.keys.length !== n || buf.length !== off + n * (2 + FER_PIXELS)) return null;
+    if (header.key !== key || !Array.isArray(header.keys) || header.keys.length !== n || buf.length !== off + n * (2 + FER_PIXELS))
+      return null;
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const labels = bytes.subarray(off, off + n);
     const splits = bytes.subarray(off + n, off + 2 * n);
@@ -128,7 +134,7 @@ export function writeCache(file: string | null, key: string, ds: FerDataset): st
     const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
       for (const part of [MAGIC, len, header, ds.labels, ds.splits, ds.pixels]) {
-        for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done);
+        for (let done = 0; done < part.length;) done += fs.writeSync(fd, part, done);
       }
     } finally {
       fs.closeSync(fd);

@@ -6,7 +6,9 @@ import { FER_PIXELS, FER_SPLITS, splitId, splitIndices, subset, type FerDataset,
 
 /** The key duplicates are found by: a hash (SHA-1, base64) of image `i`'s decoded 48x48 pixels. */
 export function pixelHash(ds: FerDataset, i: number): string {
-  return createHash('sha1').update(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)).digest('base64');
+  return createHash('sha1')
+    .update(ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS))
+    .digest('base64');
 }
 
 /** What {@link findTrainingDuplicates} found. */
@@ -188,7 +190,9 @@ export function checkDataset(ds: FerDataset, opts: CheckOptions = {}): DataCheck
       }
     }
   }
-  const crossSplit = [...cross.values()].sort((x, y) => FER_SPLITS.indexOf(x.alsoIn) - FER_SPLITS.indexOf(y.alsoIn) || FER_SPLITS.indexOf(x.split) - FER_SPLITS.indexOf(y.split));
+  const crossSplit = [...cross.values()].sort(
+    (x, y) => FER_SPLITS.indexOf(x.alsoIn) - FER_SPLITS.indexOf(y.alsoIn) || FER_SPLITS.indexOf(x.split) - FER_SPLITS.indexOf(y.split),
+  );
   const fromTraining = crossSplit.filter((c) => c.alsoIn === 'Training');
   return {
     source: ds.source,
@@ -201,7 +205,9 @@ export function checkDataset(ds: FerDataset, opts: CheckOptions = {}): DataCheck
       distinct: groups.size,
       redundant: ds.length - groups.size,
       groups: dupGroups,
-      withinSplit: FER_SPLITS.map((split, s) => ({ split, redundant: withinRedundant[s]! })).filter((w) => perSplit[FER_SPLITS.indexOf(w.split)]!.some((c) => c > 0)),
+      withinSplit: FER_SPLITS.map((split, s) => ({ split, redundant: withinRedundant[s]! })).filter((w) =>
+        perSplit[FER_SPLITS.indexOf(w.split)]!.some((c) => c > 0),
+      ),
       crossSplit,
       evalInTraining: {
         count: fromTraining.reduce((a, c) => a + c.count, 0),
@@ -245,7 +251,8 @@ export function formatCheckReport(r: DataCheckReport, maxListed = 10): string {
     `Exact duplicates (identical decoded pixels): ${fmt(d.distinct)} distinct images; ${fmt(d.redundant)} redundant copies in ${fmt(d.groups)} groups`,
   );
   for (const w of d.withinSplit) lines.push(`    within ${w.split}: ${fmt(w.redundant)} redundant copies`);
-  for (const c of d.crossSplit) lines.push(`    ${c.split} images also in ${c.alsoIn}: ${fmt(c.count)} (${fmt(c.otherClass)} of them in a different class there)`);
+  for (const c of d.crossSplit)
+    lines.push(`    ${c.split} images also in ${c.alsoIn}: ${fmt(c.count)} (${fmt(c.otherClass)} of them in a different class there)`);
   lines.push(
     `Train/test leakage: ${fmt(d.evalInTraining.count)} non-Training images also appear in Training (${fmt(d.evalInTraining.otherClass)} with a different class there)`,
   );

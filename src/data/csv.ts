@@ -75,7 +75,8 @@ export async function loadFer2013Csv(file: string, opts: LoadCsvOptions = {}): P
   }
   if (opts.usage !== undefined) {
     const wanted = (typeof opts.usage === 'string' ? [opts.usage] : opts.usage) as readonly FerSplit[];
-    for (const u of wanted) if (!USAGES.includes(u)) throw new Error(`loadFer2013Csv: unknown usage '${u}' (expected ${USAGES.join(', ')})`);
+    for (const u of wanted)
+      if (!USAGES.includes(u)) throw new Error(`loadFer2013Csv: unknown usage '${u}' (expected ${USAGES.join(', ')})`);
     ds = subset(ds, splitIndices(ds, wanted));
   }
   reportSkipped(ds, opts.onSkip);
@@ -131,7 +132,10 @@ export function parsePixels(field: string, out: Uint8Array): string | null {
 
 /** Slow path of {@link parsePixels}: says exactly what is wrong. */
 function describeBadPixels(field: string): string {
-  const tokens = field.trim().split(/\s+/).filter((t) => t.length > 0);
+  const tokens = field
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
     if (/^-?\d+$/.test(t)) {

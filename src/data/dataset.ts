@@ -179,7 +179,17 @@ export function subset(ds: FerDataset, indices: readonly number[]): FerDataset {
     splits[dst] = ds.splits[src]!;
     keys[dst] = ds.keys[src]!;
   });
-  return { length: n, pixels, labels, splits, keys, source: ds.source, issues: ds.issues, info: ds.info, ...(ds.labelled === false ? { labelled: false } : {}) };
+  return {
+    length: n,
+    pixels,
+    labels,
+    splits,
+    keys,
+    source: ds.source,
+    issues: ds.issues,
+    info: ds.info,
+    ...(ds.labelled === false ? { labelled: false } : {}),
+  };
 }
 
 /** Options of {@link holdout}. */

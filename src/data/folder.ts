@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FER_CLASSES } from '../classes.js';
 import { cacheFile, contentKey, fileDigest, readCache, writeCache, type CacheOption } from './cache.js';
-import { DatasetBuilder, FER_SPLITS, FerDataError, reportSkipped, splitId, type FerDataset, type FerSplit, type LoadIssue, type SkipOptions } from './dataset.js';
+import {
+  DatasetBuilder,
+  FER_SPLITS,
+  FerDataError,
+  reportSkipped,
+  splitId,
+  type FerDataset,
+  type FerSplit,
+  type LoadIssue,
+  type SkipOptions,
+} from './dataset.js';
 import { decodeImageFile } from './image.js';
 
 /** Options of {@link loadImageFolder}. */
@@ -25,7 +35,13 @@ export type FolderLayout = 'splits' | 'classes' | 'unlabelled';
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 /** Split folders: train/ is Training, val/ (valid/, validation/) PublicTest, test/ by Kaggle's filename prefixes. */
-const SPLIT_FOLDERS: Record<string, 'train' | 'val' | 'test'> = { train: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test' };
+const SPLIT_FOLDERS: Record<string, 'train' | 'val' | 'test'> = {
+  train: 'train',
+  val: 'val',
+  valid: 'val',
+  validation: 'val',
+  test: 'test',
+};
 
 interface ImageFile {
   path: string; // absolute, as reached (through symbolic links)
@@ -107,7 +123,16 @@ function layoutOf(root: string, top: Entry[]): FolderLayout {
 }
 
 /** Adds the images of `dir` (a class folder, or an unlabelled folder) to `files`. */
-function addImages(root: string, dir: string, label: number, split: (name: string) => number, files: ImageFile[], problems: LoadIssue[], visited: Map<string, string>, where: string): void {
+function addImages(
+  root: string,
+  dir: string,
+  label: number,
+  split: (name: string) => number,
+  files: ImageFile[],
+  problems: LoadIssue[],
+  visited: Map<string, string>,
+  where: string,
+): void {
   for (const f of listDir(dir, problems, visited)) {
     if (f.kind === 'broken') {
       problems.push({ location: f.path, message: BROKEN_LINK });
@@ -120,14 +145,28 @@ function addImages(root: string, dir: string, label: number, split: (name: strin
 }
 
 /** Adds `<dir>/<class>/*` to `files`, recording everything else that is not data as a problem. */
-function addClassFolders(root: string, dir: string, entries: Entry[], split: (name: string) => number, files: ImageFile[], problems: LoadIssue[], visited: Map<string, string>, nested: boolean): void {
+function addClassFolders(
+  root: string,
+  dir: string,
+  entries: Entry[],
+  split: (name: string) => number,
+  files: ImageFile[],
+  problems: LoadIssue[],
+  visited: Map<string, string>,
+  nested: boolean,
+): void {
   for (const cls of entries) {
     const label = classId(cls.name);
     if (cls.kind === 'broken') problems.push({ location: cls.path, message: BROKEN_LINK });
     else if (cls.kind !== 'dir') {
       // files beside the class folders of an ImageFolder (README, licences) are not data; images there are misplaced
-      if (nested || IMAGE_EXT.test(cls.name)) problems.push({ location: cls.path, message: `file outside a class folder (expected ${nested ? `${path.basename(dir)}/` : ''}<class>/<image>)` });
-    } else if (label < 0) problems.push({ location: cls.path, message: `unknown class folder '${cls.name}' (expected one of ${FER_CLASSES.join(', ')})` });
+      if (nested || IMAGE_EXT.test(cls.name))
+        problems.push({
+          location: cls.path,
+          message: `file outside a class folder (expected ${nested ? `${path.basename(dir)}/` : ''}<class>/<image>)`,
+        });
+    } else if (label < 0)
+      problems.push({ location: cls.path, message: `unknown class folder '${cls.name}' (expected one of ${FER_CLASSES.join(', ')})` });
     else addImages(root, cls.path, label, split, files, problems, visited, 'a class folder');
   }
 }
@@ -142,7 +181,16 @@ function walk(root: string, defaultSplit: number): { files: ImageFile[]; problem
   const layout = layoutOf(root, top);
   if (layout === 'unlabelled') {
     visited.clear();
-    addImages(root, root, 0, () => defaultSplit, files, problems, visited, 'an unlabelled image folder (expected images only, or <class>/ folders)');
+    addImages(
+      root,
+      root,
+      0,
+      () => defaultSplit,
+      files,
+      problems,
+      visited,
+      'an unlabelled image folder (expected images only, or <class>/ folders)',
+    );
   } else if (layout === 'classes') {
     addClassFolders(root, root, top, () => defaultSplit, files, problems, visited, false);
   } else {
@@ -201,7 +249,11 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
   let key = '';
   try {
     // the layout and the split given decide labels and splits too
-    if (cached) key = contentKey([{ name: `\0${layout}`, digest: String(split) }, ...files.map((f) => ({ name: f.rel, digest: fileDigest(f.path) }))]);
+    if (cached)
+      key = contentKey([
+        { name: `\0${layout}`, digest: String(split) },
+        ...files.map((f) => ({ name: f.rel, digest: fileDigest(f.path) })),
+      ]);
   } catch {
     cached = null;
   }
@@ -215,7 +267,8 @@ export async function loadImageFolder(dir: string, opts: LoadFolderOptions = {})
     try {
       pixels = decodeImageFile(fs.readFileSync(f.path), f.path);
     } catch (e) {
-      const issue = e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: f.path, message: (e as Error).message };
+      const issue =
+        e instanceof FerDataError ? { location: e.location, message: e.detail } : { location: f.path, message: (e as Error).message };
       if (onError === 'throw') throw new FerDataError(issue.location, issue.message);
       issues.push(issue);
       continue;

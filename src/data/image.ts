@@ -6,7 +6,20 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { FER_PIXELS, FerDataError } from './dataset.js';
-import { checkEncodedSize, decoded, grayInput, imageFormat, isPixelImage, JPEG_LIMITS, rawFromPixels, toFerPixels, unsupportedFormat, type DecodedImage, type PixelImage, type RawImage } from './pixels.js';
+import {
+  checkEncodedSize,
+  decoded,
+  grayInput,
+  imageFormat,
+  isPixelImage,
+  JPEG_LIMITS,
+  rawFromPixels,
+  toFerPixels,
+  unsupportedFormat,
+  type DecodedImage,
+  type PixelImage,
+  type RawImage,
+} from './pixels.js';
 import { InputError } from '../errors.js';
 
 export { resizeBilinear, toLuma, checkImagePixels, MAX_IMAGE_PIXELS, type DecodedImage, type RawImage, type PixelImage } from './pixels.js';
@@ -32,7 +45,12 @@ export function decodeRaw(bytes: Uint8Array, path: string): RawImage {
   if (format === 'png') {
     try {
       const im = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: im.width, height: im.height, channels: 4, data: new Uint8Array(im.data.buffer, im.data.byteOffset, im.data.byteLength) };
+      return {
+        width: im.width,
+        height: im.height,
+        channels: 4,
+        data: new Uint8Array(im.data.buffer, im.data.byteOffset, im.data.byteLength),
+      };
     } catch (e) {
       throw new FerDataError(path, `cannot decode PNG (corrupt or truncated?): ${(e as Error).message}`);
     }
@@ -84,7 +102,9 @@ export function decodeImageWithSize(input: ImageInput, name?: string): DecodedIm
   }
   if (input instanceof Uint8Array) return decodeBytes(input, name ?? '<bytes>');
   if (isPixelImage(input)) return decoded(rawFromPixels(input, name ?? '<pixels>'), name ?? '<pixels>');
-  throw new InputError(`${name ?? 'decodeImage'}: expected a file path, PNG/JPEG bytes, { data, width, height } pixels or a 48x48 gray Uint8Array, got ${describeValue(input)}`);
+  throw new InputError(
+    `${name ?? 'decodeImage'}: expected a file path, PNG/JPEG bytes, { data, width, height } pixels or a 48x48 gray Uint8Array, got ${describeValue(input)}`,
+  );
 }
 
 /** PNG/JPEG bytes, or a 48x48 gray image (2304 bytes that are not a decodable PNG/JPEG). */
@@ -99,7 +119,10 @@ function decodeBytes(bytes: Uint8Array, name: string): DecodedImage {
   }
   if (bytes.length === FER_PIXELS) return grayInput(bytes);
   if (format || bytes.length === 0) throw unsupportedFormat(bytes, name);
-  throw new FerDataError(name, `not a JPEG or PNG file (unknown magic bytes), nor a 48x48 gray image (${bytes.length} bytes, not ${FER_PIXELS})`);
+  throw new FerDataError(
+    name,
+    `not a JPEG or PNG file (unknown magic bytes), nor a 48x48 gray image (${bytes.length} bytes, not ${FER_PIXELS})`,
+  );
 }
 
 /** A short description of a value for error messages. */

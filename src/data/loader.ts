@@ -8,7 +8,15 @@ import type { Device } from '../gpu/device.js';
 import type { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
 import { FER_PIXELS, splitIndices, type FerDataset, type FerSplit } from './dataset.js';
-import { GpuImages, augmentBatch, drawAugmentParams, identityParams, imageMean, PARAMS_PER_IMAGE, type AugmentOptions } from './augment/index.js';
+import {
+  GpuImages,
+  augmentBatch,
+  drawAugmentParams,
+  identityParams,
+  imageMean,
+  PARAMS_PER_IMAGE,
+  type AugmentOptions,
+} from './augment/index.js';
 
 export interface DataLoaderOptions {
   batchSize?: number;
@@ -46,10 +54,15 @@ export class DataLoader {
   private epoch = 0;
   private skip = 0;
 
-  constructor(readonly device: Device, readonly dataset: FerDataset, options: DataLoaderOptions = {}) {
+  constructor(
+    readonly device: Device,
+    readonly dataset: FerDataset,
+    options: DataLoaderOptions = {},
+  ) {
     this.opts = options;
     this.batchSize = options.batchSize ?? 64;
-    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new InputError(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0))
+      throw new InputError(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
     const idx = options.split === undefined ? [...Array(dataset.length).keys()] : splitIndices(dataset, options.split);
     if (idx.length === 0) throw new InputError(`DataLoader: ${dataset.source} has no images in split ${String(options.split)}`);
     this.indices = Int32Array.from(idx);

@@ -130,7 +130,9 @@ export interface PixelImage {
 export function isPixelImage(x: unknown): x is PixelImage {
   if (typeof x !== 'object' || x === null) return false;
   const p = x as Partial<PixelImage>;
-  return (p.data instanceof Uint8Array || p.data instanceof Uint8ClampedArray) && typeof p.width === 'number' && typeof p.height === 'number';
+  return (
+    (p.data instanceof Uint8Array || p.data instanceof Uint8ClampedArray) && typeof p.width === 'number' && typeof p.height === 'number'
+  );
 }
 
 /** A {@link RawImage} view of pixel data; the channels (1, 3 or 4) follow from its length. */
@@ -179,7 +181,14 @@ export function grayInput(gray: Uint8Array): DecodedImage {
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'heic' | 'avif';
 
 const FORMAT_NAMES: Record<ImageFormat, string> = {
-  png: 'PNG', jpeg: 'JPEG', gif: 'GIF', webp: 'WebP', bmp: 'BMP', tiff: 'TIFF', heic: 'HEIC', avif: 'AVIF',
+  png: 'PNG',
+  jpeg: 'JPEG',
+  gif: 'GIF',
+  webp: 'WebP',
+  bmp: 'BMP',
+  tiff: 'TIFF',
+  heic: 'HEIC',
+  avif: 'AVIF',
 };
 
 /** The format of encoded image bytes, from their magic bytes; undefined when unknown. */
@@ -200,12 +209,19 @@ export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 /** The error for bytes that are not a PNG or JPEG, naming their format where it is known. */
-export function unsupportedFormat(bytes: Uint8Array, name: string, hint = 'convert it to PNG or JPEG, or pass decoded pixels { data, width, height }'): FerDataError {
+export function unsupportedFormat(
+  bytes: Uint8Array,
+  name: string,
+  hint = 'convert it to PNG or JPEG, or pass decoded pixels { data, width, height }',
+): FerDataError {
   if (bytes.length === 0) return new FerDataError(name, 'empty image file');
   const format = imageFormat(bytes);
   if (format && format !== 'png' && format !== 'jpeg') {
     const what = FORMAT_NAMES[format];
-    return new FerDataError(name, `not a JPEG or PNG file: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} image, which fer-gpu does not decode here (${hint})`);
+    return new FerDataError(
+      name,
+      `not a JPEG or PNG file: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} image, which fer-gpu does not decode here (${hint})`,
+    );
   }
   return new FerDataError(name, 'not a JPEG or PNG file (unknown magic bytes)');
 }
@@ -218,7 +234,10 @@ export function unsupportedFormat(bytes: Uint8Array, name: string, hint = 'conve
 export const MAX_IMAGE_PIXELS = 64_000_000;
 
 /** jpeg-js's own limits, a backstop to the header check, with room for any 4-component JPEG within the cap (24 bytes per pixel). */
-export const JPEG_LIMITS = { maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 24) / 2 ** 20) + 64 };
+export const JPEG_LIMITS = {
+  maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+  maxMemoryUsageInMB: Math.ceil((MAX_IMAGE_PIXELS * 24) / 2 ** 20) + 64,
+};
 
 /** Throws a {@link FerDataError} naming `path` when a `width`x`height` image is over {@link MAX_IMAGE_PIXELS}. */
 export function checkImagePixels(width: number, height: number, path: string): void {
@@ -235,8 +254,10 @@ export function jpegSize(b: Uint8Array): { width: number; height: number } | und
   let i = 2;
   while (i + 9 <= b.length && b[i] === 0xff) {
     const marker = b[i + 1]!;
-    if (marker === 0xff) i++; // fill byte
-    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) i += 2; // markers without a length
+    if (marker === 0xff)
+      i++; // fill byte
+    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8))
+      i += 2; // markers without a length
     else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
     } else if (marker === 0xd9 || marker === 0xda) return undefined;

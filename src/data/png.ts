@@ -14,7 +14,13 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 /** Adam7 passes: x0, y0, dx, dy. */
 const ADAM7 = [
-  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
 ] as const;
 
 async function inflate(data: Uint8Array): Promise<Uint8Array> {
@@ -24,7 +30,9 @@ async function inflate(data: Uint8Array): Promise<Uint8Array> {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -60,7 +68,11 @@ function unfilter(buf: Uint8Array, at: number, rowBytes: number, rows: number, b
 export async function decodePng(bytes: Uint8Array): Promise<RawImage> {
   if (!SIGNATURE.every((b, i) => bytes[i] === b)) throw new Error('not a PNG file');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, depth = 0, colorType = -1, interlace = 0;
+  let width = 0,
+    height = 0,
+    depth = 0,
+    colorType = -1,
+    interlace = 0;
   let palette: Uint8Array | null = null;
   let trns: Uint8Array | null = null;
   const idat: Uint8Array[] = [];
@@ -79,7 +91,8 @@ export async function decodePng(bytes: Uint8Array): Promise<RawImage> {
       interlace = bytes[pos + 20]!;
       if (!DEPTHS[colorType]?.includes(depth)) throw new Error(`unsupported colour type ${colorType} with bit depth ${depth}`);
       if (width < 1 || height < 1) throw new Error(`image has no pixels (${width}x${height})`);
-      if (width * height > MAX_IMAGE_PIXELS) throw new Error(`${width}x${height} is over the limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
+      if (width * height > MAX_IMAGE_PIXELS)
+        throw new Error(`${width}x${height} is over the limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
     } else if (type === 'PLTE') palette = data;
     else if (type === 'tRNS') trns = data;
     else if (type === 'IDAT') idat.push(data);
@@ -141,7 +154,10 @@ export async function decodePng(bytes: Uint8Array): Promise<RawImage> {
         samples[out + 3] = colorType === 4 ? sample(1) : colorType === 6 ? sample(3) : maxIn;
         if (trns && (colorType === 0 || colorType === 2)) {
           const t = new DataView(trns.buffer, trns.byteOffset, trns.byteLength);
-          const match = colorType === 0 ? r === t.getUint16(0) : r === t.getUint16(0) && samples[out + 1] === t.getUint16(2) && samples[out + 2] === t.getUint16(4);
+          const match =
+            colorType === 0
+              ? r === t.getUint16(0)
+              : r === t.getUint16(0) && samples[out + 1] === t.getUint16(2) && samples[out + 2] === t.getUint16(4);
           if (match) samples.fill(0, out, out + 4);
         }
       }

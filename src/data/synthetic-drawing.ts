@@ -243,7 +243,13 @@ export function drawFace(label: number, rng: Rng, out: Uint8Array): void {
 }
 
 /** The mouth of each class, centred near y = 0.62. */
-function drawMouth(c: Canvas, label: number, rng: Rng, strength: number, tone: { dark: number; skin: number; cavity: number; teeth: number }): void {
+function drawMouth(
+  c: Canvas,
+  label: number,
+  rng: Rng,
+  strength: number,
+  tone: { dark: number; skin: number; cavity: number; teeth: number },
+): void {
   const y = rng.uniform(0.58, 0.66);
   const lip = rng.uniform(0.045, 0.06);
   const s = strength;

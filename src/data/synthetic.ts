@@ -90,7 +90,9 @@ function splitAssigner(split: NonNullable<SyntheticFacesOptions['split']>, count
   }
   const sum = split[0] + split[1] + split[2];
   if (split.length !== 3 || !split.every((f) => f >= 0) || Math.abs(sum - 1) > 1e-9) {
-    throw new RangeError(`syntheticFaces: split fractions [Training, PublicTest, PrivateTest] must be >= 0 and sum to 1, got [${split.join(', ')}]`);
+    throw new RangeError(
+      `syntheticFaces: split fractions [Training, PublicTest, PrivateTest] must be >= 0 and sum to 1, got [${split.join(', ')}]`,
+    );
   }
   const ids = [splitId('Training'), splitId('PublicTest'), splitId('PrivateTest')];
   return (i) => {

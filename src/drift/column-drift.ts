@@ -66,11 +66,23 @@ export const STATTESTS: Readonly<Record<StatTestId, StatTestDef>> = {
   t_test: { kinds: ['num'], threshold: 0.05, isPValue: true, drifted: lt, score: (r, c) => st.tTestPValue(num(r), num(c)) },
   mannw: { kinds: ['num'], threshold: 0.05, isPValue: true, drifted: lt, score: (r, c) => st.mannWhitneyPValue(num(r), num(c)) },
   anderson: { kinds: ['num'], threshold: 0.1, isPValue: true, drifted: lt, score: (r, c) => st.andersonPValue(num(r), num(c)) },
-  cramer_von_mises: { kinds: ['num'], threshold: 0.1, isPValue: true, drifted: le, score: (r, c) => st.cramerVonMisesPValue(num(r), num(c)) },
+  cramer_von_mises: {
+    kinds: ['num'],
+    threshold: 0.1,
+    isPValue: true,
+    drifted: le,
+    score: (r, c) => st.cramerVonMisesPValue(num(r), num(c)),
+  },
   g_test: { kinds: ['cat'], threshold: 0.1, isPValue: true, drifted: lt, score: (r, c) => st.gTestPValue(r, c) },
   fisher_exact: { kinds: ['cat'], threshold: 0.1, isPValue: true, drifted: lt, score: (r, c) => st.fisherExactPValue(r, c) },
   TVD: { kinds: ['cat'], threshold: 0.1, isPValue: true, drifted: lt, score: (r, c, _k, seed) => tvdPermutation(r, c, seed)[0] },
-  empirical_mmd: { kinds: ['num'], threshold: 0.1, isPValue: true, drifted: lt, score: (r, c, _k, seed) => mmdPermutation(num(r), num(c), seed)[0] },
+  empirical_mmd: {
+    kinds: ['num'],
+    threshold: 0.1,
+    isPValue: true,
+    drifted: lt,
+    score: (r, c, _k, seed) => mmdPermutation(num(r), num(c), seed)[0],
+  },
 };
 
 export interface ColumnDriftOptions {

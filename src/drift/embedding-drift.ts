@@ -67,7 +67,8 @@ const N_BOOTSTRAP = 100;
 function toMatrix(x: EmbeddingInput, dim: number | undefined, side: string): Matrix {
   let m: Matrix;
   if (x instanceof Float32Array || x instanceof Float64Array) {
-    if (!dim || !Number.isInteger(dim) || dim <= 0) throw new Error(`embeddingDrift: ${side} is a flat array; pass options.dim (columns per row)`);
+    if (!dim || !Number.isInteger(dim) || dim <= 0)
+      throw new Error(`embeddingDrift: ${side} is a flat array; pass options.dim (columns per row)`);
     if (x.length % dim !== 0) throw new Error(`embeddingDrift: ${side} has ${x.length} values, not a multiple of dim ${dim}`);
     m = { data: Float64Array.from(x), rows: x.length / dim, cols: dim };
   } else {
@@ -81,7 +82,8 @@ function toMatrix(x: EmbeddingInput, dim: number | undefined, side: string): Mat
   }
   if (m.rows < 2 || m.cols < 1) throw new Error(`embeddingDrift: ${side} needs at least 2 rows and 1 column, got [${m.rows}, ${m.cols}]`);
   const bad = m.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`embeddingDrift: ${side}[${Math.floor(bad / m.cols)}][${bad % m.cols}] is ${m.data[bad]} (embeddings must be finite)`);
+  if (bad >= 0)
+    throw new Error(`embeddingDrift: ${side}[${Math.floor(bad / m.cols)}][${bad % m.cols}] is ${m.data[bad]} (embeddings must be finite)`);
   return m;
 }
 
@@ -90,7 +92,11 @@ function toMatrix(x: EmbeddingInput, dim: number | undefined, side: string): Mat
  * @example
  * embeddingDrift(refEmb, curEmb, { method: 'mmd', dim: 512, device });
  */
-export async function embeddingDrift(ref: EmbeddingInput, cur: EmbeddingInput, options: EmbeddingDriftOptions = {}): Promise<EmbeddingDriftResult> {
+export async function embeddingDrift(
+  ref: EmbeddingInput,
+  cur: EmbeddingInput,
+  options: EmbeddingDriftOptions = {},
+): Promise<EmbeddingDriftResult> {
   const where = 'embeddingDrift';
   checkOneOf(where, 'method', options.method, ['model', 'mmd', 'ratio', 'distance']);
   checkOneOf(where, 'distance', options.distance, ['euclidean', 'cosine', 'cityblock', 'chebyshev']);
@@ -108,11 +114,19 @@ export async function embeddingDrift(ref: EmbeddingInput, cur: EmbeddingInput, o
   switch (method) {
     case 'model': {
       const bootstrap = options.bootstrap ?? x.rows < 1000;
-      return { ...base, ...modelDrift(x, y, bootstrap, options.threshold ?? 0.55, options.quantileProbability ?? 0.95, options.seed ?? 42), bootstrap };
+      return {
+        ...base,
+        ...modelDrift(x, y, bootstrap, options.threshold ?? 0.55, options.quantileProbability ?? 0.95, options.seed ?? 42),
+        bootstrap,
+      };
     }
     case 'mmd': {
       const bootstrap = options.bootstrap ?? false;
-      return { ...base, ...(await mmdDrift(x, y, bootstrap, options.threshold ?? 0.015, options.quantileProbability ?? 0.05, options.device)), bootstrap };
+      return {
+        ...base,
+        ...(await mmdDrift(x, y, bootstrap, options.threshold ?? 0.015, options.quantileProbability ?? 0.05, options.device)),
+        bootstrap,
+      };
     }
     case 'ratio': {
       if (options.bootstrap) throw new Error("embeddingDrift: the 'ratio' method has no bootstrap");
@@ -122,7 +136,11 @@ export async function embeddingDrift(ref: EmbeddingInput, cur: EmbeddingInput, o
     }
     case 'distance': {
       const bootstrap = options.bootstrap ?? false;
-      return { ...base, ...distanceDrift(x, y, options.distance ?? 'euclidean', bootstrap, options.threshold ?? 0.2, options.quantileProbability ?? 0.95), bootstrap };
+      return {
+        ...base,
+        ...distanceDrift(x, y, options.distance ?? 'euclidean', bootstrap, options.threshold ?? 0.2, options.quantileProbability ?? 0.95),
+        bootstrap,
+      };
     }
     default:
       throw new Error(`embeddingDrift: unknown method '${String(method)}' (expected model, mmd, ratio or distance)`);
@@ -203,7 +221,10 @@ async function medianSigma2(a: Matrix, b: Matrix, device?: Device): Promise<numb
   const d = new Float64Array(d2.length);
   for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(Math.max(d2[i]!, 0));
   const sigma2 = median(d) ** 2;
-  if (!(sigma2 > 0)) throw new Error('embeddingDrift: mmd: the median pairwise distance is 0 (most embeddings are identical); the RBF bandwidth is undefined');
+  if (!(sigma2 > 0))
+    throw new Error(
+      'embeddingDrift: mmd: the median pairwise distance is 0 (most embeddings are identical); the RBF bandwidth is undefined',
+    );
   return sigma2;
 }
 
@@ -235,7 +256,8 @@ async function mmdDrift(x: Matrix, y: Matrix, bootstrap: boolean, threshold: num
   if (!bootstrap) return { driftScore: score, driftDetected: value > threshold, threshold };
 
   // Bootstrap from the reference alone: its own bandwidth, m x m kernel, 100 resamples.
-  if (m * m > 64e6) throw new Error(`embeddingDrift: mmd bootstrap needs a ${m}x${m} kernel matrix; subsample the reference to <= 8000 rows`);
+  if (m * m > 64e6)
+    throw new Error(`embeddingDrift: mmd bootstrap needs a ${m}x${m} kernel matrix; subsample the reference to <= 8000 rows`);
   const xs = takeRows(x, sample1000(m));
   const gammaX = 1 / (await medianSigma2(xs, xs, device));
   const K = rbfMatrix(await sqDist(x, x, device), gammaX);

@@ -37,8 +37,10 @@ function histogramSvg(title: string, edges: number[], ref: number[], cur: number
     .map((r, i) => {
       const x = pad.l + i * bw;
       const c = cur[i]!;
-      return `<rect x="${x.toFixed(1)}" y="${y(r).toFixed(1)}" width="${(bw * 0.48).toFixed(1)}" height="${(h - pad.b - y(r)).toFixed(1)}" fill="${REF}"/>` +
-        `<rect x="${(x + bw * 0.5).toFixed(1)}" y="${y(c).toFixed(1)}" width="${(bw * 0.48).toFixed(1)}" height="${(h - pad.b - y(c)).toFixed(1)}" fill="${CUR}"/>`;
+      return (
+        `<rect x="${x.toFixed(1)}" y="${y(r).toFixed(1)}" width="${(bw * 0.48).toFixed(1)}" height="${(h - pad.b - y(r)).toFixed(1)}" fill="${REF}"/>` +
+        `<rect x="${(x + bw * 0.5).toFixed(1)}" y="${y(c).toFixed(1)}" width="${(bw * 0.48).toFixed(1)}" height="${(h - pad.b - y(c)).toFixed(1)}" fill="${CUR}"/>`
+      );
     })
     .join('');
   return `<svg class="chart histogram" role="img" aria-label="${escapeHtml(title)} histogram" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" xmlns="http://www.w3.org/2000/svg">
@@ -66,9 +68,11 @@ function classBarsSvg(title: string, names: string[], ref: number[], cur: number
   const groups = names
     .map((name, i) => {
       const x = pad.l + i * gw;
-      return `<rect x="${(x + gw * 0.1).toFixed(1)}" y="${y(r[i]!).toFixed(1)}" width="${(gw * 0.38).toFixed(1)}" height="${(h - pad.b - y(r[i]!)).toFixed(1)}" fill="${REF}"><title>${escapeHtml(name)} reference ${fmt(r[i]!)}</title></rect>` +
+      return (
+        `<rect x="${(x + gw * 0.1).toFixed(1)}" y="${y(r[i]!).toFixed(1)}" width="${(gw * 0.38).toFixed(1)}" height="${(h - pad.b - y(r[i]!)).toFixed(1)}" fill="${REF}"><title>${escapeHtml(name)} reference ${fmt(r[i]!)}</title></rect>` +
         `<rect x="${(x + gw * 0.5).toFixed(1)}" y="${y(c[i]!).toFixed(1)}" width="${(gw * 0.38).toFixed(1)}" height="${(h - pad.b - y(c[i]!)).toFixed(1)}" fill="${CUR}"><title>${escapeHtml(name)} current ${fmt(c[i]!)}</title></rect>` +
-        `<text x="${(x + gw / 2).toFixed(1)}" y="${h - pad.b + 14}" font-size="10" text-anchor="middle">${escapeHtml(name)}</text>`;
+        `<text x="${(x + gw / 2).toFixed(1)}" y="${h - pad.b + 14}" font-size="10" text-anchor="middle">${escapeHtml(name)}</text>`
+      );
     })
     .join('');
   return `<svg class="chart classes" role="img" aria-label="${escapeHtml(title)}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" xmlns="http://www.w3.org/2000/svg">
@@ -94,8 +98,10 @@ function confusionSvg(title: string, names: string[], cm: number[][]): string {
         .map((v, j) => {
           const t = v / max;
           const fill = `rgb(${Math.round(255 - 180 * t)},${Math.round(255 - 140 * t)},${Math.round(255 - 60 * t)})`;
-          return `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff"/>` +
-            `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" font-size="10" text-anchor="middle" fill="${t > 0.6 ? '#fff' : '#000'}">${v}</text>`;
+          return (
+            `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff"/>` +
+            `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 4}" font-size="10" text-anchor="middle" fill="${t > 0.6 ? '#fff' : '#000'}">${v}</text>`
+          );
         })
         .join(''),
     )
@@ -151,7 +157,10 @@ ${rows}</table>
   if (report.labels || report.predictions) {
     parts.push('<h2>Class distributions</h2><div class="charts">');
     if (report.labels) parts.push(classBarsSvg('labels', names, report.labels.distribution.reference, report.labels.distribution.current));
-    if (report.predictions) parts.push(classBarsSvg('predicted classes', names, report.predictions.distribution.reference, report.predictions.distribution.current));
+    if (report.predictions)
+      parts.push(
+        classBarsSvg('predicted classes', names, report.predictions.distribution.reference, report.predictions.distribution.current),
+      );
     parts.push('</div>');
   }
   if (report.performance) {
@@ -195,7 +204,14 @@ export function historyEntry(report: DriftReport): DriftHistoryEntry {
     accuracyDelta: report.summary.accuracyDelta,
   };
   for (const f of report.features) metrics[`feature.${f.name}`] = f.score;
-  return { schemaVersion: 1, createdAt: report.createdAt, reference: report.reference.name, current: report.current.name, drift: report.summary.drift, metrics };
+  return {
+    schemaVersion: 1,
+    createdAt: report.createdAt,
+    reference: report.reference.name,
+    current: report.current.name,
+    drift: report.summary.drift,
+    metrics,
+  };
 }
 
 /** Appends the report's summary as one JSON line to `jsonlPath` (created when missing). */
@@ -208,7 +224,8 @@ function historyEntryProblem(e: unknown): string | undefined {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'not a JSON object';
   const o = e as Record<string, unknown>;
   if (typeof o.metrics !== 'object' || o.metrics === null || Array.isArray(o.metrics)) return 'no "metrics" object';
-  for (const [k, v] of Object.entries(o.metrics)) if (v !== null && typeof v !== 'number') return `metric ${JSON.stringify(k)} is ${JSON.stringify(v)}, not a number or null`;
+  for (const [k, v] of Object.entries(o.metrics))
+    if (v !== null && typeof v !== 'number') return `metric ${JSON.stringify(k)} is ${JSON.stringify(v)}, not a number or null`;
   for (const k of ['createdAt', 'current'] as const) if (typeof o[k] !== 'string') return `"${k}" is not a string`;
   if (typeof o.drift !== 'boolean') return '"drift" is not true or false';
   return undefined;
@@ -234,9 +251,18 @@ export function renderTrendHtml(historyLines: readonly string[], source = 'histo
     entries.push(e as DriftHistoryEntry);
   });
   const names = [...new Set(entries.flatMap((e) => Object.keys(e.metrics)))];
-  const charts = names.map((name) => lineSvg(name, entries.map((e) => e.metrics[name] ?? null), entries.map((e) => e.drift)));
+  const charts = names.map((name) =>
+    lineSvg(
+      name,
+      entries.map((e) => e.metrics[name] ?? null),
+      entries.map((e) => e.drift),
+    ),
+  );
   const rows = entries
-    .map((e) => `<tr><td>${escapeHtml(e.createdAt)}</td><td>${escapeHtml(e.current)}</td><td>${e.drift ? '<span class="bad">drift</span>' : '<span class="ok">ok</span>'}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td>${escapeHtml(e.createdAt)}</td><td>${escapeHtml(e.current)}</td><td>${e.drift ? '<span class="bad">drift</span>' : '<span class="ok">ok</span>'}</td></tr>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -262,7 +288,11 @@ function lineSvg(title: string, values: (number | null)[], drift: boolean[]): st
   const pts = values.map((v, i) => (v === null || !Number.isFinite(v) ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`));
   const path = pts.filter((p) => p !== null).join(' ');
   const dots = pts
-    .map((p, i) => (p === null ? '' : `<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${drift[i] ? '#b00020' : REF}"><title>${fmt(values[i]!)}</title></circle>`))
+    .map((p, i) =>
+      p === null
+        ? ''
+        : `<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${drift[i] ? '#b00020' : REF}"><title>${fmt(values[i]!)}</title></circle>`,
+    )
     .join('');
   return `<svg class="chart trend" role="img" aria-label="${escapeHtml(title)} trend" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" xmlns="http://www.w3.org/2000/svg">
 <text x="${pad.l}" y="14" font-size="12" font-weight="bold">${escapeHtml(title)}</text>

@@ -24,7 +24,14 @@ export {
 export { LegacyMT19937 } from './numpy-random.js';
 
 // Image features, embedding drift, reports (see each module).
-export { computeImageFeatures, featureColumns, imageFeaturesReference, IMAGE_FEATURE_NAMES, type ImageFeatureName, type ImageFeatureOptions } from './features/index.js';
+export {
+  computeImageFeatures,
+  featureColumns,
+  imageFeaturesReference,
+  IMAGE_FEATURE_NAMES,
+  type ImageFeatureName,
+  type ImageFeatureOptions,
+} from './features/index.js';
 export {
   embeddingDrift,
   type EmbeddingDistance,

@@ -71,7 +71,9 @@ export function pca(x: Matrix, y: Matrix, k: number): [Matrix, Matrix] {
   }
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) cov[b * d + a] = cov[a * d + b]!;
   const { values, vectors } = jacobiEigen(cov, d);
-  const order = Array.from({ length: d }, (_, i) => i).sort((i, j) => values[j]! - values[i]!).slice(0, k);
+  const order = Array.from({ length: d }, (_, i) => i)
+    .sort((i, j) => values[j]! - values[i]!)
+    .slice(0, k);
   const project = (m: Matrix): Matrix => {
     const out = new Float64Array(m.rows * k);
     for (let i = 0; i < m.rows; i++) {

@@ -17,14 +17,24 @@ import { uniqueKeys, type Value } from './stattests.js';
 function evidentlyKeyOrder(keys: readonly Value[], refIds: readonly number[], curIds: readonly number[], numeric: boolean): number[] {
   if (!numeric) return [...new Set([...refIds, ...curIds])];
   const id = new Map(keys.map((k, i) => [k as number, i]));
-  return pythonSetUnion(refIds.map((i) => keys[i] as number), curIds.map((i) => keys[i] as number)).map((v) => id.get(v)!);
+  return pythonSetUnion(
+    refIds.map((i) => keys[i] as number),
+    curIds.map((i) => keys[i] as number),
+  ).map((v) => id.get(v)!);
 }
 
 /**
  * tvd_stattest.py `_total_variation_distance`: 0.5 * np.sum(|r / sum(r) - c / sum(c)|) in float64
  * over the keys in `order`.
  */
-function evidentlyTvd(refCounts: Int32Array, curCounts: Int32Array, nRef: number, nCur: number, order: readonly number[], terms: Float64Array): number {
+function evidentlyTvd(
+  refCounts: Int32Array,
+  curCounts: Int32Array,
+  nRef: number,
+  nCur: number,
+  order: readonly number[],
+  terms: Float64Array,
+): number {
   order.forEach((k, i) => (terms[i] = Math.abs(refCounts[k]! / nRef - curCounts[k]! / nCur)));
   return 0.5 * numpySum(terms, 0, order.length);
 }
@@ -76,7 +86,14 @@ export function tvdPermutation(ref: Value[], cur: Value[], seed = 0, iterations 
     for (let i = 0; i < nRef; i++) refCounts[combined[perm[i]!]!]!++;
     for (let k = 0; k < keys.length; k++) curCounts[k] = total[k]! - refCounts[k]!;
     const refIds = numeric ? firstSeen(combined, 0, nRef, seen, perm) : [];
-    const order = numeric ? evidentlyKeyOrder(keys, refIds, pooledOrder.filter((k) => curCounts[k]! > 0), true) : order0;
+    const order = numeric
+      ? evidentlyKeyOrder(
+          keys,
+          refIds,
+          pooledOrder.filter((k) => curCounts[k]! > 0),
+          true,
+        )
+      : order0;
     if (observed <= evidentlyTvd(refCounts, curCounts, nRef, nCur, order, terms)) hits++;
   }
   return [hits / iterations, observed];

@@ -232,7 +232,11 @@ async function modelOutputs(
 }
 
 /** Embedding drift, when both datasets have embeddings. */
-async function embeddingSection(outputs: Outputs, device: Device | undefined, options: DriftReportOptions): Promise<DriftReport['embeddings']> {
+async function embeddingSection(
+  outputs: Outputs,
+  device: Device | undefined,
+  options: DriftReportOptions,
+): Promise<DriftReport['embeddings']> {
   const { reference: ref, current: cur } = outputs;
   if (!ref?.embeddings || !cur?.embeddings) return null;
   const r = await embeddingDrift(ref.embeddings, cur.embeddings, { ...options.embedding, dim: ref.dim ?? cur.dim, device });
@@ -255,7 +259,10 @@ function predictedClasses(outputs: Outputs, reference: FerDataset, current: FerD
 }
 
 /** Drift of the predicted class and of the confidence. */
-function predictionSection({ reference: r, current: c }: Predicted, classNames: readonly string[]): NonNullable<DriftReport['predictions']> {
+function predictionSection(
+  { reference: r, current: c }: Predicted,
+  classNames: readonly string[],
+): NonNullable<DriftReport['predictions']> {
   const name = (i: number) => classNames[i] ?? String(i);
   return {
     classDrift: columnDrift(Array.from(r.classes, name), Array.from(c.classes, name), { kind: 'cat' }),
@@ -266,7 +273,12 @@ function predictionSection({ reference: r, current: c }: Predicted, classNames: 
 }
 
 /** Accuracy and F1 of the predictions against the labels on both datasets. */
-function performanceSection(predicted: Predicted, reference: FerDataset, current: FerDataset, classNames: readonly string[]): DriftReport['performance'] {
+function performanceSection(
+  predicted: Predicted,
+  reference: FerDataset,
+  current: FerDataset,
+  classNames: readonly string[],
+): DriftReport['performance'] {
   const rp = performance(reference.labels, predicted.reference.classes, classNames);
   const cp = performance(current.labels, predicted.current.classes, classNames);
   return { reference: rp, current: cp, accuracyDelta: cp.accuracy - rp.accuracy };

@@ -55,8 +55,10 @@ async function runModelAsIs(
           return [model.features(x), model.forward(x)] as const;
         }),
       );
-      if (f.shape[0] !== n || f.shape.length !== 2) throw new Error(`driftReport: model.features returned [${f.shape.join(', ')}], expected [${n}, D]`);
-      if (logits.shape[0] !== n || logits.shape.length !== 2) throw new Error(`driftReport: model.forward returned [${logits.shape.join(', ')}], expected [${n}, K]`);
+      if (f.shape[0] !== n || f.shape.length !== 2)
+        throw new Error(`driftReport: model.features returned [${f.shape.join(', ')}], expected [${n}, D]`);
+      if (logits.shape[0] !== n || logits.shape.length !== 2)
+        throw new Error(`driftReport: model.forward returned [${logits.shape.join(', ')}], expected [${n}, K]`);
       dim = f.shape[1]!;
       emb.push(await f.toArray());
       const l = await logits.toArray();
@@ -65,7 +67,7 @@ async function runModelAsIs(
         let mx = -Infinity;
         for (let j = 0; j < k; j++) mx = Math.max(mx, l[i * k + j]!);
         let sum = 0;
-        for (let j = 0; j < k; j++) sum += (l[i * k + j] = Math.exp(l[i * k + j]! - mx));
+        for (let j = 0; j < k; j++) sum += l[i * k + j] = Math.exp(l[i * k + j]! - mx);
         for (let j = 0; j < k; j++) l[i * k + j]! /= sum;
       }
       probs.push(l);

@@ -186,7 +186,7 @@ function kolmogorovSf(x: number): number {
   if (x < 1) {
     // P(K <= x) = sqrt(2 pi)/x * sum exp(-(2k-1)^2 pi^2 / (8 x^2))
     let s = 0;
-    for (let k = 1; k < 20; k++) s += Math.exp(-((2 * k - 1) ** 2) * Math.PI ** 2 / (8 * x * x));
+    for (let k = 1; k < 20; k++) s += Math.exp((-((2 * k - 1) ** 2) * Math.PI ** 2) / (8 * x * x));
     return 1 - (Math.sqrt(2 * Math.PI) / x) * s;
   }
   let s = 0;

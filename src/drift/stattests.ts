@@ -340,9 +340,7 @@ export function cramerVonMisesPValue(ref: number[], cur: number[]): number {
 /** fisher_exact_stattest.py: Fisher's exact test on the 2x2 table of the two (binary) samples. */
 export function fisherExactPValue(ref: Value[], cur: Value[]): number {
   if (ref.length !== cur.length) {
-    throw new Error(
-      `fisher_exact: reference (${ref.length}) and current (${cur.length}) must have equal length, as in Evidently`,
-    );
+    throw new Error(`fisher_exact: reference (${ref.length}) and current (${cur.length}) must have equal length, as in Evidently`);
   }
   if (nunique(ref) > 2 || nunique(cur) > 2) {
     throw new Error('fisher_exact: expects binary data for both reference and current, found > 2 categories');

@@ -8,7 +8,17 @@ import type { LoadedModel } from '../train/model-bytes.js';
 import { FER_CLASSES } from '../classes.js';
 import type { BlazeFace } from './blazeface.js';
 import type { BlazeFaceRange } from './spec.js';
-import { checkDetectOptions, detectInImages, recognizeInImages, type DetectedFace, type DetectOptions, type FaceDetectors, type FaceModels, type PixelImage, type RecognizedFace } from './detect.js';
+import {
+  checkDetectOptions,
+  detectInImages,
+  recognizeInImages,
+  type DetectedFace,
+  type DetectOptions,
+  type FaceDetectors,
+  type FaceModels,
+  type PixelImage,
+  type RecognizedFace,
+} from './detect.js';
 
 /** Face models that own their GPU memory: `dispose()` when done. */
 export type LoadedFaceModels = FaceModels & { dispose(): void };
@@ -58,13 +68,19 @@ export function isFaceModels(x: unknown): x is FaceModels {
  * any device is made; an array of images is one batch: one GPU submission for detection and one
  * for every face's expression.
  */
-export function makeFaceFunctions<Input, Weights>(platform: FacePlatform<Input, Weights>): { detectFaces: DetectFacesFunction<Input>; recognize: RecognizeFunction<Input, Weights> } {
+export function makeFaceFunctions<Input, Weights>(
+  platform: FacePlatform<Input, Weights>,
+): { detectFaces: DetectFacesFunction<Input>; recognize: RecognizeFunction<Input, Weights> } {
   async function readAll(inputs: readonly Input[]): Promise<{ images: PixelImage[]; names: string[] }> {
     const read = await Promise.all(inputs.map((x, i) => platform.readImage(x, i)));
     return { images: read.map((r) => r.image), names: read.map((r) => r.name) };
   }
 
-  async function detectFaces(detectors: FaceDetectors, input: Input | readonly Input[], options: DetectOptions = {}): Promise<DetectedFace[] | DetectedFace[][]> {
+  async function detectFaces(
+    detectors: FaceDetectors,
+    input: Input | readonly Input[],
+    options: DetectOptions = {},
+  ): Promise<DetectedFace[] | DetectedFace[][]> {
     const batch = Array.isArray(input);
     const { images, names } = await readAll(batch ? (input as readonly Input[]) : [input as Input]);
     const out = await detectInImages(detectors, images, options, names);

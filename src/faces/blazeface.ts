@@ -51,7 +51,8 @@ export class BlazeFace {
    */
   static fromSafetensors(device: Device, content: SafetensorsContent, name = 'blazeface'): BlazeFace {
     const meta = content.metadata;
-    if (meta['fer-gpu.model'] !== 'blazeface') throw new InputError(`${name}: not a fer-gpu BlazeFace file (metadata fer-gpu.model is ${JSON.stringify(meta['fer-gpu.model'])})`);
+    if (meta['fer-gpu.model'] !== 'blazeface')
+      throw new InputError(`${name}: not a fer-gpu BlazeFace file (metadata fer-gpu.model is ${JSON.stringify(meta['fer-gpu.model'])})`);
     const range = meta['fer-gpu.blazeface.range'];
     if (range !== 'full' && range !== 'short') throw new InputError(`${name}: unknown BlazeFace range ${JSON.stringify(range)}`);
     let graph: BlazeFaceGraph;
@@ -145,7 +146,8 @@ export class BlazeFace {
         for (let ch = 0; ch < perCell * 16; ch++) {
           const k = Math.floor(ch / 16);
           const j = ch % 16;
-          for (let c = 0; c < plane; c++) boxes[(n * A + first + c * perCell + k) * 16 + j] = flat[src + (n * perCell * 16 + ch) * plane + c]!;
+          for (let c = 0; c < plane; c++)
+            boxes[(n * A + first + c * perCell + k) * 16 + j] = flat[src + (n * perCell * 16 + ch) * plane + c]!;
         }
       src += N * perCell * 16 * plane;
       first += plane * perCell;
@@ -157,7 +159,7 @@ export class BlazeFace {
   private headShapes(): Array<{ perCell: number; h: number; w: number }> {
     const { strides, anchorsPerLayer, inputSize } = this.spec;
     const out: Array<{ perCell: number; h: number; w: number }> = [];
-    for (let l = 0; l < strides.length; ) {
+    for (let l = 0; l < strides.length;) {
       let same = 0;
       while (l + same < strides.length && strides[l + same] === strides[l]) same++;
       const side = Math.ceil(inputSize / strides[l]!);

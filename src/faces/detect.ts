@@ -9,7 +9,17 @@ import type { Module } from '../nn/module.js';
 import { cropResize, GpuImage, type PixelImage } from '../kernels/crop-resize/index.js';
 import type { BlazeFace } from './blazeface.js';
 import type { BlazeFaceRange, BlazeFaceSpec } from './spec.js';
-import { anchorCentres, decode, KEYPOINT_NAMES, letterbox, project, weightedNms, type Box, type Detection, type KeypointName } from './postprocess.js';
+import {
+  anchorCentres,
+  decode,
+  KEYPOINT_NAMES,
+  letterbox,
+  project,
+  weightedNms,
+  type Box,
+  type Detection,
+  type KeypointName,
+} from './postprocess.js';
 import { calibrateLogits, checkCalibration, softmaxRows, type Calibration } from '../train/calibration.js';
 
 export type { PixelImage } from '../kernels/crop-resize/index.js';
@@ -69,7 +79,8 @@ export function pickDetector(detectors: FaceDetectors, range?: BlazeFaceRange): 
   checkDetectOptions({ range });
   if ('spec' in detectors && 'forward' in detectors) {
     const d = detectors as BlazeFace;
-    if (range && d.range !== range) throw new InputError(`options.range is '${range}' but this detector is the ${d.range}-range BlazeFace; load the ${range}-range one`);
+    if (range && d.range !== range)
+      throw new InputError(`options.range is '${range}' but this detector is the ${d.range}-range BlazeFace; load the ${range}-range one`);
     return d;
   }
   const set = detectors as Partial<Record<BlazeFaceRange, BlazeFace>>;
@@ -80,9 +91,12 @@ export function pickDetector(detectors: FaceDetectors, range?: BlazeFaceRange): 
 
 /** Checks detectFaces/recognize options against their domains (before any work). */
 export function checkDetectOptions(o: DetectOptions): void {
-  if (o.range !== undefined && o.range !== 'full' && o.range !== 'short') throw new InputError(`range must be 'full' or 'short', got ${JSON.stringify(o.range)}`);
-  if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 1)) throw new InputError(`minScore must be in [0, 1], got ${o.minScore}`);
-  if (o.maxFaces !== undefined && !(Number.isInteger(o.maxFaces) && o.maxFaces >= 0)) throw new InputError(`maxFaces must be a non-negative integer, got ${o.maxFaces}`);
+  if (o.range !== undefined && o.range !== 'full' && o.range !== 'short')
+    throw new InputError(`range must be 'full' or 'short', got ${JSON.stringify(o.range)}`);
+  if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 1))
+    throw new InputError(`minScore must be in [0, 1], got ${o.minScore}`);
+  if (o.maxFaces !== undefined && !(Number.isInteger(o.maxFaces) && o.maxFaces >= 0))
+    throw new InputError(`maxFaces must be a non-negative integer, got ${o.maxFaces}`);
 }
 
 /**
@@ -116,7 +130,11 @@ export function fitImage(image: PixelImage, maxBytes: number): { image: PixelIma
 }
 
 /** Images uploaded to the GPU (shrunk where needed), with the factor back to their own pixels. */
-export function uploadImages(device: Device, images: readonly PixelImage[], names?: readonly string[]): Array<{ gpu: GpuImage; factor: number }> {
+export function uploadImages(
+  device: Device,
+  images: readonly PixelImage[],
+  names?: readonly string[],
+): Array<{ gpu: GpuImage; factor: number }> {
   const out: Array<{ gpu: GpuImage; factor: number }> = [];
   try {
     images.forEach((im, i) => {
@@ -143,12 +161,20 @@ function toFace(d: Detection, factor: number): DetectedFace {
  * read-back), then decoding and weighted non-maximum suppression per image on the CPU.
  * Faces are sorted by score, best first, in the images' own pixels.
  */
-export async function detectOnGpu(detector: BlazeFace, images: ReadonlyArray<{ gpu: GpuImage; factor: number }>, options: DetectOptions = {}): Promise<DetectedFace[][]> {
+export async function detectOnGpu(
+  detector: BlazeFace,
+  images: ReadonlyArray<{ gpu: GpuImage; factor: number }>,
+  options: DetectOptions = {},
+): Promise<DetectedFace[][]> {
   checkDetectOptions(options);
   if (images.length === 0) return [];
   const S = detector.spec.inputSize;
   const regions = images.map(({ gpu }) => letterbox(gpu.width, gpu.height));
-  const x = cropResize(detector.device, images.map(({ gpu }, i) => ({ image: gpu, box: regions[i]! })), { size: [S, S], channels: 'rgb', filter: 'bilinear', scale: 1 / 127.5, offset: -1 });
+  const x = cropResize(
+    detector.device,
+    images.map(({ gpu }, i) => ({ image: gpu, box: regions[i]! })),
+    { size: [S, S], channels: 'rgb', filter: 'bilinear', scale: 1 / 127.5, offset: -1 },
+  );
   let raw;
   try {
     raw = await detector.detectRaw(x);
@@ -158,7 +184,9 @@ export async function detectOnGpu(detector: BlazeFace, images: ReadonlyArray<{ g
   const anchors = anchorCentres(detector.spec);
   const minScore = options.minScore ?? detector.spec.minScore;
   return images.map(({ factor }, n) =>
-    weightedNms(decode(raw, n, detector.spec, anchors, minScore), detector.spec.iouThreshold, options.maxFaces).map((d) => toFace(project(d, regions[n]!), factor)),
+    weightedNms(decode(raw, n, detector.spec, anchors, minScore), detector.spec.iouThreshold, options.maxFaces).map((d) =>
+      toFace(project(d, regions[n]!), factor),
+    ),
   );
 }
 
@@ -179,15 +207,27 @@ export function faceCrop(box: Box, spec: BlazeFaceSpec): Box {
  * Detection, then the expression of every face: all faces of all images cropped to 48x48 gray on
  * the GPU (faceCrop, antialiased like the FER data loaders) and classified in one batch.
  */
-export async function recognizeOnGpu(models: FaceModels, images: ReadonlyArray<{ gpu: GpuImage; factor: number }>, options: DetectOptions = {}): Promise<RecognizedFace[][]> {
+export async function recognizeOnGpu(
+  models: FaceModels,
+  images: ReadonlyArray<{ gpu: GpuImage; factor: number }>,
+  options: DetectOptions = {},
+): Promise<RecognizedFace[][]> {
   const detector = pickDetector(models.detectors, options.range);
   const { model, mean, std, classes, calibration } = models.expression;
   if (model.device !== detector.device) throw new InputError('recognize: the detector and the expression model live on different devices');
   const faces = await detectOnGpu(detector, images, options);
-  const crops = faces.flatMap((fs, n) => fs.map((f) => ({ image: images[n]!.gpu, box: faceCrop(scaleBox(f.box, 1 / images[n]!.factor), detector.spec) })));
+  const crops = faces.flatMap((fs, n) =>
+    fs.map((f) => ({ image: images[n]!.gpu, box: faceCrop(scaleBox(f.box, 1 / images[n]!.factor), detector.spec) })),
+  );
   if (crops.length === 0) return faces.map(() => []);
   const device = model.device;
-  const x = cropResize(device, crops, { size: [48, 48], channels: 'gray', filter: 'antialias', scale: 1 / (255 * std), offset: -mean / std });
+  const x = cropResize(device, crops, {
+    size: [48, 48],
+    channels: 'gray',
+    filter: 'antialias',
+    scale: 1 / (255 * std),
+    offset: -mean / std,
+  });
   const wasTraining = model.training;
   model.eval();
   let logits: Float32Array;
@@ -219,7 +259,12 @@ function scaleBox(b: Box, s: number): Box {
 }
 
 /** detectOnGpu on decoded images: uploads them, detects, frees them. */
-export async function detectInImages(detectors: FaceDetectors, images: readonly PixelImage[], options: DetectOptions = {}, names?: readonly string[]): Promise<DetectedFace[][]> {
+export async function detectInImages(
+  detectors: FaceDetectors,
+  images: readonly PixelImage[],
+  options: DetectOptions = {},
+  names?: readonly string[],
+): Promise<DetectedFace[][]> {
   const detector = pickDetector(detectors, options.range);
   checkDetectOptions(options);
   const up = uploadImages(detector.device, images, names);
@@ -231,7 +276,12 @@ export async function detectInImages(detectors: FaceDetectors, images: readonly 
 }
 
 /** recognizeOnGpu on decoded images: uploads them, recognizes, frees them. */
-export async function recognizeInImages(models: FaceModels, images: readonly PixelImage[], options: DetectOptions = {}, names?: readonly string[]): Promise<RecognizedFace[][]> {
+export async function recognizeInImages(
+  models: FaceModels,
+  images: readonly PixelImage[],
+  options: DetectOptions = {},
+  names?: readonly string[],
+): Promise<RecognizedFace[][]> {
   const detector = pickDetector(models.detectors, options.range);
   checkDetectOptions(options);
   const up = uploadImages(detector.device, images, names);

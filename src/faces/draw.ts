@@ -26,7 +26,10 @@ export function faceLabel(face: DetectedFace & { label?: string; probabilities?:
 }
 
 /** An RGBA copy of the image with every face drawn on it. */
-export function drawFaces(image: PixelImage, faces: ReadonlyArray<DetectedFace & { label?: string; probabilities?: Record<string, number> }>): PixelImage {
+export function drawFaces(
+  image: PixelImage,
+  faces: ReadonlyArray<DetectedFace & { label?: string; probabilities?: Record<string, number> }>,
+): PixelImage {
   const { width, height } = image;
   const channels = image.channels ?? image.data.length / (width * height);
   const out = new Uint8Array(width * height * 4);
@@ -67,7 +70,8 @@ export function drawFaces(image: PixelImage, faces: ReadonlyArray<DetectedFace &
     fill(x - line, ty, [...text].length * advance + 2 * scale, textH + 2 * scale, colour);
     [...text].forEach((ch, n) => {
       glyph(ch).forEach((row, gy) => {
-        for (let gx = 0; gx < GLYPH_WIDTH; gx++) if (row[gx] === '#') fill(x - line + scale + n * advance + gx * scale, ty + scale + gy * scale, scale, scale, [0, 0, 0]);
+        for (let gx = 0; gx < GLYPH_WIDTH; gx++)
+          if (row[gx] === '#') fill(x - line + scale + n * advance + gx * scale, ty + scale + gy * scale, scale, scale, [0, 0, 0]);
       });
     });
   }

@@ -22,7 +22,8 @@ export type { ImageInput } from '../data/image.js';
 /** The shipped detector file of a range, inside the installed package. */
 export function shippedDetectorPath(range: BlazeFaceRange): string {
   const root = packageRoot();
-  if (!root) throw new InputError(`the fer-gpu package folder (with models/blazeface-${range}.safetensors) cannot be found from this bundle`);
+  if (!root)
+    throw new InputError(`the fer-gpu package folder (with models/blazeface-${range}.safetensors) cannot be found from this bundle`);
   return path.join(root, 'models', `blazeface-${range}.safetensors`);
 }
 

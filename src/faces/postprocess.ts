@@ -31,16 +31,16 @@ export interface Detection {
 export function anchorCentres(spec: BlazeFaceSpec): Float64Array {
   const out: number[] = [];
   const { strides, anchorsPerLayer, inputSize } = spec;
-  for (let l = 0; l < strides.length; ) {
+  for (let l = 0; l < strides.length;) {
     let same = 0;
     while (l + same < strides.length && strides[l + same] === strides[l]) same++;
     const side = Math.ceil(inputSize / strides[l]!);
     for (let y = 0; y < side; y++)
-      for (let x = 0; x < side; x++)
-        for (let k = 0; k < same * anchorsPerLayer; k++) out.push((x + 0.5) / side, (y + 0.5) / side);
+      for (let x = 0; x < side; x++) for (let k = 0; k < same * anchorsPerLayer; k++) out.push((x + 0.5) / side, (y + 0.5) / side);
     l += same;
   }
-  if (out.length / 2 !== spec.numAnchors) throw new Error(`anchors: ${out.length / 2} anchors for a ${spec.range}-range spec of ${spec.numAnchors}`);
+  if (out.length / 2 !== spec.numAnchors)
+    throw new Error(`anchors: ${out.length / 2} anchors for a ${spec.range}-range spec of ${spec.numAnchors}`);
   return Float64Array.from(out);
 }
 
@@ -123,7 +123,12 @@ export function weightedNms(detections: readonly Detection[], threshold: number,
 /** Maps a detection from [0, 1] coordinates over `region` (a box in image pixels) to image pixels. */
 export function project(d: Detection, region: Box): Detection {
   return {
-    box: { x: region.x + d.box.x * region.width, y: region.y + d.box.y * region.height, width: d.box.width * region.width, height: d.box.height * region.height },
+    box: {
+      x: region.x + d.box.x * region.width,
+      y: region.y + d.box.y * region.height,
+      width: d.box.width * region.width,
+      height: d.box.height * region.height,
+    },
     score: d.score,
     keypoints: d.keypoints.map((v, i) => (i % 2 === 0 ? region.x + v * region.width : region.y + v * region.height)),
   };

@@ -10,8 +10,27 @@ export type BlazeFaceRange = 'full' | 'short';
 
 /** One node of the stored graph; tensors are named, NCHW, and each node's output is new. */
 export type GraphNode =
-  | { op: 'conv2d'; input: string; output: string; weight: string; bias: string; stride: number; padding: [number, number]; residual?: string; relu: boolean }
-  | { op: 'depthwise'; input: string; output: string; weight: string; bias: string; stride: number; padding: [number, number, number, number]; relu: boolean }
+  | {
+      op: 'conv2d';
+      input: string;
+      output: string;
+      weight: string;
+      bias: string;
+      stride: number;
+      padding: [number, number];
+      residual?: string;
+      relu: boolean;
+    }
+  | {
+      op: 'depthwise';
+      input: string;
+      output: string;
+      weight: string;
+      bias: string;
+      stride: number;
+      padding: [number, number, number, number];
+      relu: boolean;
+    }
   | { op: 'pad'; input: string; output: string; channels?: [number, number]; height?: [number, number]; width?: [number, number] }
   | { op: 'maxPool'; input: string; output: string; size: number }
   | { op: 'resize'; input: string; output: string; size: [number, number] }
@@ -58,7 +77,29 @@ export interface BlazeFaceSpec {
 /** The settings of a range (MediaPipe's face_detection_*_range.pbtxt). */
 export function blazeFaceSpec(range: BlazeFaceRange): BlazeFaceSpec {
   const common = { scoreClip: 100, iouThreshold: 0.3 };
-  if (range === 'full') return { range, inputSize: 192, strides: [4], anchorsPerLayer: 1, numAnchors: 2304, coordScale: 192, minScore: 0.6, ferCrop: { scale: 1.22, shiftY: -0.05 }, ...common };
-  if (range === 'short') return { range, inputSize: 128, strides: [8, 16, 16, 16], anchorsPerLayer: 2, numAnchors: 896, coordScale: 128, minScore: 0.5, ferCrop: { scale: 1.1, shiftY: -0.09 }, ...common };
+  if (range === 'full')
+    return {
+      range,
+      inputSize: 192,
+      strides: [4],
+      anchorsPerLayer: 1,
+      numAnchors: 2304,
+      coordScale: 192,
+      minScore: 0.6,
+      ferCrop: { scale: 1.22, shiftY: -0.05 },
+      ...common,
+    };
+  if (range === 'short')
+    return {
+      range,
+      inputSize: 128,
+      strides: [8, 16, 16, 16],
+      anchorsPerLayer: 2,
+      numAnchors: 896,
+      coordScale: 128,
+      minScore: 0.5,
+      ferCrop: { scale: 1.1, shiftY: -0.09 },
+      ...common,
+    };
   throw new Error(`BlazeFace range must be 'full' or 'short', got ${JSON.stringify(range)}`);
 }

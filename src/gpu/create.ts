@@ -38,7 +38,11 @@ export interface DeviceOrigin {
  * Requests a device from an adapter with every limit the adapter offers (kernels choose tile
  * sizes from them) and the features fer-gpu uses that it has, and wraps it in a {@link Device}.
  */
-export async function deviceFromAdapter(adapter: GPUAdapter, options: CommonDeviceOptions = {}, origin: DeviceOrigin = {}): Promise<Device> {
+export async function deviceFromAdapter(
+  adapter: GPUAdapter,
+  options: CommonDeviceOptions = {},
+  origin: DeviceOrigin = {},
+): Promise<Device> {
   checkMaxTensorBytes(options.maxTensorBytes);
   const requiredLimits: Record<string, number> = {};
   for (const key in adapter.limits) {
@@ -47,7 +51,9 @@ export async function deviceFromAdapter(adapter: GPUAdapter, options: CommonDevi
     if (typeof v === 'number' && !key.startsWith('maxDynamic')) requiredLimits[key] = v;
   }
   // request each feature only where the adapter has it
-  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !options.disableFeatures?.includes(f)) as GPUFeatureName[];
+  const requiredFeatures = WANTED_FEATURES.filter(
+    (f) => adapter.features.has(f) && !options.disableFeatures?.includes(f),
+  ) as GPUFeatureName[];
   const gpuDevice = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const featureLevel = origin.featureLevel ?? (adapter.features.has('core-features-and-limits') ? 'core' : 'compatibility');
   const info = describe(adapter.info, gpuDevice, origin.backend ?? 'default', featureLevel);
@@ -67,7 +73,10 @@ export async function deviceFromAdapter(adapter: GPUAdapter, options: CommonDevi
  * const gpuDevice = await adapter.requestDevice();
  * const device = await createDeviceFromGPU(gpuDevice);
  */
-export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, options: Pick<CommonDeviceOptions, 'maxTensorBytes' | 'disableFeatures'> = {}): Promise<Device> {
+export async function createDeviceFromGPU(
+  source: GPUDevice | GPUAdapter,
+  options: Pick<CommonDeviceOptions, 'maxTensorBytes' | 'disableFeatures'> = {},
+): Promise<Device> {
   if (isAdapter(source)) return deviceFromAdapter(source, options);
   if (!source || typeof (source as GPUDevice).createComputePipeline !== 'function') {
     throw new InputError('createDeviceFromGPU: expected a GPUDevice or a GPUAdapter');
@@ -76,7 +85,12 @@ export async function createDeviceFromGPU(source: GPUDevice | GPUAdapter, option
   const gpuDevice = source as GPUDevice;
   const adapterInfo = (gpuDevice as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const featureLevel = gpuDevice.features.has('core-features-and-limits') ? 'core' : 'compatibility';
-  const info = describe(adapterInfo, gpuDevice, typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'default', featureLevel);
+  const info = describe(
+    adapterInfo,
+    gpuDevice,
+    typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'default',
+    featureLevel,
+  );
   checkLimits(gpuDevice.limits);
   return new Device(gpuDevice, info, { maxTensorBytes: options.maxTensorBytes, ownsDevice: false });
 }

@@ -85,7 +85,11 @@ export class Device {
     this.ownsDevice = options.ownsDevice ?? true;
     this.gpu = device;
     this.info = info;
-    this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, options.maxTensorBytes ?? Infinity);
+    this.maxTensorBytes = Math.min(
+      device.limits.maxStorageBufferBindingSize,
+      device.limits.maxBufferSize,
+      options.maxTensorBytes ?? Infinity,
+    );
     this.pool = new BufferPool(device, this.maxTensorBytes);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.uniformRing = device.createBuffer({
@@ -185,7 +189,12 @@ export class Device {
   /** GPU memory held by tensors, and by the pool in total (bytes). */
   memory(): { bytesInUse: number; bytesAllocated: number; peakBytesInUse: number; buffersCreated: number } {
     const p = this.pool;
-    return { bytesInUse: p.bytesInUse, bytesAllocated: p.bytesAllocated, peakBytesInUse: p.peakBytesInUse, buffersCreated: p.buffersCreated };
+    return {
+      bytesInUse: p.bytesInUse,
+      bytesAllocated: p.bytesAllocated,
+      peakBytesInUse: p.peakBytesInUse,
+      buffersCreated: p.buffersCreated,
+    };
   }
 
   // ---------------------------------------------------------------- commands

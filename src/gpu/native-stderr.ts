@@ -20,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** The lines dropped (Dawn's dynamic-offset limit clamp). */
-export const DAWN_LIMIT_WARNING = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
+export const DAWN_LIMIT_WARNING =
+  /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
 
 let enabled = false;
 

@@ -23,7 +23,10 @@ const REQUEST_TIMEOUT_MS = 20_000;
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WebGPUUnavailableError('no-adapter', `fer-gpu: ${what} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new WebGPUUnavailableError('no-adapter', `fer-gpu: ${what} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      REQUEST_TIMEOUT_MS,
+    );
     p.then(
       (v) => (clearTimeout(timer), resolve(v)),
       (e) => (clearTimeout(timer), reject(e)),

@@ -45,7 +45,10 @@ export class BufferPool {
    */
   epoch = 1;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBufferSize: number,
+  ) {}
 
   /**
    * Takes a buffer of at least `bytes` bytes.

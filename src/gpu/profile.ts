@@ -42,7 +42,8 @@ export async function profileWork(
   const recorded: Array<{ kernel: Kernel; args: DispatchArgs }> = [];
   let querySet: GPUQuerySet | null = null;
   if (method === 'timestamp-query') {
-    if (!device.info.features.includes('timestamp-query')) throw new Error("profileWork: this adapter has no 'timestamp-query'; use method 'isolation'");
+    if (!device.info.features.includes('timestamp-query'))
+      throw new Error("profileWork: this adapter has no 'timestamp-query'; use method 'isolation'");
     querySet = device.gpu.createQuerySet({ type: 'timestamp', count: 2 * max });
   }
   await device.sync();
@@ -51,7 +52,11 @@ export async function profileWork(
   device.profiler = {
     beginPass: (encoder, kernel, args) => {
       const k = recorded.length;
-      if (k < max) recorded.push({ kernel, args: { params: args.params && [...args.params], buffers: [...args.buffers], workgroups: [...args.workgroups] } });
+      if (k < max)
+        recorded.push({
+          kernel,
+          args: { params: args.params && [...args.params], buffers: [...args.buffers], workgroups: [...args.workgroups] },
+        });
       return querySet && k < max
         ? encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } })
         : encoder.beginComputePass();
@@ -101,6 +106,7 @@ export async function profileWork(
   };
   const empty = await timeOf(() => device.gpu.queue.submit([]));
   const dispatches: DispatchTime[] = [];
-  for (const r of recorded) dispatches.push({ kernel: r.kernel.name, ms: Math.max(0, (await timeOf(() => device.dispatch(r.kernel, r.args))) - empty) });
+  for (const r of recorded)
+    dispatches.push({ kernel: r.kernel.name, ms: Math.max(0, (await timeOf(() => device.dispatch(r.kernel, r.args))) - empty) });
   return { method, dispatches, wallMs, ...counts };
 }

@@ -15,7 +15,7 @@ export function writeFileAtomicSync(file: string, bytes: Uint8Array): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
-    for (let done = 0; done < bytes.length; ) {
+    for (let done = 0; done < bytes.length;) {
       done += fs.writeSync(fd, bytes, done, bytes.length - done);
     }
     fs.fsyncSync(fd);

@@ -8,5 +8,8 @@ import path from 'node:path';
 
 export function userCacheDir(): string {
   const xdg = process.env.XDG_CACHE_HOME;
-  return process.env.FER_GPU_CACHE_DIR ?? (xdg && path.isAbsolute(xdg) ? path.join(xdg, 'fer-gpu') : path.join(os.homedir(), '.cache', 'fer-gpu'));
+  return (
+    process.env.FER_GPU_CACHE_DIR ??
+    (xdg && path.isAbsolute(xdg) ? path.join(xdg, 'fer-gpu') : path.join(os.homedir(), '.cache', 'fer-gpu'))
+  );
 }

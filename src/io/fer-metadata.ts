@@ -161,7 +161,8 @@ export function parseFerMetadata(meta: Record<string, string>, file = 'checkpoin
     } catch {
       parsed = undefined;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad(FER_METADATA_KEYS.calibration, 'must be a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw bad(FER_METADATA_KEYS.calibration, 'must be a JSON object');
     info.calibrationInfo = parsed;
   }
   return info;
@@ -171,7 +172,8 @@ function checkClasses(classes: readonly string[], what: string): void {
   if (classes.length < 2) throw new InputError(`${what} must list at least 2 classes, got ${JSON.stringify(classes)}`);
   const seen = new Set<string>();
   for (const c of classes) {
-    if (c === '' || c.includes(',')) throw new InputError(`${what}: class names must be non-empty and free of commas, got ${JSON.stringify(c)}`);
+    if (c === '' || c.includes(','))
+      throw new InputError(`${what}: class names must be non-empty and free of commas, got ${JSON.stringify(c)}`);
     if (seen.has(c)) throw new InputError(`${what}: class ${JSON.stringify(c)} appears twice`);
     seen.add(c);
   }

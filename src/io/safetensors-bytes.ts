@@ -38,11 +38,7 @@ export interface ReadSafetensorsOptions {
 }
 
 type TypedArrayClass =
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | Int32ArrayConstructor
-  | BigInt64ArrayConstructor
-  | Uint8ArrayConstructor;
+  Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor | BigInt64ArrayConstructor | Uint8ArrayConstructor;
 
 /**
  * Bytes per element, typed-array class and layout rank of each dtype. The rank is the dtype's
@@ -59,8 +55,21 @@ const DTYPES: Record<SafetensorsDtype, { bytes: number; array: TypedArrayClass; 
 
 /** Dtypes that are valid safetensors but that fer-gpu does not read. */
 const OTHER_SAFETENSORS_DTYPES = new Set([
-  'BOOL', 'I8', 'I16', 'U16', 'U32', 'U64', 'F16', 'BF16', 'C64',
-  'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
+  'BOOL',
+  'I8',
+  'I16',
+  'U16',
+  'U32',
+  'U64',
+  'F16',
+  'BF16',
+  'C64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F6_E2M3',
+  'F6_E3M2',
+  'F4',
 ]);
 
 const SUPPORTED = Object.keys(DTYPES).join(', ');
@@ -72,10 +81,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * bytes match those of Python's `safetensors.torch.save_file` for the same tensors and metadata.
  * @throws InputError when a tensor's dtype, shape and data disagree, or a name or value is invalid.
  */
-export function encodeSafetensors(
-  tensors: Record<string, SafetensorsTensor>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
   assertLittleEndian();
   const entries = Object.entries(tensors).map(([name, tensor]) => {
     const { dtype, shape, data } = tensor;
@@ -181,7 +187,9 @@ export function decodeSafetensors(bytes: Uint8Array, options: ReadSafetensorsOpt
       const { dtype, shape, data_offsets: offsets } = info;
       if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) {
         if (typeof dtype === 'string' && OTHER_SAFETENSORS_DTYPES.has(dtype)) {
-          throw bad(`${at}: dtype ${dtype} is not supported by fer-gpu (only ${SUPPORTED}); convert it first, e.g. tensor.float() in PyTorch`);
+          throw bad(
+            `${at}: dtype ${dtype} is not supported by fer-gpu (only ${SUPPORTED}); convert it first, e.g. tensor.float() in PyTorch`,
+          );
         }
         throw bad(`${at}: unknown dtype ${preview(dtype)} (fer-gpu reads ${SUPPORTED})`);
       }
@@ -201,7 +209,9 @@ export function decodeSafetensors(bytes: Uint8Array, options: ReadSafetensorsOpt
       }
       const nbytes = numel * spec.bytes;
       if (end - begin !== nbytes) {
-        throw bad(`${at}: dtype ${dtype} and shape [${shape.join(', ')}] need ${nbytes} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+        throw bad(
+          `${at}: dtype ${dtype} and shape [${shape.join(', ')}] need ${nbytes} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+        );
       }
       return { key, dtype: dtype as SafetensorsDtype, shape: [...shape], begin, end, numel };
     });
@@ -212,7 +222,8 @@ export function decodeSafetensors(bytes: Uint8Array, options: ReadSafetensorsOpt
   let previous = '';
   for (const t of infos) {
     if (t.begin > pos) throw bad(`data bytes ${pos}..${t.begin} belong to no tensor (a hole before tensor ${preview(t.key)})`);
-    if (t.begin < pos) throw bad(`tensor ${preview(t.key)} (bytes ${t.begin}..${t.end}) overlaps tensor ${preview(previous)} (which ends at ${pos})`);
+    if (t.begin < pos)
+      throw bad(`tensor ${preview(t.key)} (bytes ${t.begin}..${t.end}) overlaps tensor ${preview(previous)} (which ends at ${pos})`);
     pos = t.end;
     previous = t.key;
   }

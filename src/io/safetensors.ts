@@ -35,11 +35,7 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, me
  * }, { 'fer-gpu.arch': 'fer-resnet18' });
  * ```
  */
-export function writeSafetensors(
-  file: string,
-  tensors: Record<string, SafetensorsTensor>,
-  metadata?: Record<string, string>,
-): void {
+export function writeSafetensors(file: string, tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): void {
   writeFileAtomicSync(file, bytes.encodeSafetensors(tensors, metadata));
 }
 
@@ -48,10 +44,7 @@ export function writeSafetensors(
  * typed array, validating the whole file first (see {@link bytes.decodeSafetensors}).
  * @throws InputError naming the file and the fault, for any malformed or unreadable file.
  */
-export function readSafetensors(
-  source: string | Uint8Array,
-  options: ReadSafetensorsOptions = {},
-): SafetensorsContent {
+export function readSafetensors(source: string | Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsContent {
   if (typeof source !== 'string') return bytes.decodeSafetensors(source, options);
   let data: Buffer;
   try {
@@ -61,4 +54,3 @@ export function readSafetensors(
   }
   return bytes.decodeSafetensors(data, { ...options, name: options.name ?? source });
 }
-

@@ -15,7 +15,16 @@ import type { Tensor } from '../tensor.js';
 import { VERSION } from '../version.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv2d/index.js';
 import { matmul } from './matmul/index.js';
-import { chooseTiling, isSoftware, maxWorkgroupSize, setTiling, setTunedSource, softwareSubgroupSize, type GemmOp, type Tiling } from './gemm/tiling.js';
+import {
+  chooseTiling,
+  isSoftware,
+  maxWorkgroupSize,
+  setTiling,
+  setTunedSource,
+  softwareSubgroupSize,
+  type GemmOp,
+  type Tiling,
+} from './gemm/tiling.js';
 
 /** A workload to tune on: a matmul [M, K] x [K, N] or a conv2d input/weight shape with its geometry. */
 export type TuneWorkload =
@@ -119,9 +128,11 @@ export async function autotune(device: Device, op: GemmOp, workload: TuneWorkloa
     const [K, , R, S] = workload.w;
     const [P, Q] = [y.shape[2]!, y.shape[3]!];
     run =
-      op === 'conv2d' ? () => conv2d(x, w, opts)
-      : op === 'conv2dBackwardInput' ? () => conv2dBackwardInput(y, w, x.shape, opts)
-      : () => conv2dBackwardWeight(y, x, w.shape, opts);
+      op === 'conv2d'
+        ? () => conv2d(x, w, opts)
+        : op === 'conv2dBackwardInput'
+          ? () => conv2dBackwardInput(y, w, x.shape, opts)
+          : () => conv2dBackwardWeight(y, x, w.shape, opts);
     // the dims conv2d/index.ts passes to chooseTiling for each op
     const [Pf, Qf] = op === 'conv2dBackwardInput' ? [H, W] : [P, Q];
     dims =

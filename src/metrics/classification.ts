@@ -144,26 +144,14 @@ export interface ClassCounts {
  * Precision, recall, F1 and support (`sklearn.metrics.precision_recall_fscore_support` with beta=1).
  * @throws RangeError on empty input, mismatched lengths or an unknown `average`.
  */
-export function precisionRecallF1Support(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  options?: PrfOptions & { average?: null },
-): PerClassScores;
+export function precisionRecallF1Support(yTrue: LabelArray, yPred: LabelArray, options?: PrfOptions & { average?: null }): PerClassScores;
 export function precisionRecallF1Support(
   yTrue: LabelArray,
   yPred: LabelArray,
   options: PrfOptions & { average: 'micro' | 'macro' | 'weighted' },
 ): AveragedScores;
-export function precisionRecallF1Support(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  options?: PrfOptions,
-): PerClassScores | AveragedScores;
-export function precisionRecallF1Support(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  options: PrfOptions = {},
-): PerClassScores | AveragedScores {
+export function precisionRecallF1Support(yTrue: LabelArray, yPred: LabelArray, options?: PrfOptions): PerClassScores | AveragedScores;
+export function precisionRecallF1Support(yTrue: LabelArray, yPred: LabelArray, options: PrfOptions = {}): PerClassScores | AveragedScores {
   const [t, p] = toLabelPair(yTrue, yPred);
   const labels = options.labels === undefined ? uniqueSorted(t, p) : checkLabelsOption(options.labels);
   return scoresFromCounts(countsFromLabels(t, p, labels), options.average ?? null, options.zeroDivision ?? 0);

@@ -127,7 +127,11 @@ function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPl
       ? 'Confusion matrix (counts)'
       : `Confusion matrix (normalized over ${options.normalize}${withCounts ? ', counts in brackets' : ''})`);
 
-  const cell = Math.max(56, ...values.flat().map((v) => textWidth(label(v)) + 14), ...(withCounts ? cm.flat().map((v) => textWidth(countLabel(v)) + 14) : []));
+  const cell = Math.max(
+    56,
+    ...values.flat().map((v) => textWidth(label(v)) + 14),
+    ...(withCounts ? cm.flat().map((v) => textWidth(countLabel(v)) + 14) : []),
+  );
   const nameWidth = Math.max(...names.map(textWidth));
   const left = 16 + TEXT_HEIGHT + 12 + nameWidth + 10;
   const top = 16 + TEXT_HEIGHT + 20;
@@ -148,9 +152,25 @@ function confusionScene(cm: readonly (readonly number[])[], options: ConfusionPl
     }
     // Row (true) names on the left, column (predicted) names below, reading upwards.
     items.push({ kind: 'text', x: left - 10, y: top + i * cell + cell / 2, text: names[i]!, anchor: 'end', color: INK });
-    items.push({ kind: 'text', x: left + i * cell + cell / 2, y: top + k * cell + 10, text: names[i]!, anchor: 'end', color: INK, vertical: true });
+    items.push({
+      kind: 'text',
+      x: left + i * cell + cell / 2,
+      y: top + k * cell + 10,
+      text: names[i]!,
+      anchor: 'end',
+      color: INK,
+      vertical: true,
+    });
   }
-  items.push({ kind: 'text', x: 16 + TEXT_HEIGHT / 2, y: top + (k * cell) / 2, text: 'true', anchor: 'middle', color: INK, vertical: true });
+  items.push({
+    kind: 'text',
+    x: 16 + TEXT_HEIGHT / 2,
+    y: top + (k * cell) / 2,
+    text: 'true',
+    anchor: 'middle',
+    color: INK,
+    vertical: true,
+  });
   items.push({ kind: 'text', x: left + (k * cell) / 2, y: height - 16 - TEXT_HEIGHT / 2, text: 'predicted', anchor: 'middle', color: INK });
   return { width, height, items };
 }
@@ -166,7 +186,10 @@ function barsScene(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions
   const title = options.title ?? 'Per-class precision / recall / F1';
   const bar = 18;
   const supportText = (n: number) => `n=${n}`;
-  const group = Math.max(series.length * bar + 24, ...classes.map((c) => Math.max(textWidth(c.name), textWidth(supportText(c.support))) + 16));
+  const group = Math.max(
+    series.length * bar + 24,
+    ...classes.map((c) => Math.max(textWidth(c.name), textWidth(supportText(c.support))) + 16),
+  );
   const left = 16 + textWidth('1.00') + 10;
   const top = 16 + TEXT_HEIGHT + 16 + TEXT_HEIGHT + 16;
   const plotH = 280;
@@ -199,7 +222,14 @@ function barsScene(report: Pick<ReportData, 'classes'>, options: BarsPlotOptions
     });
     const cx = left + i * group + group / 2;
     items.push({ kind: 'text', x: cx, y: top + plotH + 8 + TEXT_HEIGHT / 2, text: c.name, anchor: 'middle', color: INK });
-    items.push({ kind: 'text', x: cx, y: top + plotH + 14 + (3 * TEXT_HEIGHT) / 2, text: supportText(c.support), anchor: 'middle', color: '#666666' });
+    items.push({
+      kind: 'text',
+      x: cx,
+      y: top + plotH + 14 + (3 * TEXT_HEIGHT) / 2,
+      text: supportText(c.support),
+      anchor: 'middle',
+      color: '#666666',
+    });
   });
   return { width: Math.ceil(width), height: Math.ceil(height), items };
 }
@@ -214,7 +244,8 @@ function faceGridScene(faces: readonly GridFace[], options: FaceGridOptions): Sc
     throw new RangeError(`renderFaceGrid: scale and columns must be positive integers, got ${scale} and ${columns}`);
   }
   faces.forEach((f, i) => {
-    if (f.pixels.length !== FACE_SIZE * FACE_SIZE) throw new RangeError(`renderFaceGrid: face ${i} has ${f.pixels.length} pixels, not 48x48`);
+    if (f.pixels.length !== FACE_SIZE * FACE_SIZE)
+      throw new RangeError(`renderFaceGrid: face ${i} has ${f.pixels.length} pixels, not 48x48`);
   });
   const lines = Math.max(...faces.map((f) => f.caption.length));
   const lineHeight = TEXT_HEIGHT + 6;
@@ -231,7 +262,14 @@ function faceGridScene(faces: readonly GridFace[], options: FaceGridOptions): Sc
     const y = top + Math.floor(i / columns) * cellH;
     items.push({ kind: 'image', x: x + (cellW - FACE_SIZE * scale) / 2, y, width: FACE_SIZE, height: FACE_SIZE, pixels: f.pixels, scale });
     f.caption.forEach((text, n) => {
-      items.push({ kind: 'text', x: x + cellW / 2, y: y + FACE_SIZE * scale + 8 + n * lineHeight + TEXT_HEIGHT / 2, text, anchor: 'middle', color: f.color ?? INK });
+      items.push({
+        kind: 'text',
+        x: x + cellW / 2,
+        y: y + FACE_SIZE * scale + 8 + n * lineHeight + TEXT_HEIGHT / 2,
+        text,
+        anchor: 'middle',
+        color: f.color ?? INK,
+      });
     });
   });
   return { width, height, items };

@@ -138,7 +138,11 @@ export function rocAucOvr(
   const classes = columnClasses(t, probs.k, options.labels, 'rocAucOvr');
   const encoded = encode(t, classes);
   const K = probs.k;
-  if (K === 2) return binaryRocAuc(encoded.map((c) => (c === 1 ? 1 : 0)), column(probs, 1));
+  if (K === 2)
+    return binaryRocAuc(
+      encoded.map((c) => (c === 1 ? 1 : 0)),
+      column(probs, 1),
+    );
   let num = 0;
   let den = 0;
   for (let c = 0; c < K; c++) {
@@ -245,7 +249,9 @@ function column(probs: ProbabilityMatrix, j: number): number[] {
 function binaryRocAuc(isPos: readonly number[], score: readonly number[], label?: number): number {
   const n = score.length;
   // sklearn: argsort(score, kind="mergesort")[::-1] (stable sort reversed).
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a]! - score[b]! || a - b).reverse();
+  const order = Array.from({ length: n }, (_, i) => i)
+    .sort((a, b) => score[a]! - score[b]! || a - b)
+    .reverse();
   const totalPos = isPos.reduce((a: number, b) => a + b, 0);
   const totalNeg = n - totalPos;
   if (totalPos === 0 || totalNeg === 0) {

@@ -14,14 +14,7 @@ import {
   type ZeroDivision,
 } from './classification.js';
 import { expectedCalibrationError, logLoss, rocAucOvr, topKAccuracy } from './probabilistic.js';
-import {
-  checkLabelsOption,
-  toLabelPair,
-  toProbabilityMatrix,
-  uniqueSorted,
-  type LabelArray,
-  type ProbabilityInput,
-} from './validate.js';
+import { checkLabelsOption, toLabelPair, toProbabilityMatrix, uniqueSorted, type LabelArray, type ProbabilityInput } from './validate.js';
 
 /** Scores of one row of the report. */
 export interface ReportRow {
@@ -111,7 +104,17 @@ export class ClassificationReport implements ReportData {
     out += '\n';
     const totalSupport = this.classes.reduce((a, c) => a + c.support, 0);
     if (this.accuracy !== undefined) {
-      out += padLeft('accuracy', width) + ' ' + ' ' + padLeft('', 9) + ' ' + padLeft('', 9) + num(this.accuracy) + ' ' + count(totalSupport) + '\n';
+      out +=
+        padLeft('accuracy', width) +
+        ' ' +
+        ' ' +
+        padLeft('', 9) +
+        ' ' +
+        padLeft('', 9) +
+        num(this.accuracy) +
+        ' ' +
+        count(totalSupport) +
+        '\n';
     } else if (this.microAvg !== undefined) {
       out += row('micro avg', this.microAvg);
     }
@@ -184,8 +187,7 @@ export function classificationReport(
   const [t, p] = toLabelPair(yTrue, yPred);
   const present = uniqueSorted(t, p);
   const labels = options.labels === undefined ? present : checkLabelsOption(options.labels);
-  const microIsAccuracy =
-    options.labels === undefined || (labels.length === present.length && present.every((l) => labels.includes(l)));
+  const microIsAccuracy = options.labels === undefined || (labels.length === present.length && present.every((l) => labels.includes(l)));
   const index = new Map(labels.map((l, i) => [l, i]));
   const cm = labels.map(() => new Array<number>(labels.length).fill(0));
   for (let i = 0; i < t.length; i++) {
@@ -248,11 +250,7 @@ export function reportFromConfusion(cm: readonly (readonly number[])[], options:
  * Log loss, OvR ROC AUC (null where a class has no positive/negative sample), top-2 accuracy
  * (null for K = 2) and 15-bin ECE. Column j belongs to `labels[j]` (default class id j).
  */
-export function computeProbabilityMetrics(
-  yTrue: LabelArray,
-  probabilities: ProbabilityInput,
-  labels?: LabelArray,
-): ProbabilityMetrics {
+export function computeProbabilityMetrics(yTrue: LabelArray, probabilities: ProbabilityInput, labels?: LabelArray): ProbabilityMetrics {
   const t = Array.from(yTrue as ArrayLike<number>);
   const k = toProbabilityMatrix(probabilities, t.length, { requireRowsSumToOne: true }).k;
   const columns = labels === undefined ? Array.from({ length: k }, (_, j) => j) : Array.from(labels as ArrayLike<number>);

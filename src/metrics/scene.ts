@@ -56,7 +56,6 @@ export interface Scene {
   items: (RectItem | TextItem | ImageItem)[];
 }
 
-
 /** A gray image as a PNG (for SVG's data: URLs). */
 function grayPng(pixels: Uint8Array, width: number, height: number): Buffer {
   const png = new pngjs.PNG({ width, height });

@@ -18,14 +18,7 @@ export {
   type PrfOptions,
   type ZeroDivision,
 } from './classification.js';
-export {
-  expectedCalibrationError,
-  logLoss,
-  rocAucOvr,
-  topKAccuracy,
-  type EceOptions,
-  type ProbabilityOptions,
-} from './probabilistic.js';
+export { expectedCalibrationError, logLoss, rocAucOvr, topKAccuracy, type EceOptions, type ProbabilityOptions } from './probabilistic.js';
 export {
   ClassificationReport,
   classificationReport,

@@ -50,11 +50,7 @@ export function toLabels(values: LabelArray, name: string): number[] {
 }
 
 /** Checks two label arrays of the same non-zero length and returns them as `number[]`. */
-export function toLabelPair(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  names: [string, string] = ['yTrue', 'yPred'],
-): [number[], number[]] {
+export function toLabelPair(yTrue: LabelArray, yPred: LabelArray, names: [string, string] = ['yTrue', 'yPred']): [number[], number[]] {
   const t = toLabels(yTrue, names[0]);
   const p = toLabels(yPred, names[1]);
   if (t.length !== p.length) {

@@ -37,9 +37,7 @@ export class Conv2d extends Module {
       for (let i = 0; i < n; i++) w[i] = rng.uniform(-bound, bound);
     }
     this.weight = this.param('weight', device.tensor(w, [outChannels, inChannels, kernelSize, kernelSize]));
-    this.bias = options.bias
-      ? this.param('bias', device.tensor(uniform(rng, outChannels, 1 / Math.sqrt(fanIn)), [outChannels]))
-      : null;
+    this.bias = options.bias ? this.param('bias', device.tensor(uniform(rng, outChannels, 1 / Math.sqrt(fanIn)), [outChannels])) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -178,7 +176,12 @@ export class BatchNorm2d extends Module {
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(device: Device, readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean; rng?: Rng } = {}) {
+  constructor(
+    device: Device,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { bias?: boolean; rng?: Rng } = {},
+  ) {
     super(device);
     const rng = options.rng ?? new Rng(0);
     const bound = 1 / Math.sqrt(inFeatures);

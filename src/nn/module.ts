@@ -226,4 +226,3 @@ export async function inEvalMode<T>(model: Module, fn: () => Promise<T>): Promis
     }
   }
 }
-

@@ -26,10 +26,7 @@ export class BasicBlock extends Module {
     this.bn2 = this.child('bn2', new BatchNorm2d(device, cout));
     this.downsample =
       stride !== 1 || cin !== cout
-        ? this.child(
-            'downsample',
-            new Sequential(device, new Conv2d(device, cin, cout, 1, { stride, rng }), new BatchNorm2d(device, cout)),
-          )
+        ? this.child('downsample', new Sequential(device, new Conv2d(device, cin, cout, 1, { stride, rng }), new BatchNorm2d(device, cout)))
         : null;
   }
 

@@ -104,7 +104,8 @@ function valueInfo(v: OnnxValue): object {
  */
 export async function encodeOnnx(m: OnnxModel): Promise<Uint8Array> {
   const irVersion = IR_VERSION_OF_OPSET[m.opset];
-  if (irVersion === undefined) throw new Error(`ONNX opset ${m.opset} is not supported (supported: ${Object.keys(IR_VERSION_OF_OPSET).join(', ')})`);
+  if (irVersion === undefined)
+    throw new Error(`ONNX opset ${m.opset} is not supported (supported: ${Object.keys(IR_VERSION_OF_OPSET).join(', ')})`);
   const type = await modelType();
   const model = {
     ir_version: irVersion,

@@ -24,7 +24,8 @@ interface Value {
 async function read(t: Tensor, what: string): Promise<Float32Array> {
   const data = await t.toArray();
   const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new InputError(`exportOnnx: ${what} holds a non-finite value (${data[bad]} at index ${bad}): the model cannot be exported`);
+  if (bad >= 0)
+    throw new InputError(`exportOnnx: ${what} holds a non-finite value (${data[bad]} at index ${bad}): the model cannot be exported`);
   return data;
 }
 
@@ -47,11 +48,16 @@ async function convBn(g: GraphBuilder, name: string, conv: Conv2d, bn: BatchNorm
   }
   const stride = conv.options.stride ?? 1;
   const pad = conv.options.padding ?? 0;
-  const out = g.node('Conv', name, [x.name, g.initializer(`${name}.weight`, [K, C, R, S], weight), g.initializer(`${name}.bias`, [K], bias)], {
-    kernel_shape: [R, S],
-    strides: [stride, stride],
-    pads: [pad, pad, pad, pad],
-  });
+  const out = g.node(
+    'Conv',
+    name,
+    [x.name, g.initializer(`${name}.weight`, [K, C, R, S], weight), g.initializer(`${name}.bias`, [K], bias)],
+    {
+      kernel_shape: [R, S],
+      strides: [stride, stride],
+      pads: [pad, pad, pad, pad],
+    },
+  );
   return { name: out, channels: K };
 }
 
@@ -68,7 +74,8 @@ async function basicBlock(g: GraphBuilder, name: string, block: BasicBlock, x: V
   }
   const y = relu(g, `${name}.relu1`, await convBn(g, `${name}.conv1`, block.conv1, block.bn1, x));
   const z = await convBn(g, `${name}.conv2`, block.conv2, block.bn2, y);
-  if (z.channels !== shortcut.channels) throw new InputError(`exportOnnx: ${name} adds ${z.channels} channels to a shortcut of ${shortcut.channels}`);
+  if (z.channels !== shortcut.channels)
+    throw new InputError(`exportOnnx: ${name} adds ${z.channels} channels to a shortcut of ${shortcut.channels}`);
   const sum = { name: g.node('Add', `${name}.add`, [z.name, shortcut.name]), channels: z.channels };
   return relu(g, `${name}.relu2`, sum);
 }
@@ -86,7 +93,8 @@ async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input: Value
   const pooled = g.node('GlobalAveragePool', 'avgpool', [x.name]);
   const flat = g.node('Flatten', 'flatten', [pooled], { axis: 1 });
   const [classes = 0, features = 0] = model.fc.weight.shape;
-  if (features !== x.channels) throw new InputError(`exportOnnx: fc.weight has shape [${classes}, ${features}] but the pooled features have ${x.channels} channels`);
+  if (features !== x.channels)
+    throw new InputError(`exportOnnx: fc.weight has shape [${classes}, ${features}] but the pooled features have ${x.channels} channels`);
   const weight = g.initializer('fc.weight', [classes, features], await read(model.fc.weight, 'fc.weight'));
   const inputs = [flat, weight];
   if (model.fc.bias) inputs.push(g.initializer('fc.bias', [classes], await read(model.fc.bias, 'fc.bias')));
@@ -98,10 +106,21 @@ async function ferResNet18Body(g: GraphBuilder, model: FerResNet18, input: Value
  * the inputs and outputs, and the checkpoint's metadata.
  */
 export async function ferResNet18Onnx(model: FerResNet18, options: ExportOnnxOptions): Promise<OnnxModel> {
-  const { opset = DEFAULT_OPSET, dynamicBatch = true, withSoftmax = false, mean = 0.5, std = 0.5, classes = FER_CLASSES, calibration, calibrationInfo } = options;
+  const {
+    opset = DEFAULT_OPSET,
+    dynamicBatch = true,
+    withSoftmax = false,
+    mean = 0.5,
+    std = 0.5,
+    classes = FER_CLASSES,
+    calibration,
+    calibrationInfo,
+  } = options;
   checkOpset(opset, 'exportOnnx: opset');
   if (classes.length !== model.numClasses) {
-    throw new InputError(`exportOnnx: the model has ${model.numClasses} outputs (fc.weight [${model.fc.weight.shape.join(', ')}]) but ${classes.length} class names were given`);
+    throw new InputError(
+      `exportOnnx: the model has ${model.numClasses} outputs (fc.weight [${model.fc.weight.shape.join(', ')}]) but ${classes.length} class names were given`,
+    );
   }
   let metadata: Record<string, string>;
   try {
@@ -116,7 +135,9 @@ export async function ferResNet18Onnx(model: FerResNet18, options: ExportOnnxOpt
   const k = model.numClasses;
   const g = new GraphBuilder();
   await ferResNet18Body(g, model, { name: ONNX_NAMES.input, channels: inChannels }, ONNX_NAMES.logits);
-  const outputs: OnnxValue[] = [{ name: ONNX_NAMES.logits, shape: [batch, k], docString: `class scores in the order ${classes.join(', ')}` }];
+  const outputs: OnnxValue[] = [
+    { name: ONNX_NAMES.logits, shape: [batch, k], docString: `class scores in the order ${classes.join(', ')}` },
+  ];
   if (withSoftmax) {
     let x: string = ONNX_NAMES.logits;
     let calibrated = 'logits';

@@ -94,9 +94,7 @@ export abstract class Optimizer<O extends { lr: number }> {
       const grad = param.grad;
       if (!grad) return;
       if (!sameShape(grad.shape, param.shape)) {
-        throw new Error(
-          `${this.name}.step: param ${index} has shape ${fmtShape(param.shape)} but its grad ${fmtShape(grad.shape)}`,
-        );
+        throw new Error(`${this.name}.step: param ${index} has shape ${fmtShape(param.shape)} but its grad ${fmtShape(grad.shape)}`);
       }
       out.push({ index, param, grad });
     });
@@ -161,7 +159,9 @@ export abstract class Optimizer<O extends { lr: number }> {
           const data = entry[name];
           if (data === undefined) continue;
           if (!(data instanceof Float32Array) || data.length !== param.size) {
-            throw new Error(`${where}: state '${name}' of param ${index} must be a Float32Array of ${param.size} values (shape ${fmtShape(param.shape)})`);
+            throw new Error(
+              `${where}: state '${name}' of param ${index} must be a Float32Array of ${param.size} values (shape ${fmtShape(param.shape)})`,
+            );
           }
           buffers[name] = this.keep(this.device.tensor(data, param.shape));
         }

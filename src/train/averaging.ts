@@ -71,7 +71,8 @@ export class ModelEma<M extends Module = Module> {
     this.pairs = [];
     for (const [name, s] of src) {
       const a = avg.get(name);
-      if (!a || a.shape.join() !== s.shape.join()) throw new InputError(`ema: the average has no tensor '${name}' of shape [${s.shape.join(', ')}]`);
+      if (!a || a.shape.join() !== s.shape.join())
+        throw new InputError(`ema: the average has no tensor '${name}' of shape [${s.shape.join(', ')}]`);
       if (buffers.has(name) && !this.averageBuffers) continue;
       this.pairs.push({ name, avg: a, src: s });
     }

@@ -40,7 +40,9 @@ export async function fitCalibration(
 ): Promise<CalibrationFit & { split: FerSplit }> {
   const split = options.split ?? 'PublicTest';
   if (split === 'PrivateTest' || split === 'Test') {
-    throw new InputError(`calibrate: fit the calibration on a validation split (PublicTest or Holdout), not ${split}, where results are reported`);
+    throw new InputError(
+      `calibrate: fit the calibration on a validation split (PublicTest or Holdout), not ${split}, where results are reported`,
+    );
   }
   const { probabilities, labels } = await predictDataset(model.device, model, dataset, {
     split,
@@ -62,7 +64,9 @@ export function writeCalibratedCheckpoint(weights: string, out: string, fit: Cal
   const { tensors, metadata } = readModelFile(weights);
   const info = parseFerMetadata(metadata, weights);
   const kept = Object.fromEntries(
-    Object.entries(metadata).filter(([key]) => key !== FER_METADATA_KEYS.temperature && key !== FER_METADATA_KEYS.logitBias && key !== FER_METADATA_KEYS.calibration),
+    Object.entries(metadata).filter(
+      ([key]) => key !== FER_METADATA_KEYS.temperature && key !== FER_METADATA_KEYS.logitBias && key !== FER_METADATA_KEYS.calibration,
+    ),
   );
   const about = {
     fittedOn: { split: fit.split, images: fit.images, ...(source ? { data: source } : {}) },

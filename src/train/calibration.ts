@@ -25,10 +25,13 @@ export interface Calibration {
  * the wrong length or with non-finite entries.
  */
 export function checkCalibration(c: Calibration, numClasses: number, what = 'calibration'): void {
-  if (!(Number.isFinite(c.temperature) && c.temperature > 0)) throw new InputError(`${what}: temperature must be a positive number, got ${c.temperature}`);
+  if (!(Number.isFinite(c.temperature) && c.temperature > 0))
+    throw new InputError(`${what}: temperature must be a positive number, got ${c.temperature}`);
   if (c.logitBias === undefined) return;
-  if (c.logitBias.length !== numClasses) throw new InputError(`${what}: logit bias has ${c.logitBias.length} entries, the model has ${numClasses} classes`);
-  if (c.logitBias.some((b) => !Number.isFinite(b))) throw new InputError(`${what}: logit bias entries must be finite numbers, got [${c.logitBias.join(', ')}]`);
+  if (c.logitBias.length !== numClasses)
+    throw new InputError(`${what}: logit bias has ${c.logitBias.length} entries, the model has ${numClasses} classes`);
+  if (c.logitBias.some((b) => !Number.isFinite(b)))
+    throw new InputError(`${what}: logit bias entries must be finite numbers, got [${c.logitBias.join(', ')}]`);
 }
 
 /** Calibrated logits `z / temperature + logitBias` of rows [n, k]. */
@@ -77,10 +80,12 @@ function nllAt(logits: ArrayLike<number>, labels: ArrayLike<number>, k: number, 
 function checkRows(logits: ArrayLike<number>, labels: ArrayLike<number>, k: number, what: string): void {
   if (!(Number.isInteger(k) && k >= 2)) throw new InputError(`${what}: need at least 2 classes, got ${k}`);
   if (labels.length === 0) throw new InputError(`${what}: no samples`);
-  if (logits.length !== labels.length * k) throw new InputError(`${what}: ${logits.length} logits for ${labels.length} labels of ${k} classes`);
+  if (logits.length !== labels.length * k)
+    throw new InputError(`${what}: ${logits.length} logits for ${labels.length} labels of ${k} classes`);
   for (let r = 0; r < labels.length; r++) {
     const y = labels[r]!;
-    if (!(Number.isInteger(y) && y >= 0 && y < k)) throw new InputError(`${what}: label ${y} of sample ${r} is not a class id in [0, ${k})`);
+    if (!(Number.isInteger(y) && y >= 0 && y < k))
+      throw new InputError(`${what}: label ${y} of sample ${r} is not a class id in [0, ${k})`);
   }
 }
 

@@ -43,7 +43,10 @@ export function saveStateDict(file: string, state: StateDict, width: number, { m
  * The model's tensors and metadata in a model file, or in a training checkpoint (which holds the
  * model under `model.`: its checksum is verified, and its own metadata entry left out).
  */
-export function readModelFile(file: string, content = readSafetensors(file)): { tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> } {
+export function readModelFile(
+  file: string,
+  content = readSafetensors(file),
+): { tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string> } {
   if (!Object.hasOwn(content.metadata, CHECKPOINT_KEY)) return content;
   const { [CHECKPOINT_KEY]: _checkpoint, ...metadata } = content.metadata;
   void _checkpoint;
@@ -115,9 +118,17 @@ export function writeCheckpoint<S extends object>(file: string, c: Checkpoint<S>
       if (v instanceof Float32Array) tensors[`optim.${i}.${k}`] = { dtype: 'F32', shape: [v.length], data: v };
     }
   }
-  const header: CheckpointHeader = { format: CHECKPOINT_FORMAT, sha256: tensorsDigest(tensors), paramGroups: c.optimizer.paramGroups, optimSteps };
+  const header: CheckpointHeader = {
+    format: CHECKPOINT_FORMAT,
+    sha256: tensorsDigest(tensors),
+    paramGroups: c.optimizer.paramGroups,
+    optimSteps,
+  };
   const { mean = 0.5, std = 0.5, classes } = meta;
-  writeSafetensors(file, tensors, { ...ferMetadata({ width, mean, std, classes }), [CHECKPOINT_KEY]: JSON.stringify({ ...c.state, ...header }) });
+  writeSafetensors(file, tensors, {
+    ...ferMetadata({ width, mean, std, classes }),
+    [CHECKPOINT_KEY]: JSON.stringify({ ...c.state, ...header }),
+  });
 }
 
 /**
@@ -133,7 +144,9 @@ export function readCheckpoint(file: string, content = readSafetensors(file)): C
     throw new InputError(`${file}: not a fer-gpu training checkpoint (missing or malformed '${CHECKPOINT_KEY}' metadata)`);
   }
   if (typeof parsed !== 'object' || parsed === null || parsed.format !== CHECKPOINT_FORMAT) {
-    throw new InputError(`${file}: checkpoint format ${JSON.stringify(parsed?.format)} is not one this fer-gpu reads (${CHECKPOINT_FORMAT})`);
+    throw new InputError(
+      `${file}: checkpoint format ${JSON.stringify(parsed?.format)} is not one this fer-gpu reads (${CHECKPOINT_FORMAT})`,
+    );
   }
   const { format: _f, sha256, paramGroups, optimSteps, ...state } = parsed;
   void _f;

@@ -34,7 +34,13 @@ export interface EvaluateOptions {
 }
 
 /** Class probabilities [n, k] of normalised images; with tta, images hold 10 crops per input. */
-async function probabilities(model: Module, images: Tensor, k: number, tta: boolean, calibration?: Calibration | null): Promise<Float32Array> {
+async function probabilities(
+  model: Module,
+  images: Tensor,
+  k: number,
+  tta: boolean,
+  calibration?: Calibration | null,
+): Promise<Float32Array> {
   const logits = images.device.noGrad(() => model.forward(images));
   const z = await logits.toArray();
   logits.dispose();
@@ -58,7 +64,12 @@ export async function predictDataset(
 ): Promise<{ probabilities: Float32Array; labels: Int32Array; indices: Int32Array }> {
   const k = model.numClasses ?? FER_CLASSES.length;
   if (options.calibration) checkCalibration(options.calibration, k);
-  const loader = new DataLoader(device, dataset, { batchSize: options.tta ? Math.max(1, Math.floor((options.batchSize ?? 256) / 10)) : (options.batchSize ?? 256), split: options.split, mean: options.mean, std: options.std });
+  const loader = new DataLoader(device, dataset, {
+    batchSize: options.tta ? Math.max(1, Math.floor((options.batchSize ?? 256) / 10)) : (options.batchSize ?? 256),
+    split: options.split,
+    mean: options.mean,
+    std: options.std,
+  });
   const probs = new Float32Array(loader.size * k);
   const labels = new Int32Array(loader.size);
   const indices = new Int32Array(loader.size);
@@ -121,7 +132,10 @@ export async function evaluate(device: Device, model: Model, dataset: FerDataset
 export async function evaluate(...args: unknown[]): Promise<ClassificationReport> {
   const [model, dataset, options = {}] = (args[0] instanceof Module ? args : args.slice(1)) as [Model, FerDataset, EvaluateOptions?];
   if (!(model instanceof Module)) throw new InputError('evaluate: expected (model, dataset, options?)');
-  if (dataset.labelled === false) throw new InputError(`evaluate: ${dataset.source} has no labels (unlabelled images); use predict, or give labelled data (<dir>/<class>/*)`);
+  if (dataset.labelled === false)
+    throw new InputError(
+      `evaluate: ${dataset.source} has no labels (unlabelled images); use predict, or give labelled data (<dir>/<class>/*)`,
+    );
   const k = model.numClasses ?? FER_CLASSES.length;
   const { probabilities: p, labels } = await predictDataset(model.device, model, dataset, options);
   const names = options.classNames ?? FER_CLASSES;
@@ -193,8 +207,10 @@ export function makePredict<Input, Weights>(platform: PredictPlatform<Input, Wei
         device.destroy();
       }
     }
-    if (args[0] instanceof Module) return predictWith(platform, args[0] as Model, args[1] as Input[] | Tensor, (args[2] ?? {}) as PredictOptions);
-    if (args[1] instanceof Module) return predictWith(platform, args[1] as Model, args[2] as Input[] | Tensor, (args[3] ?? {}) as PredictOptions);
+    if (args[0] instanceof Module)
+      return predictWith(platform, args[0] as Model, args[1] as Input[] | Tensor, (args[2] ?? {}) as PredictOptions);
+    if (args[1] instanceof Module)
+      return predictWith(platform, args[1] as Model, args[2] as Input[] | Tensor, (args[3] ?? {}) as PredictOptions);
     const device = args[0] as Device;
     const { weights, ...options } = (args[2] ?? {}) as PredictOptions & { weights?: Weights };
     const { model, info } = await platform.loadPretrained(device, weights);
@@ -240,7 +256,12 @@ export function looksLikeFaceCrop(width: number, height: number): boolean {
   return Math.max(width, height) <= 1.25 * Math.min(width, height) && Math.max(width, height) <= 800;
 }
 
-async function predictWith<Input>(platform: PredictPlatform<Input, unknown>, model: Model, inputs: Input[] | Tensor, options: PredictOptions): Promise<Prediction[]> {
+async function predictWith<Input>(
+  platform: PredictPlatform<Input, unknown>,
+  model: Model,
+  inputs: Input[] | Tensor,
+  options: PredictOptions,
+): Promise<Prediction[]> {
   const k = model.numClasses ?? FER_CLASSES.length;
   const names = options.classNames ?? FER_CLASSES;
   if (inputs instanceof Tensor) {
@@ -258,7 +279,8 @@ async function predictWith<Input>(platform: PredictPlatform<Input, unknown>, mod
   const notCrops: string[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const img = await platform.decode(inputs[i]!, i);
-    if (img.pixels.length !== FER_PIXELS) throw new InputError(`predict: input ${i} has ${img.pixels.length} pixels, not 48x48 = ${FER_PIXELS}`);
+    if (img.pixels.length !== FER_PIXELS)
+      throw new InputError(`predict: input ${i} has ${img.pixels.length} pixels, not 48x48 = ${FER_PIXELS}`);
     pixels.set(img.pixels, i * FER_PIXELS);
     if (files[i] !== undefined && !looksLikeFaceCrop(img.width, img.height)) notCrops.push(`${files[i]} (${img.width}x${img.height})`);
   }

@@ -3,8 +3,25 @@
  * weights, calibration, weight averaging and learning-rate schedules (the package's `training`
  * namespace; train, evaluate, predict, loadPretrained, loadModel and saveModel are also at the root).
  */
-export { train, defaultLogger, NonFiniteLossError, type TrainOptions, type TrainResult, type EpochLog, type BestEpoch, type Logger } from './trainer.js';
-export { evaluate, predictDataset, type EvaluateOptions, type PredictOptions, type Prediction, type Model, type PredictFunction } from './evaluate.js';
+export {
+  train,
+  defaultLogger,
+  NonFiniteLossError,
+  type TrainOptions,
+  type TrainResult,
+  type EpochLog,
+  type BestEpoch,
+  type Logger,
+} from './trainer.js';
+export {
+  evaluate,
+  predictDataset,
+  type EvaluateOptions,
+  type PredictOptions,
+  type Prediction,
+  type Model,
+  type PredictFunction,
+} from './evaluate.js';
 export { predict, type PredictInputs } from './predict.js';
 export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './checkpoint.js';
 export {

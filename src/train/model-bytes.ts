@@ -28,7 +28,13 @@ function checkFinite(tensors: Record<string, SafetensorsTensor>, file: string): 
   }
   if (bad.length === 0) return;
   const [name, n] = bad[0]!;
-  const more = bad.length > 1 ? ` (and ${bad.length - 1} more tensor${bad.length > 2 ? 's' : ''}: ${bad.slice(1, 6).map(([t]) => t).join(', ')}${bad.length > 6 ? ', …' : ''})` : '';
+  const more =
+    bad.length > 1
+      ? ` (and ${bad.length - 1} more tensor${bad.length > 2 ? 's' : ''}: ${bad
+          .slice(1, 6)
+          .map(([t]) => t)
+          .join(', ')}${bad.length > 6 ? ', …' : ''})`
+      : '';
   throw new InputError(`${file}: '${name}' has ${n} NaN or infinite value${n > 1 ? 's' : ''}${more}; the weights are unusable`);
 }
 

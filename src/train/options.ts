@@ -83,7 +83,6 @@ export interface TrainOptions {
   selectFrom?: 'either' | 'ema' | 'raw';
 }
 
-
 /** The `fer-gpu train` flag of each train() option that has one. */
 const FLAGS: Record<string, string> = {
   width: '--width',
@@ -177,7 +176,9 @@ export function checkTrainOptions(o: CheckedTrainOptions, numClasses?: number): 
   if (o.classWeights !== undefined) {
     const w = o.classWeights;
     if (!Array.isArray(w) || (numClasses !== undefined && w.length !== numClasses)) {
-      throw new InputError(`train: classWeights must hold one weight per class (${numClasses}), got ${Array.isArray(w) ? w.length : typeof w}`);
+      throw new InputError(
+        `train: classWeights must hold one weight per class (${numClasses}), got ${Array.isArray(w) ? w.length : typeof w}`,
+      );
     }
     w.forEach((x, i) => num(`classWeights[${i}]`, x, nonNegative));
   }
@@ -185,7 +186,8 @@ export function checkTrainOptions(o: CheckedTrainOptions, numClasses?: number): 
 }
 
 function checkSchedule(s: ScheduleSpec): void {
-  const num = (key: string, d: NumberDomain) => checkNumber('train', optionName(`schedule.${key}`), (s as unknown as Record<string, unknown>)[key], d);
+  const num = (key: string, d: NumberDomain) =>
+    checkNumber('train', optionName(`schedule.${key}`), (s as unknown as Record<string, unknown>)[key], d);
   checkOneOf('train', optionName('schedule.kind'), s?.kind, SCHEDULE_KINDS);
   switch (s.kind) {
     case 'step':

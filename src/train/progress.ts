@@ -1,8 +1,11 @@
 /**
  * Progress of a training run: the Logger train() writes its lines to, with a per-epoch progress
- * bar on a terminal and a plain line about every tenth of an epoch otherwise, and the ETA clock.
+ * bar on a terminal and a plain line about every tenth of an epoch otherwise, the ETA clock, and
+ * the line each epoch ends with.
  */
 import cliProgress from 'cli-progress';
+import type { EpochLog } from './run-state.js';
+import type { Validation } from './trainer.js';
 
 /** Receives progress lines; may offer a per-epoch progress bar. */
 export type Logger = ((line: string) => void) & {
@@ -66,4 +69,16 @@ function formatSeconds(sec: number): string {
   if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${s}s`;
+}
+
+/** "epoch 3/10  loss 1.2345  val acc 45.67%  val macro F1 0.4321  123.4 img/s  *best". */
+export function epochLine(e: EpochLog, epochs: number, v: Validation, hasEma: boolean): string {
+  const percent = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2) + '%');
+  return (
+    `epoch ${e.epoch}/${epochs}  loss ${e.trainLoss.toFixed(4)}  ` +
+    `val acc ${percent(e.valAccuracy)}  ` +
+    `val macro F1 ${e.valMacroF1 === null ? '-' : e.valMacroF1.toFixed(4)}  ` +
+    (v.ema ? `EMA val acc ${percent(v.ema.accuracy)}  ` : '') +
+    `${e.imagesPerSecond.toFixed(1)} img/s${v.isBest ? `  *best${hasEma ? ` (${v.selected})` : ''}` : ''}`
+  );
 }

@@ -114,7 +114,13 @@ function holderAlive(info: LockInfo): boolean {
 export function lockRunFolder(dir: string): () => void {
   makeDirs(dir, `cannot use ${dir} as the run folder`);
   const file = path.join(dir, LOCK_FILE);
-  const mine: LockInfo = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token: randomBytes(8).toString('hex'), processStart: processStart(process.pid) };
+  const mine: LockInfo = {
+    pid: process.pid,
+    host: os.hostname(),
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+    processStart: processStart(process.pid),
+  };
   const tmp = `${file}.${mine.token}.tmp`;
   try {
     fs.writeFileSync(tmp, JSON.stringify(mine) + '\n', { flag: 'wx' });
@@ -127,7 +133,8 @@ export function lockRunFolder(dir: string): () => void {
         fs.linkSync(tmp, file);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`${dir}: cannot lock the run folder: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new InputError(`${dir}: cannot lock the run folder: ${(e as Error).message}`);
       }
       const held = readLock(file);
       if (attempt >= 3 || (held && holderAlive(held))) {
@@ -215,8 +222,12 @@ export function repairRunFolder(
   width: number,
   meta: ModelFileMeta,
 ): void {
-  const exports: Array<[string, StateDict]> = [[LAST_FILE, c.model], ...(c.bestIsCheckpoint ? [[BEST_FILE, c.best ?? c.model] as [string, StateDict]] : [])];
-  for (const [f, state] of exports) if (!holds(path.join(dir, f), tensorsDigest(state))) saveStateDict(path.join(dir, f), state, width, meta);
+  const exports: Array<[string, StateDict]> = [
+    [LAST_FILE, c.model],
+    ...(c.bestIsCheckpoint ? [[BEST_FILE, c.best ?? c.model] as [string, StateDict]] : []),
+  ];
+  for (const [f, state] of exports)
+    if (!holds(path.join(dir, f), tensorsDigest(state))) saveStateDict(path.join(dir, f), state, width, meta);
   const log = path.join(dir, LOG_FILE);
   const lines = c.history.map((e) => JSON.stringify(e) + '\n').join('');
   let current: string | undefined;
@@ -238,7 +249,11 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
 }
@@ -252,7 +267,9 @@ export function checkSameRun(file: string, saved: Record<string, unknown>, now: 
     const [was, is] = [canonical(saved[key]), canonical(now[key])];
     if (was === is) continue;
     const what = key === 'trainData' ? 'the training data (--data)' : key === 'valData' ? 'the validation data (--data)' : optionName(key);
-    const values = key.endsWith('Data') ? `sha256 fingerprint ${was.slice(1, 13)}… in that run, ${is.slice(1, 13)}… now` : `${was} in that run, ${is} now`;
+    const values = key.endsWith('Data')
+      ? `sha256 fingerprint ${was.slice(1, 13)}… in that run, ${is.slice(1, 13)}… now`
+      : `${was} in that run, ${is} now`;
     throw new InputError(
       `train: cannot resume ${file}: ${what} differs: ${values}. A resumed run keeps its configuration and data; ` +
         `to change them, start a new run from its weights (fer-gpu train --init ${path.join(path.dirname(file), LAST_FILE)})`,

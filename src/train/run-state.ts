@@ -168,13 +168,19 @@ export class RunCheckpoints {
   /** Where the last good checkpoint is, for an error message ('' without a run folder). */
   private keptMessage(): string {
     const { out, kept } = this;
-    return !out ? '' : kept ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.` : ` No checkpoint was written in ${out}.`;
+    return !out
+      ? ''
+      : kept
+        ? ` The last good checkpoint (${describeCheckpoint(kept)}) is kept in ${out}.`
+        : ` No checkpoint was written in ${out}.`;
   }
 
   /** Throws NonFiniteLossError when the mean loss read back at `step` of epoch `epoch` (0-based) is not finite. */
   checkFinite(meanLoss: number, epoch: number, step: number): void {
     if (Number.isFinite(meanLoss)) return;
-    throw new NonFiniteLossError(`train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping.` + this.keptMessage() + ADVICE);
+    throw new NonFiniteLossError(
+      `train: the loss became ${meanLoss} at epoch ${epoch + 1}, step ${step}; stopping.` + this.keptMessage() + ADVICE,
+    );
   }
 
   /**
@@ -191,14 +197,21 @@ export class RunCheckpoints {
     const bad = findNonFinite(weights, optimState, emaWeights);
     if (bad) {
       throw new NonFiniteLossError(
-        `train: the weights became non-finite by ${describeCheckpoint(s)} (${bad}); stopping without saving them.` + this.keptMessage() + ADVICE,
+        `train: the weights became non-finite by ${describeCheckpoint(s)} (${bad}); stopping without saving them.` +
+          this.keptMessage() +
+          ADVICE,
       );
     }
     const best = s.best?.selected === 'ema' ? emaWeights! : weights;
     if (isBest && this.keepBest) this.bestWeights = best;
     if (!out) return;
     const saved = ema ? { ...s, ema: ema.state() } : s;
-    writeCheckpoint(this.file(CHECKPOINT_FILE), { model: weights, optimizer: optimState, ...(emaWeights ? { ema: emaWeights } : {}), state: saved }, model.width, meta);
+    writeCheckpoint(
+      this.file(CHECKPOINT_FILE),
+      { model: weights, optimizer: optimState, ...(emaWeights ? { ema: emaWeights } : {}), state: saved },
+      model.width,
+      meta,
+    );
     this.kept = saved;
     saveStateDict(this.file(LAST_FILE), weights, model.width, meta);
     if (isBest) saveStateDict(this.file(BEST_FILE), best, model.width, meta);

@@ -21,9 +21,10 @@ import { readSafetensors } from '../io/safetensors.js';
 import { BEST_FILE, LOG_FILE, datasetFingerprint, lockRunFolder } from './run-folder.js';
 import { InputError } from '../errors.js';
 import { checkTrainOptions, type TrainOptions } from './options.js';
-import { ModelEma, recalibrateBatchNorm } from './averaging.js';
+import type { ModelEma } from './averaging.js';
+import { createEma, validateEma } from './ema-epoch.js';
 import { RunCheckpoints, type BestEpoch, type EpochLog, type PartialEpoch, type TrainState } from './run-state.js';
-import { defaultLogger, type Logger } from './progress.js';
+import { defaultLogger, epochLine, type Logger } from './progress.js';
 
 export { NonFiniteLossError, type EpochLog, type BestEpoch } from './run-state.js';
 export { defaultLogger, type Logger } from './progress.js';
@@ -83,7 +84,10 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
   const device = o.device ?? model.device;
   const seed = o.seed ?? 0;
   for (const ds of [o.trainSet, o.valSet]) {
-    if (ds?.labelled === false) throw new InputError(`train: ${ds.source} has no labels (unlabelled images); training needs <dir>/<class>/* folders or a labelled CSV`);
+    if (ds?.labelled === false)
+      throw new InputError(
+        `train: ${ds.source} has no labels (unlabelled images); training needs <dir>/<class>/* folders or a labelled CSV`,
+      );
   }
   const trainSplit = o.trainSplit ?? 'Training';
   const valSet = o.valSet ?? o.trainSet;
@@ -118,7 +122,22 @@ async function runTraining(o: TrainOptions): Promise<TrainResult> {
   const lossSum = device.zeros([1]);
   device.untrack(lossSum);
   try {
-    return await trainLoop({ o, model, device, loader, optimizer, schedule, ema, lossSum, lr, weightDecay, seed, trainSplit, valSet, valSplit });
+    return await trainLoop({
+      o,
+      model,
+      device,
+      loader,
+      optimizer,
+      schedule,
+      ema,
+      lossSum,
+      lr,
+      weightDecay,
+      seed,
+      trainSplit,
+      valSet,
+      valSplit,
+    });
   } finally {
     lossSum.dispose();
     loader.dispose();
@@ -185,7 +204,10 @@ async function trainLoop(r: Run): Promise<TrainResult> {
     const done = await trainEpoch(r, saver, log, state, epoch, partial);
     if (done.step > state.step) modelIsBest = false;
     if (done.stoppedMidEpoch) {
-      log(`stopped after ${done.step} steps, inside epoch ${epoch + 1} (step ${done.steps}/${loader.length})` + (out ? `; resume continues it from ${out}` : ''));
+      log(
+        `stopped after ${done.step} steps, inside epoch ${epoch + 1} (step ${done.steps}/${loader.length})` +
+          (out ? `; resume continues it from ${out}` : ''),
+      );
       break;
     }
     const trainLoss = (await r.lossSum.item()) / Math.max(1, done.steps);
@@ -240,7 +262,14 @@ interface EpochDone {
  * on the GPU, training accuracy and the finite-loss check every 10th step, mid-epoch checkpoints
  * every `checkpointEvery` steps and at a maxSteps stop. Waits for the GPU before it returns.
  */
-async function trainEpoch(r: Run, saver: RunCheckpoints, log: Logger, state: TrainState, epoch: number, partial: PartialEpoch | undefined): Promise<EpochDone> {
+async function trainEpoch(
+  r: Run,
+  saver: RunCheckpoints,
+  log: Logger,
+  state: TrainState,
+  epoch: number,
+  partial: PartialEpoch | undefined,
+): Promise<EpochDone> {
   const { o, model, device, loader, optimizer, schedule, ema, lossSum } = r;
   const params = model.parameters();
   model.train();
@@ -303,7 +332,8 @@ async function trainEpoch(r: Run, saver: RunCheckpoints, log: Logger, state: Tra
 }
 
 /** An epoch's validation: the raw weights' metrics, the EMA's, which weights were selected and whether they are the best yet. */
-interface Validation {
+/** One epoch's validation (epochLine prints it). */
+export interface Validation {
   accuracy: number | null;
   macroF1: number | null;
   ema: { accuracy: number | null; macroF1: number | null } | null;
@@ -325,10 +355,13 @@ async function validateAndSelect(r: Run, state: TrainState, epoch: number, train
     accuracy = report.accuracy ?? null;
     macroF1 = report.macroAvg.f1;
   }
-  const emaVal = ema ? await validateEma(ema, loader, epoch, o.emaBnBatches, valSplit && { valSet, valSplit, mean: o.mean, std: o.std }) : null;
+  const emaVal = ema
+    ? await validateEma(ema, loader, epoch, o.emaBnBatches, valSplit && { valSet, valSplit, mean: o.mean, std: o.std })
+    : null;
   const rawMetric = (o.selectOn === 'macroF1' ? macroF1 : accuracy) ?? -trainLoss;
   const emaMetric = emaVal ? ((o.selectOn === 'macroF1' ? emaVal.macroF1 : emaVal.accuracy) ?? -trainLoss) : null;
-  const selected: 'raw' | 'ema' = emaMetric !== null && (o.selectFrom === 'ema' || (o.selectFrom !== 'raw' && emaMetric > rawMetric)) ? 'ema' : 'raw';
+  const selected: 'raw' | 'ema' =
+    emaMetric !== null && (o.selectFrom === 'ema' || (o.selectFrom !== 'raw' && emaMetric > rawMetric)) ? 'ema' : 'raw';
   const metric = selected === 'ema' ? emaMetric! : rawMetric;
   const isBest = state.best === null || metric > state.best.metric;
   if (isBest) {
@@ -339,54 +372,17 @@ async function validateAndSelect(r: Run, state: TrainState, epoch: number, train
   return { accuracy, macroF1, ema: emaVal, selected, isBest };
 }
 
-/** "epoch 3/10  loss 1.2345  val acc 45.67%  val macro F1 0.4321  123.4 img/s  *best". */
-function epochLine(e: EpochLog, epochs: number, v: Validation, hasEma: boolean): string {
-  const percent = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2) + '%');
-  return (
-    `epoch ${e.epoch}/${epochs}  loss ${e.trainLoss.toFixed(4)}  ` +
-    `val acc ${percent(e.valAccuracy)}  ` +
-    `val macro F1 ${e.valMacroF1 === null ? '-' : e.valMacroF1.toFixed(4)}  ` +
-    (v.ema ? `EMA val acc ${percent(v.ema.accuracy)}  ` : '') +
-    `${e.imagesPerSecond.toFixed(1)} img/s${v.isBest ? `  *best${hasEma ? ` (${v.selected})` : ''}` : ''}`
-  );
-}
-
 /**
  * Loads the best epoch's weights into the model: those this call copied, or (a resumed run whose
  * best epoch came before) the run folder's best.safetensors. False when neither is there.
  */
 function loadBestWeights(model: FerResNet18, saver: RunCheckpoints): boolean {
-  const best = saver.bestWeights ?? (saver.out && existsSync(saver.file(BEST_FILE)) ? (readSafetensors(saver.file(BEST_FILE)).tensors as StateDict) : null);
+  const best =
+    saver.bestWeights ??
+    (saver.out && existsSync(saver.file(BEST_FILE)) ? (readSafetensors(saver.file(BEST_FILE)).tensors as StateDict) : null);
   if (!best) return false;
   model.loadStateDict(best);
   return true;
-}
-
-/** The EMA of a fer-resnet18 (its batch-norm statistics averaged too, unless recalibrated). */
-function createEma(model: FerResNet18, decay: number, bnBatches: number | undefined): ModelEma<FerResNet18> {
-  const copy = new FerResNet18(model.device, { width: model.width, numClasses: model.numClasses, inChannels: model.conv1.inChannels });
-  return new ModelEma(model, copy, { decay, averageBuffers: !bnBatches });
-}
-
-/**
- * Validates the EMA weights after an epoch, recalibrating their batch norms first from
- * `bnBatches` training batches (drawn with their own seed stream, so the training order is
- * untouched) when asked.
- */
-async function validateEma(
-  ema: ModelEma<FerResNet18>,
-  loader: DataLoader,
-  epoch: number,
-  bnBatches: number | undefined,
-  val: { valSet: FerDataset; valSplit: FerSplit | readonly FerSplit[]; mean?: number; std?: number } | undefined,
-): Promise<{ accuracy: number | null; macroF1: number | null }> {
-  if (bnBatches) {
-    loader.setEpoch(1_000_000 + epoch); // a stream of its own; the next epoch sets its own again
-    recalibrateBatchNorm(ema.model, loader, { batches: bnBatches });
-  }
-  if (!val) return { accuracy: null, macroF1: null };
-  const report = await evaluate(ema.model, val.valSet, { split: val.valSplit, mean: val.mean, std: val.std });
-  return { accuracy: report.accuracy ?? null, macroF1: report.macroAvg.f1 };
 }
 
 function pickValSplit(ds: FerDataset): FerSplit | undefined {

@@ -41,7 +41,13 @@ describe('fer-gpu bench', () => {
 
     expect(r.rows).toHaveLength(1);
     const row = r.rows[0]!;
-    expect(row).toMatchObject({ id: 'crossEntropy', suite: 'kernels', shape: '[4096, 7]', unit: 'us', iterations: { warmup: 0, timed: 1 } });
+    expect(row).toMatchObject({
+      id: 'crossEntropy',
+      suite: 'kernels',
+      shape: '[4096, 7]',
+      unit: 'us',
+      iterations: { warmup: 0, timed: 1 },
+    });
     expect(row.median).toBeGreaterThan(0);
     expect(row.min).toBe(row.median); // one timed run
     expect(row.max).toBe(row.median);
@@ -63,14 +69,22 @@ describe('fer-gpu bench', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-bench-test-'));
     const file = path.join(dir, 'out.json');
     const c = capture();
-    const code = await runBench(['--suite', 'kernels', '--only', 'layers.fer-resnet18-16.layer4-1x1-s2', '--iterations', '0,1', '--out', file], c.io);
+    const code = await runBench(
+      ['--suite', 'kernels', '--only', 'layers.fer-resnet18-16.layer4-1x1-s2', '--iterations', '0,1', '--out', file],
+      c.io,
+    );
     expect(code, c.err()).toBe(0);
     const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.rows.map((row) => row.id)).toEqual(['forward', 'backward-input', 'backward-weight'].map((p) => `layers.fer-resnet18-16.layer4-1x1-s2.${p}`));
+    expect(r.rows.map((row) => row.id)).toEqual(
+      ['forward', 'backward-input', 'backward-weight'].map((p) => `layers.fer-resnet18-16.layer4-1x1-s2.${p}`),
+    );
     for (const row of r.rows) expect(row).toMatchObject({ unit: 'GFLOP/s', shape: 'N=64 C=64 K=128 12x12 1x1 stride 2' });
     const [fwd, bwdIn, bwdW] = r.rows as [BenchRow, BenchRow, BenchRow];
-    const line = c.out().split('\n').find((l) => l.startsWith('| layer4 1x1 s2 |'));
+    const line = c
+      .out()
+      .split('\n')
+      .find((l) => l.startsWith('| layer4 1x1 s2 |'));
     expect(line).toBe(
       `| layer4 1x1 s2 | ${fwd.shape} | ${fmtFigure(fwd.figure)} | ${fmtFigure(bwdIn.figure)} (${(bwdIn.figure / fwd.figure).toFixed(2)}) | ` +
         `${fmtFigure(bwdW.figure)} (${(bwdW.figure / fwd.figure).toFixed(2)}) | 1x in the network |`,
@@ -78,7 +92,13 @@ describe('fer-gpu bench', () => {
   });
 
   it('rejects unknown suites and bad --iterations with exit code 1, unknown actions with 2, in one fer-gpu: line', async () => {
-    for (const [args, code] of [[['--suite', 'gpu'], 1], [['--iterations', '3'], 1], [['--iterations', '1,0'], 1], [['plot'], 2], [['--out', 'r.txt'], 1]] as const) {
+    for (const [args, code] of [
+      [['--suite', 'gpu'], 1],
+      [['--iterations', '3'], 1],
+      [['--iterations', '1,0'], 1],
+      [['plot'], 2],
+      [['--out', 'r.txt'], 1],
+    ] as const) {
       const c = capture();
       expect(await runBench(args, c.io), args.join(' ')).toBe(code);
       expect(c.err()).toMatch(/^fer-gpu: [^\n]+\n$/);

@@ -11,20 +11,36 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function row(id: string, unit: BenchRow['unit'], figure: number, median: number, peers: BenchRow['peers'] = {}): BenchRow {
   return {
-    id, name: id, suite: 'kernels', shape: 's', unit, median, min: median, max: median, figure,
-    vsCpuReference: null, cpuReferenceMs: null, iterations: { warmup: 3, timed: 10 },
-    firstIterationMs: null, peakBytesInUse: null, note: '', peers,
+    id,
+    name: id,
+    suite: 'kernels',
+    shape: 's',
+    unit,
+    median,
+    min: median,
+    max: median,
+    figure,
+    vsCpuReference: null,
+    cpuReferenceMs: null,
+    iterations: { warmup: 3, timed: 10 },
+    firstIterationMs: null,
+    peakBytesInUse: null,
+    note: '',
+    peers,
   };
 }
 
 function report(description: string, rows: BenchRow[], peers: BenchReport['peers'] = []): BenchReport {
   return {
-    schemaVersion: 2, date: '2026-01-01T00:00:00.000Z',
+    schemaVersion: 2,
+    date: '2026-01-01T00:00:00.000Z',
     adapter: { vendor: 'v', architecture: 'a', device: 'd', description, backend: 'vulkan', featureLevel: 'core' },
     versions: { ferGpu: '0.1.0', node: 'v20', dawn: '0.6.2', peers: {} },
     machine: { cpuModel: 'cpu', cores: 2, memoryBytes: 1, os: 'Linux' },
     options: { suites: ['kernels'], quick: false, peers: false, only: null },
-    peers, rows, failed: [],
+    peers,
+    rows,
+    failed: [],
   };
 }
 
@@ -43,9 +59,16 @@ function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => 
 const a = write('slow.json', report('gpu A', [row('conv', 'GFLOP/s', 10, 100), row('ce', 'us', 100, 0.1), row('only-a', 'GB/s', 5, 1)]));
 const b = write(
   'fast.json',
-  report('gpu B', [row('conv', 'GFLOP/s', 25, 40, { torch: { median: 20, min: 20, max: 20, figure: 50, iterations: { warmup: 1, timed: 2 }, note: '' } }), row('ce', 'us', 50, 0.05)], [
-    { name: 'torch', status: 'ran', reason: '', version: '1', details: '' },
-  ]),
+  report(
+    'gpu B',
+    [
+      row('conv', 'GFLOP/s', 25, 40, {
+        torch: { median: 20, min: 20, max: 20, figure: 50, iterations: { warmup: 1, timed: 2 }, note: '' },
+      }),
+      row('ce', 'us', 50, 0.05),
+    ],
+    [{ name: 'torch', status: 'ran', reason: '', version: '1', details: '' }],
+  ),
 );
 
 describe('fer-gpu bench compare', () => {
@@ -79,7 +102,12 @@ describe('fer-gpu bench compare', () => {
     const c = capture();
     expect(await runBench(['merge', a, a2, '--out', out], c.io), c.err()).toBe(0);
     const m = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
-    expect(m.rows.map((r) => [r.id, r.figure])).toEqual([['conv', 12], ['ce', 100], ['only-a', 5], ['new', 1]]);
+    expect(m.rows.map((r) => [r.id, r.figure])).toEqual([
+      ['conv', 12],
+      ['ce', 100],
+      ['only-a', 5],
+      ['new', 1],
+    ]);
     expect(await runBench(['merge', a, b, '--out', out], capture().io)).toBe(1);
     // --json prints the merged report instead; --out is checked before anything is read
     const j = capture();

@@ -43,7 +43,9 @@ describe.skipIf(!HAVE_SAMPLE)('peer models on real FER2013 faces (fer2013-sample
   it('face-api.js FaceExpressionNet and Human mini-Xception: probabilities in FER order, accuracy well above chance', async () => {
     const ds = await loadFer2013(SAMPLE_CSV);
     // 10 PrivateTest faces per class
-    const idx = splitIndices(ds, 'PrivateTest').filter((i, _, all) => all.filter((j) => ds.labels[j] === ds.labels[i] && j <= i).length <= 10);
+    const idx = splitIndices(ds, 'PrivateTest').filter(
+      (i, _, all) => all.filter((j) => ds.labels[j] === ds.labels[i] && j <= i).length <= 10,
+    );
     const test = subset(ds, idx);
     expect(test.length).toBe(70);
     for (const make of [faceApiExpressionNet, humanEmotion]) {

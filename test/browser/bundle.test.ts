@@ -12,7 +12,16 @@ import { noNodeBuiltins, ROOT } from './chromium.js';
 
 /** Minified ESM bundle of `entry` for the browser, and its gzipped size in bytes. */
 async function browserBundle(entry: string): Promise<{ bytes: number; gzipped: number }> {
-  const result = await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, logLevel: 'silent', plugins: [noNodeBuiltins] });
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    plugins: [noNodeBuiltins],
+  });
   const js = result.outputFiles[0]!.contents;
   return { bytes: js.length, gzipped: gzipSync(js, { level: 9 }).length };
 }

@@ -58,11 +58,15 @@ export async function newPage(browser: Browser, log: string[] = []): Promise<Pag
  * Writes an image as a one-frame Y4M video (4:2:0, BT.601 limited range), which Chromium's fake
  * camera (`fakeVideo`) plays in a loop: a webcam that films a photo.
  */
-export function writeY4m(file: string, image: { width: number; height: number; channels?: number; data: Uint8Array | Uint8ClampedArray }): void {
+export function writeY4m(
+  file: string,
+  image: { width: number; height: number; channels?: number; data: Uint8Array | Uint8ClampedArray },
+): void {
   const { width: w, height: h, data } = image;
   if (w % 2 || h % 2) throw new Error(`writeY4m: ${w}x${h} must have even sides (4:2:0)`);
   const c = image.channels ?? data.length / (w * h);
-  const px = (x: number, y: number) => [data[(y * w + x) * c]!, data[(y * w + x) * c + (c >= 3 ? 1 : 0)]!, data[(y * w + x) * c + (c >= 3 ? 2 : 0)]!] as const;
+  const px = (x: number, y: number) =>
+    [data[(y * w + x) * c]!, data[(y * w + x) * c + (c >= 3 ? 1 : 0)]!, data[(y * w + x) * c + (c >= 3 ? 2 : 0)]!] as const;
   const yPlane = new Uint8Array(w * h);
   const u = new Uint8Array((w / 2) * (h / 2));
   const v = new Uint8Array((w / 2) * (h / 2));
@@ -74,7 +78,12 @@ export function writeY4m(file: string, image: { width: number; height: number; c
   for (let y = 0; y < h / 2; y++)
     for (let x = 0; x < w / 2; x++) {
       let [r, g, b] = [0, 0, 0];
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+      for (const [dx, dy] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ] as const) {
         const p = px(2 * x + dx, 2 * y + dy);
         [r, g, b] = [r + p[0] / 4, g + p[1] / 4, b + p[2] / 4];
       }
@@ -147,7 +156,9 @@ export const noNodeBuiltins: esbuild.Plugin = {
   name: 'no-node-builtins',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) =>
-      BUILTINS.has(args.path) || args.path.startsWith('node:') ? { errors: [{ text: `Node built-in "${args.path}" imported by ${args.importer}` }] } : undefined,
+      BUILTINS.has(args.path) || args.path.startsWith('node:')
+        ? { errors: [{ text: `Node built-in "${args.path}" imported by ${args.importer}` }] }
+        : undefined,
     );
   },
 };
@@ -167,7 +178,9 @@ export async function bundleForBrowser(entry: { file: string } | { code: string;
     },
   };
   const result = await esbuild.build({
-    ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.code, resolveDir: entry.dir, loader: 'ts', sourcefile: 'page.ts' } }),
+    ...('file' in entry
+      ? { entryPoints: [entry.file] }
+      : { stdin: { contents: entry.code, resolveDir: entry.dir, loader: 'ts', sourcefile: 'page.ts' } }),
     bundle: true,
     format: 'esm',
     platform: 'browser',

@@ -73,7 +73,13 @@ async function boxEdgesDrawn(page: Page, faces: PageFace[], at = 1): Promise<num
 
 /** The bars as the page shows them: class, probability, whether it is the top one. */
 async function shownBars(page: Page): Promise<Array<{ name: string; p: number; top: boolean }>> {
-  return page.$$eval('#bars .row', (els) => els.map((e) => ({ name: (e as HTMLElement).dataset.class!, p: Number((e as HTMLElement).dataset.p), top: e.classList.contains('top') })));
+  return page.$$eval('#bars .row', (els) =>
+    els.map((e) => ({
+      name: (e as HTMLElement).dataset.class!,
+      p: Number((e as HTMLElement).dataset.p),
+      top: e.classList.contains('top'),
+    })),
+  );
 }
 
 /** A face image to choose: a real FER2013 test image where the data is present, else a synthetic face. */
@@ -84,7 +90,8 @@ function faceFile(): { name: string; buffer: Buffer } {
   }
   const faces = syntheticFaces({ perClass: 1, seed: 8 });
   const png = new PNG({ width: 48, height: 48 });
-  for (let i = 0; i < FER_PIXELS; i++) png.data.set([faces.pixels[3 * FER_PIXELS + i]!, faces.pixels[3 * FER_PIXELS + i]!, faces.pixels[3 * FER_PIXELS + i]!, 255], i * 4);
+  for (let i = 0; i < FER_PIXELS; i++)
+    png.data.set([faces.pixels[3 * FER_PIXELS + i]!, faces.pixels[3 * FER_PIXELS + i]!, faces.pixels[3 * FER_PIXELS + i]!, 255], i * 4);
   return { name: 'synthetic-face.png', buffer: PNG.sync.write(png) };
 }
 
@@ -122,8 +129,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the demo page', () => {
     fs.rmSync(path.dirname(video), { recursive: true, force: true });
   });
 
-  it('a chosen group photo: the faces Node finds, boxes and labels drawn, the largest face\'s bars', async () => {
-    expect(await page.textContent('#status')).toMatch(/WebGPU adapter: .*swiftshader.*BlazeFace and fer-resnet18\(\d+\) ready \(kernels compiled in [\d.]+ s\)/i);
+  it("a chosen group photo: the faces Node finds, boxes and labels drawn, the largest face's bars", async () => {
+    expect(await page.textContent('#status')).toMatch(
+      /WebGPU adapter: .*swiftshader.*BlazeFace and fer-resnet18\(\d+\) ready \(kernels compiled in [\d.]+ s\)/i,
+    );
     const file = path.join(FACE_API_DEMO, 'sample3.jpg');
     await page.setInputFiles('#file', file);
     await page.waitForSelector('body[data-classified="sample3.jpg"]', { timeout: 60_000 });
@@ -141,8 +150,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the demo page', () => {
     expect(bars.find((r) => r.top)!.name).toBe(largest.label);
     expect(await page.textContent('#faces-note')).toBe("3 faces; the bars are the largest one's (thick box).");
     expect(await page.textContent('#timing')).toMatch(/^sample3\.jpg: 3 faces, \d+ ms \(decode, detection and expressions\)$/);
-    for (const [i, drawn] of (await boxEdgesDrawn(page, faces)).entries()) expect(drawn, `box ${i + 1} on the screenshot`).toBeGreaterThan(0.9);
-    for (const [i, drawn] of (await boxEdgesDrawn(page, faces, 0.5)).entries()) expect(drawn, `face ${i + 1} is not painted over`).toBeLessThan(0.1);
+    for (const [i, drawn] of (await boxEdgesDrawn(page, faces)).entries())
+      expect(drawn, `box ${i + 1} on the screenshot`).toBeGreaterThan(0.9);
+    for (const [i, drawn] of (await boxEdgesDrawn(page, faces, 0.5)).entries())
+      expect(drawn, `face ${i + 1} is not painted over`).toBeLessThan(0.1);
   }, 120_000);
 
   it('the sample photo: its five faces, as Node finds them', async () => {
@@ -153,9 +164,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the demo page', () => {
     expect(node).toHaveLength(5);
   }, 120_000);
 
-  it('a face crop where no face is found: classified whole as Node\'s predict() does, the bars drawn', async () => {
+  it("a face crop where no face is found: classified whole as Node's predict() does, the bars drawn", async () => {
     const face = faceFile();
-    await page.setInputFiles('#file', { name: face.name, mimeType: face.name.endsWith('.png') ? 'image/png' : 'image/jpeg', buffer: face.buffer });
+    await page.setInputFiles('#file', {
+      name: face.name,
+      mimeType: face.name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      buffer: face.buffer,
+    });
     await page.waitForSelector(`body[data-classified="${face.name}"]`, { timeout: 60_000 });
     expect(await page.isVisible('#error')).toBe(false);
     expect(await recognize(face.buffer)).toEqual([]); // Node finds no face either
@@ -180,9 +195,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the demo page', () => {
       for (let x = Math.ceil(box.x); x < Math.floor(box.x + box.width); x++) {
         const i = (y * shot.width + x) * 4;
         const [R, G, B] = [shot.data[i]!, shot.data[i + 1]!, shot.data[i + 2]!];
-        if ((Math.abs(R - 0x2f) < 24 && Math.abs(G - 0x6f) < 24 && Math.abs(B - 0xde) < 24) || (Math.abs(R - 0xe0) < 24 && Math.abs(G - 0x65) < 24 && Math.abs(B - 0x2b) < 24)) coloured++;
+        if (
+          (Math.abs(R - 0x2f) < 24 && Math.abs(G - 0x6f) < 24 && Math.abs(B - 0xde) < 24) ||
+          (Math.abs(R - 0xe0) < 24 && Math.abs(G - 0x65) < 24 && Math.abs(B - 0x2b) < 24)
+        )
+          coloured++;
       }
-      expect(Math.abs(coloured / Math.floor(box.width) - r.p), `bar of ${r.name} (p = ${r.p.toFixed(3)}): ${coloured} of ${Math.floor(box.width)} px`).toBeLessThan(0.02);
+      expect(
+        Math.abs(coloured / Math.floor(box.width) - r.p),
+        `bar of ${r.name} (p = ${r.p.toFixed(3)}): ${coloured} of ${Math.floor(box.width)} px`,
+      ).toBeLessThan(0.02);
     }
   }, 120_000);
 
@@ -202,7 +224,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the demo page', () => {
     expect(Math.abs(faces.length - node.length), `page ${faces.length} faces, Node ${node.length}`).toBeLessThanOrEqual(1);
     expect(faces.length).toBeGreaterThanOrEqual(3);
     for (const f of faces) expect(Math.max(...node.map((n) => iou(n.box, f.box))), 'a drawn face is one Node finds').toBeGreaterThan(0.7);
-    for (const [i, drawn] of (await boxEdgesDrawn(page, faces)).entries()) expect(drawn, `box ${i + 1} on the screenshot`).toBeGreaterThan(0.9);
+    for (const [i, drawn] of (await boxEdgesDrawn(page, faces)).entries())
+      expect(drawn, `box ${i + 1} on the screenshot`).toBeGreaterThan(0.9);
     const sum = (await shownBars(page)).reduce((s, r) => s + r.p, 0);
     expect(sum).toBeCloseTo(1, 4);
   }, 180_000);

@@ -62,7 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the browser device', () => {
     expect(r.sum).toEqual([4, 6]);
   }, 60_000);
 
-  it('createDeviceFromGPU wraps an adapter or an app\'s GPUDevice, and leaves the app\'s device alive', async () => {
+  it("createDeviceFromGPU wraps an adapter or an app's GPUDevice, and leaves the app's device alive", async () => {
     const r = await page.evaluate(async () => {
       const { fer } = window as unknown as Win;
       const fromAdapter = await fer.createDeviceFromGPU((await navigator.gpu.requestAdapter())!);
@@ -83,21 +83,37 @@ describe.skipIf(!HAVE_CHROMIUM)('the browser device', () => {
     const dims = { rows: 24, cols: 40, depth: 8 };
     // a valid tiling unlike any heuristic choice, planted in the stored entry to see it come back
     const planted = { bm: 4, bn: 2, wg: 32, sg: 0, splits: 1 };
-    const won = await page.evaluate(async ({ dims, planted }) => {
-      const { fer, tiling } = window as unknown as Win;
-      const d = await fer.createDevice();
-      const t = await fer.autotune(d, 'matmul', { M: dims.rows, K: dims.depth, N: dims.cols }, 1);
-      const chosen = tiling.chooseTiling(d, 'matmul', dims);
-      d.destroy();
-      await new Promise((r) => setTimeout(r, 200)); // autotune does not wait for its IndexedDB write
-      const db = await new Promise<IDBDatabase>((resolve, reject) => Object.assign(indexedDB.open('fer-gpu'), { onsuccess(this: IDBOpenDBRequest) { resolve(this.result); }, onerror: reject }));
-      const store = () => db.transaction('tilings', 'readwrite').objectStore('tilings');
-      const stored = await new Promise<Record<string, Record<string, unknown>>>((resolve) => Object.assign(store().get('tilings'), { onsuccess(this: IDBRequest) { resolve(this.result); } }));
-      for (const entry of Object.values(stored)) entry.matmul = planted;
-      await new Promise((resolve) => Object.assign(store().put(stored, 'tilings'), { onsuccess: resolve }));
-      db.close();
-      return { t, chosen, stored: Object.values(stored).length };
-    }, { dims, planted });
+    const won = await page.evaluate(
+      async ({ dims, planted }) => {
+        const { fer, tiling } = window as unknown as Win;
+        const d = await fer.createDevice();
+        const t = await fer.autotune(d, 'matmul', { M: dims.rows, K: dims.depth, N: dims.cols }, 1);
+        const chosen = tiling.chooseTiling(d, 'matmul', dims);
+        d.destroy();
+        await new Promise((r) => setTimeout(r, 200)); // autotune does not wait for its IndexedDB write
+        const db = await new Promise<IDBDatabase>((resolve, reject) =>
+          Object.assign(indexedDB.open('fer-gpu'), {
+            onsuccess(this: IDBOpenDBRequest) {
+              resolve(this.result);
+            },
+            onerror: reject,
+          }),
+        );
+        const store = () => db.transaction('tilings', 'readwrite').objectStore('tilings');
+        const stored = await new Promise<Record<string, Record<string, unknown>>>((resolve) =>
+          Object.assign(store().get('tilings'), {
+            onsuccess(this: IDBRequest) {
+              resolve(this.result);
+            },
+          }),
+        );
+        for (const entry of Object.values(stored)) entry.matmul = planted;
+        await new Promise((resolve) => Object.assign(store().put(stored, 'tilings'), { onsuccess: resolve }));
+        db.close();
+        return { t, chosen, stored: Object.values(stored).length };
+      },
+      { dims, planted },
+    );
     expect(won.chosen).toEqual(won.t);
     expect(won.stored).toBe(1);
     await page.reload();

@@ -19,7 +19,13 @@ it("every name at fer-gpu/browser's root is at fer-gpu's root, and each namespac
       continue;
     }
     const nodeValue = (node as Record<string, unknown>)[name];
-    if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !Array.isArray(value) && Object.getPrototypeOf(value) === null) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !ArrayBuffer.isView(value) &&
+      !Array.isArray(value) &&
+      Object.getPrototypeOf(value) === null
+    ) {
       for (const inner of Object.keys(value)) {
         if (BROWSER_ONLY.has(inner)) continue;
         if (!(inner in (nodeValue as object))) missing.push(`${name}.${inner}`);

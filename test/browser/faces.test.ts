@@ -29,11 +29,14 @@ function compare(node: DetectedFace[][], browser: DetectedFace[][]): { iou: numb
       const b = browser[n]![i]!;
       worst.iou = Math.min(worst.iou, iou(a.box, b.box));
       worst.score = Math.max(worst.score, Math.abs(a.score - b.score));
-      a.keypoints.forEach((k, j) => (worst.keypoint = Math.max(worst.keypoint, Math.hypot(k.x - b.keypoints[j]!.x, k.y - b.keypoints[j]!.y))));
+      a.keypoints.forEach(
+        (k, j) => (worst.keypoint = Math.max(worst.keypoint, Math.hypot(k.x - b.keypoints[j]!.x, k.y - b.keypoints[j]!.y))),
+      );
       const pa = (a as RecognizedFace).probabilities;
       if (pa) {
         expect((b as RecognizedFace).label).toBe((a as RecognizedFace).label);
-        for (const [k, v] of Object.entries(pa)) worst.probability = Math.max(worst.probability, Math.abs(v - (b as RecognizedFace).probabilities[k]!));
+        for (const [k, v] of Object.entries(pa))
+          worst.probability = Math.max(worst.probability, Math.abs(v - (b as RecognizedFace).probabilities[k]!));
       }
     }),
   );
@@ -51,7 +54,10 @@ describe.skipIf(!HAVE_CHROMIUM)('faces in Chromium equal faces in Node', () => {
 
   it('recognize(models, [photos]) on real group photos: the same faces, boxes, keypoints and expressions', async () => {
     const models = loadFaceModels(device(), { ranges: ['full'] });
-    const node = await recognize(models, PHOTOS.map((p) => path.join(DEMO, p)));
+    const node = await recognize(
+      models,
+      PHOTOS.map((p) => path.join(DEMO, p)),
+    );
     models.dispose();
     const browser = await page.page.evaluate(async (photos) => {
       const fer = (window as unknown as { fer: Fer }).fer;
@@ -64,7 +70,9 @@ describe.skipIf(!HAVE_CHROMIUM)('faces in Chromium equal faces in Node', () => {
       return faces;
     }, PHOTOS);
     const d = compare(node, browser);
-    console.log(`${PHOTOS.map((p, i) => `${p} (${node[i]!.length} faces)`).join(', ')}: Node (lavapipe) vs Chromium (SwiftShader): IoU >= ${d.iou.toFixed(6)}, score ±${d.score.toExponential(1)}, keypoints ±${d.keypoint.toExponential(1)} px, probabilities ±${d.probability.toExponential(1)}`);
+    console.log(
+      `${PHOTOS.map((p, i) => `${p} (${node[i]!.length} faces)`).join(', ')}: Node (lavapipe) vs Chromium (SwiftShader): IoU >= ${d.iou.toFixed(6)}, score ±${d.score.toExponential(1)}, keypoints ±${d.keypoint.toExponential(1)} px, probabilities ±${d.probability.toExponential(1)}`,
+    );
     expect(node.map((fs) => fs.length)).toEqual([2, 5]); // every face of these photos
     expect(d.iou).toBeGreaterThan(0.9999);
     expect(d.score).toBeLessThan(1e-5);
@@ -105,7 +113,11 @@ describe.skipIf(!HAVE_CHROMIUM)('faces in Chromium equal faces in Node', () => {
       const fer = (window as unknown as { fer: Fer }).fer;
       const device = await fer.createDevice();
       const detector = await fer.loadBlazeFace(device, 'short');
-      const message = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+      const message = (p: Promise<unknown>) =>
+        p.then(
+          () => 'no error',
+          (e: Error) => e.message,
+        );
       const out = {
         notImage: await message(fer.detectFaces(detector, new Blob(['not pixels']), {})),
         badRange: await message(fer.recognize('/photos/sample3.jpg', { range: 'medium' as never })),

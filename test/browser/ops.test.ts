@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser, HAVE_CHROMIUM, launchChromium, newPage, NO_CHROMIUM, ROOT, serve } from './chromium.js';
 import type { TestResult } from './vitest-shim.js';
 
-const SHARED = readdirSync(path.join(ROOT, 'test/kernels')).filter((f) => f.endsWith('.test.ts')).sort();
+const SHARED = readdirSync(path.join(ROOT, 'test/kernels'))
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
 
 describe.skipIf(!HAVE_CHROMIUM)('shared op tests in Chromium (WebGPU on SwiftShader)', () => {
   let browser: Browser | undefined;
@@ -30,20 +32,28 @@ describe.skipIf(!HAVE_CHROMIUM)('shared op tests in Chromium (WebGPU on SwiftSha
       'runCollected((r) => (w.results as unknown[]).push(r)).then(() => (w.done = true), (e) => ((w.error = String(e)), (w.done = true)));',
     ].join('\n');
     const js = await bundleForBrowser({ code, dir: path.join(ROOT, 'test/browser') });
-    const server = await serve({ '/': '<!doctype html><title>fer-gpu op tests</title><script type="module" src="/ops.js"></script>', '/ops.js': js });
+    const server = await serve({
+      '/': '<!doctype html><title>fer-gpu op tests</title><script type="module" src="/ops.js"></script>',
+      '/ops.js': js,
+    });
     close = server.close;
     browser = await launchChromium();
     const page = await newPage(browser, log);
     await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, { timeout: 600_000, polling: 500 });
+    await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, {
+      timeout: 600_000,
+      polling: 500,
+    });
     const error = await page.evaluate(() => (window as unknown as { error?: string }).error);
     if (error) throw new Error(`the in-page runner failed: ${error}\n${log.join('\n')}`);
     results = await page.evaluate(() => (window as unknown as { results: TestResult[] }).results);
     const ms = results.reduce((s, r) => s + r.ms, 0);
-    console.log(`browser op tests: ${results.length} tests in ${(ms / 1000).toFixed(1)} s on ${await page.evaluate(async () => {
-      const a = await navigator.gpu?.requestAdapter();
-      return a ? `${a.info.vendor} ${a.info.architecture}` : 'no adapter';
-    })}`);
+    console.log(
+      `browser op tests: ${results.length} tests in ${(ms / 1000).toFixed(1)} s on ${await page.evaluate(async () => {
+        const a = await navigator.gpu?.requestAdapter();
+        return a ? `${a.info.vendor} ${a.info.architecture}` : 'no adapter';
+      })}`,
+    );
   }, 660_000);
 
   afterAll(async () => {

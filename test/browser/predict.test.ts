@@ -34,7 +34,13 @@ function maxDiff(a: Prediction[], b: Prediction[]): number {
 /** 16 real PrivateTest images, the first of each class folder in turn. */
 function realImages(): string[] {
   const classes = fs.readdirSync(path.join(FER_DIR, 'test')).sort();
-  const lists = classes.map((c) => fs.readdirSync(path.join(FER_DIR, 'test', c)).filter((f) => f.startsWith('PrivateTest_')).sort().map((f) => path.join(FER_DIR, 'test', c, f)));
+  const lists = classes.map((c) =>
+    fs
+      .readdirSync(path.join(FER_DIR, 'test', c))
+      .filter((f) => f.startsWith('PrivateTest_'))
+      .sort()
+      .map((f) => path.join(FER_DIR, 'test', c, f)),
+  );
   const out: string[] = [];
   for (let i = 0; out.length < 16; i++) for (const l of lists) if (out.length < 16 && l[i]) out.push(l[i]!);
   return out;
@@ -79,26 +85,33 @@ describe.skipIf(!HAVE_CHROMIUM)('predict in Chromium equals predict in Node', ()
     expect(diff).toBeLessThan(1e-4);
   }, 120_000);
 
-  it.skipIf(!HAVE_FOLDER)('16 real FER2013 test images as ImageData', async () => {
-    const files = realImages();
-    const images = files.map((f) => {
-      const im = jpeg.decode(fs.readFileSync(f), { useTArray: true, formatAsRGBA: true });
-      return { data: im.data, width: im.width, height: im.height };
-    });
-    const node = await predict(device(), images);
-    const { predictions } = await browserPredict(images);
-    const diff = maxDiff(node, predictions);
-    console.log(`16 FER2013 PrivateTest images: max |p_node - p_chromium| = ${diff.toExponential(2)}`);
-    expect(predictions.map((p) => p.label)).toEqual(node.map((p) => p.label));
-    expect(diff).toBeLessThan(1e-4);
-    // and Node gave the same answer for the files themselves
-    expect(maxDiff(await predict(device(), files), node)).toBe(0);
-  }, 120_000);
+  it.skipIf(!HAVE_FOLDER)(
+    '16 real FER2013 test images as ImageData',
+    async () => {
+      const files = realImages();
+      const images = files.map((f) => {
+        const im = jpeg.decode(fs.readFileSync(f), { useTArray: true, formatAsRGBA: true });
+        return { data: im.data, width: im.width, height: im.height };
+      });
+      const node = await predict(device(), images);
+      const { predictions } = await browserPredict(images);
+      const diff = maxDiff(node, predictions);
+      console.log(`16 FER2013 PrivateTest images: max |p_node - p_chromium| = ${diff.toExponential(2)}`);
+      expect(predictions.map((p) => p.label)).toEqual(node.map((p) => p.label));
+      expect(diff).toBeLessThan(1e-4);
+      // and Node gave the same answer for the files themselves
+      expect(maxDiff(await predict(device(), files), node)).toBe(0);
+    },
+    120_000,
+  );
   if (!HAVE_FOLDER) it.skip(`real FER2013 images skipped: ${FER_DIR} is absent`, () => {});
 
-  it('files as Blob, <img>, <canvas>, ImageBitmap and URL give Node\'s prediction for the same file', async () => {
+  it("files as Blob, <img>, <canvas>, ImageBitmap and URL give Node's prediction for the same file", async () => {
     const names = ['rgb-100x75.png', 'rgba-48x131.png', 'gray-30x20.png'];
-    const node = await predict(device(), names.map((n) => path.join(FIXTURES, n)));
+    const node = await predict(
+      device(),
+      names.map((n) => path.join(FIXTURES, n)),
+    );
     const browser = await page.page.evaluate(async (names) => {
       const fer = (window as unknown as { fer: Fer }).fer;
       const device = await fer.createDevice();
@@ -107,20 +120,30 @@ describe.skipIf(!HAVE_CHROMIUM)('predict in Chromium equals predict in Node', ()
       const out: Record<string, Prediction[]> = {};
       const blobs = await Promise.all(names.map(async (n) => (await fetch(`/fixtures/${n}`)).blob()));
       out.blob = await fer.predict(model, blobs, opts);
-      out.url = await fer.predict(model, names.map((n) => `/fixtures/${n}`), opts);
-      const imgs = await Promise.all(names.map(async (n) => {
-        const img = new Image();
-        img.src = `/fixtures/${n}`;
-        await img.decode();
-        return img;
-      }));
+      out.url = await fer.predict(
+        model,
+        names.map((n) => `/fixtures/${n}`),
+        opts,
+      );
+      const imgs = await Promise.all(
+        names.map(async (n) => {
+          const img = new Image();
+          img.src = `/fixtures/${n}`;
+          await img.decode();
+          return img;
+        }),
+      );
       out.img = await fer.predict(model, imgs, opts);
-      out.canvas = await fer.predict(model, imgs.map((img) => {
-        const c = document.createElement('canvas');
-        [c.width, c.height] = [img.naturalWidth, img.naturalHeight];
-        c.getContext('2d')!.drawImage(img, 0, 0);
-        return c;
-      }), opts);
+      out.canvas = await fer.predict(
+        model,
+        imgs.map((img) => {
+          const c = document.createElement('canvas');
+          [c.width, c.height] = [img.naturalWidth, img.naturalHeight];
+          c.getContext('2d')!.drawImage(img, 0, 0);
+          return c;
+        }),
+        opts,
+      );
       out.bitmap = await fer.predict(model, await Promise.all(blobs.map((b) => createImageBitmap(b))), opts);
       model.dispose();
       device.destroy();

@@ -41,9 +41,13 @@ function encodeOptimizer(dict: OptimizerStateDict<SgdOptions>): Uint8Array {
 
 function decodeOptimizer(bytes: Uint8Array): OptimizerStateDict<SgdOptions> {
   const { tensors, metadata } = decodeSafetensors(bytes, { name: 'optimizer state' });
-  const { steps, paramGroups } = JSON.parse(metadata.state!) as { steps: Record<string, number>; paramGroups: OptimizerStateDict<SgdOptions>['paramGroups'] };
+  const { steps, paramGroups } = JSON.parse(metadata.state!) as {
+    steps: Record<string, number>;
+    paramGroups: OptimizerStateDict<SgdOptions>['paramGroups'];
+  };
   const state: OptimizerStateDict<SgdOptions>['state'] = {};
-  for (const [i, step] of Object.entries(steps)) state[Number(i)] = { step, momentumBuffer: tensors[`momentum.${i}`]!.data as Float32Array };
+  for (const [i, step] of Object.entries(steps))
+    state[Number(i)] = { step, momentumBuffer: tensors[`momentum.${i}`]!.data as Float32Array };
   return { state, paramGroups };
 }
 
@@ -54,7 +58,10 @@ export async function sgdStep(device: Device, state: TrainState, s: number): Pro
   const optimizer = new SGD(model.parameters(), SGD_OPTIONS);
   if (state.optimizer) optimizer.loadStateDict(decodeOptimizer(state.optimizer));
   const first = (s * BATCH) % POOL;
-  const x = Float32Array.from({ length: BATCH * FER_PIXELS }, (_, j) => PIXELS[((first + Math.floor(j / FER_PIXELS)) % POOL) * FER_PIXELS + (j % FER_PIXELS)]!);
+  const x = Float32Array.from(
+    { length: BATCH * FER_PIXELS },
+    (_, j) => PIXELS[((first + Math.floor(j / FER_PIXELS)) % POOL) * FER_PIXELS + (j % FER_PIXELS)]!,
+  );
   const labels = Int32Array.from({ length: BATCH }, (_, b) => (first + b) % 7);
   const loss = device.tidy(() => {
     const l = crossEntropy(model.forward(device.tensor(x, [BATCH, 1, 48, 48])), labels);

@@ -60,7 +60,11 @@ describe.skipIf(!HAVE_CHROMIUM)('training in Chromium equals training in Node', 
       };
       w.freeRun = async (steps: number) => { const d = await createDevice(); const { losses } = await sgdRun(d, await state(0), steps); d.destroy(); return losses; };
     `;
-    const server = await serve({ '/': '<!doctype html><script type="module" src="/train.js"></script>', '/train.js': await bundleForBrowser({ code, dir: ROOT }), ...routes });
+    const server = await serve({
+      '/': '<!doctype html><script type="module" src="/train.js"></script>',
+      '/train.js': await bundleForBrowser({ code, dir: ROOT }),
+      ...routes,
+    });
     const browser = await launchChromium();
     closers.push(() => browser.close(), server.close);
     page = await newPage(browser, log);
@@ -73,7 +77,10 @@ describe.skipIf(!HAVE_CHROMIUM)('training in Chromium equals training in Node', 
   });
 
   it(`${STEPS} steps, each from the same state: the same loss and the same weights after it`, async () => {
-    const chromium = await page.evaluate((n) => (window as unknown as { lockstep: (n: number) => Promise<{ losses: number[]; models: string[] }> }).lockstep(n), STEPS);
+    const chromium = await page.evaluate(
+      (n) => (window as unknown as { lockstep: (n: number) => Promise<{ losses: number[]; models: string[] }> }).lockstep(n),
+      STEPS,
+    );
     expect(chromium.losses, log.join('\n')).toHaveLength(STEPS);
     let worstLoss = 0;
     let worstWeight = 0;
@@ -89,7 +96,9 @@ describe.skipIf(!HAVE_CHROMIUM)('training in Chromium equals training in Node', 
         for (let i = 0; i < got.length; i++) worstWeight = Math.max(worstWeight, Math.abs(got[i]! - t.data[i]!));
       }
     }
-    console.log(`lockstep: max |loss_node - loss_chromium| = ${worstLoss.toExponential(2)}, max |w_node - w_chromium| = ${worstWeight.toExponential(2)} over ${STEPS} steps`);
+    console.log(
+      `lockstep: max |loss_node - loss_chromium| = ${worstLoss.toExponential(2)}, max |w_node - w_chromium| = ${worstWeight.toExponential(2)} over ${STEPS} steps`,
+    );
     expect(node.losses[STEPS - 1]!).toBeLessThan(node.losses[0]! * 0.5); // it learns
   }, 300_000);
 

@@ -46,7 +46,15 @@ export interface TestResult {
   ms: number;
 }
 
-const root = (file: string): Suite => ({ name: file, skip: false, beforeAll: [], afterAll: [], beforeEach: [], afterEach: [], children: [] });
+const root = (file: string): Suite => ({
+  name: file,
+  skip: false,
+  beforeAll: [],
+  afterAll: [],
+  beforeEach: [],
+  afterEach: [],
+  children: [],
+});
 const files: Suite[] = [];
 let current: Suite = root('');
 
@@ -98,7 +106,14 @@ function message(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-async function runSuite(s: Suite, file: string, path: string[], each: { before: Fn[]; after: Fn[] }, out: TestResult[], onResult: (r: TestResult) => void): Promise<void> {
+async function runSuite(
+  s: Suite,
+  file: string,
+  path: string[],
+  each: { before: Fn[]; after: Fn[] },
+  out: TestResult[],
+  onResult: (r: TestResult) => void,
+): Promise<void> {
   const tests = (x: Suite | Test): boolean => ('fn' in x ? !x.skip : x.children.some(tests));
   const active = s.children.some(tests);
   let setupError: string | undefined;

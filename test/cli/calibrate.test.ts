@@ -39,7 +39,9 @@ describe('fer-gpu calibrate', () => {
     const faces = syntheticFaces({ perClass: 20, seed: 9 });
     const rows = ['emotion,pixels,Usage'];
     for (let i = 0; i < faces.length; i++) {
-      rows.push(`${faces.labels[i]},${Array.from(faces.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)).join(' ')},${FER_SPLITS[faces.splits[i]!]}`);
+      rows.push(
+        `${faces.labels[i]},${Array.from(faces.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS)).join(' ')},${FER_SPLITS[faces.splits[i]!]}`,
+      );
     }
     fs.writeFileSync(csv, rows.join('\n') + '\n');
   });
@@ -47,7 +49,13 @@ describe('fer-gpu calibrate', () => {
   it('fits on PublicTest, writes the calibration into a copy of the checkpoint, and eval/predict apply it', () => {
     const r = run(['calibrate', '--weights', weights, '--data', csv, '--logit-bias', '--out', out, '--json']);
     expect(r.code, r.err).toBe(0);
-    const fit = JSON.parse(r.out) as { split: string; images: number; calibration: { temperature: number; logitBias: number[] }; before: { nll: number }; temperature: { nll: number } };
+    const fit = JSON.parse(r.out) as {
+      split: string;
+      images: number;
+      calibration: { temperature: number; logitBias: number[] };
+      before: { nll: number };
+      temperature: { nll: number };
+    };
     expect(fit.split).toBe('PublicTest');
     expect(fit.images).toBe(14);
     expect(fit.temperature.nll).toBeLessThanOrEqual(fit.before.nll);
@@ -68,7 +76,14 @@ describe('fer-gpu calibrate', () => {
     expect(logLoss(plain.out)).toBeTypeOf('number');
     expect(logLoss(withCal.out)).not.toBe(logLoss(plain.out));
     const predicted = run(['predict', '--json', '--weights', out, path.join(root, 'test/data/fixtures/gray-30x20.png')]);
-    const predictedRaw = run(['predict', '--json', '--weights', out, '--no-calibration', path.join(root, 'test/data/fixtures/gray-30x20.png')]);
+    const predictedRaw = run([
+      'predict',
+      '--json',
+      '--weights',
+      out,
+      '--no-calibration',
+      path.join(root, 'test/data/fixtures/gray-30x20.png'),
+    ]);
     expect(predicted.code, predicted.err).toBe(0);
     const probs = (s: string) => (JSON.parse(s) as { probabilities: Record<string, number> }).probabilities;
     expect(probs(predicted.out)).not.toEqual(probs(predictedRaw.out));
@@ -81,7 +96,9 @@ describe('fer-gpu calibrate', () => {
     const over = run(['calibrate', '--weights', weights, '--data', csv, '--out', weights]);
     expect(over.code).toBe(1);
     expect(over.err).toMatch(/^fer-gpu: --out .*tiny\.safetensors: is the input .*tiny\.safetensors; write the output elsewhere/);
-    expect(run(['calibrate', '--weights', weights, '--data', csv, '--out', path.join(dir, 'c.json')]).err).toMatch(/unsupported file type '\.json' \(expected \.safetensors\)/);
+    expect(run(['calibrate', '--weights', weights, '--data', csv, '--out', path.join(dir, 'c.json')]).err).toMatch(
+      /unsupported file type '\.json' \(expected \.safetensors\)/,
+    );
     expect(run(['calibrate', '--weights', weights, '--data', csv]).code).toBe(2); // bad usage
   });
 });

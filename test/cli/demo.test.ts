@@ -37,7 +37,12 @@ describe('fer-gpu demo', () => {
     expect(text).toContain(`${SAMPLE_PHOTO_FILE} (960x699, a group photo from @vladmandic/face-api, MIT): 5 faces found`);
     faces.forEach((f, i) => {
       const box = [f.box.x, f.box.y, f.box.width, f.box.height].map((v) => Math.round(v)).join(', ');
-      expect(lines.some((l) => l.startsWith(`  ${i + 1} `) && l.includes(box) && l.includes(`${f.label} ${Math.round(100 * f.probabilities[f.label]!)}%`)), `face ${i + 1}: ${box} ${f.label}`).toBe(true);
+      expect(
+        lines.some(
+          (l) => l.startsWith(`  ${i + 1} `) && l.includes(box) && l.includes(`${f.label} ${Math.round(100 * f.probabilities[f.label]!)}%`),
+        ),
+        `face ${i + 1}: ${box} ${f.label}`,
+      ).toBe(true);
     });
     expect(jpeg.decode(fs.readFileSync(path.join(out, 'group-photo.jpg'))).width).toBe(960);
     expect(text).toMatch(/accuracy +\d\.\d\d +14\n/); // the report on the 14 test faces

@@ -37,7 +37,9 @@ describe('fer-gpu export', () => {
     const file = path.join(dir, 'fer.onnx');
     const r = run(['--onnx', file, '--with-softmax']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^wrote .*fer\.onnx \(\d+ KiB\): fer-resnet18\(\d+\) from .*models\/fer-resnet18\.safetensors, opset 17, 'input' \[N,1,48,48\] -> 'logits' \[N,7\], 'probabilities' \[N,7\]/);
+    expect(r.out).toMatch(
+      /^wrote .*fer\.onnx \(\d+ KiB\): fer-resnet18\(\d+\) from .*models\/fer-resnet18\.safetensors, opset 17, 'input' \[N,1,48,48\] -> 'logits' \[N,7\], 'probabilities' \[N,7\]/,
+    );
     const session = await ort.InferenceSession.create(file);
     expect(session.outputNames).toEqual(['logits', 'probabilities']);
     expect(fs.readdirSync(dir)).toEqual(['fer.onnx']); // no temporary file left

@@ -8,14 +8,38 @@ import { readCheckpoint } from '../../src/train/checkpoint.js';
 
 const root = path.resolve(__dirname, '../..');
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe('fer-gpu train: recipe options', () => {
   it('takes --erasing, --scale, --warmup-epochs and --ema, and keeps the EMA in the run', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-recipe-'));
-    const r = run(['train', '--width', '4', '--batch-size', '16', '--epochs', '2', '--max-steps', '2', '--erasing', '0.5', '--scale', '0.8,1.2', '--warmup-epochs', '1', '--ema', '0.99', '--out', out]);
+    const r = run([
+      'train',
+      '--width',
+      '4',
+      '--batch-size',
+      '16',
+      '--epochs',
+      '2',
+      '--max-steps',
+      '2',
+      '--erasing',
+      '0.5',
+      '--scale',
+      '0.8,1.2',
+      '--warmup-epochs',
+      '1',
+      '--ema',
+      '0.99',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const checkpoint = readCheckpoint(path.join(out, 'checkpoint.safetensors'));
     expect(checkpoint.state.ema).toEqual({ decay: 0.99, updates: 2, averageBuffers: true });

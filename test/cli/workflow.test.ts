@@ -81,7 +81,10 @@ describe('fer-gpu predict / eval with the default weights', () => {
     expect(table.err).toMatch(/^fer-gpu: skipped 1 of 4 images \(listed above\); the others were predicted$/m);
     const json = run(['predict', face, folder, '--json', '--on-error', 'skip']);
     expect(json.code, json.err).toBe(0);
-    const preds = json.out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number> });
+    const preds = json.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number> });
     expect(preds.map((p) => p.file)).toEqual([face, path.join(folder, 'a.png'), path.join(folder, 'b.png')]);
     expect(Object.keys(preds[0]!.probabilities)).toEqual([...FER_CLASSES]);
     const strict = run(['predict', face, folder]); // --on-error throw, as train, eval and detect
@@ -103,7 +106,10 @@ describe('fer-gpu predict / eval with the default weights', () => {
     expect(fs.readFileSync(svg, 'utf8')).toMatch(/^<svg/);
     // a bad output is found before the (missing) data is even looked at
     const bad = run(['eval', '--data', path.join(dir, 'none.csv'), '--plot', path.join(dir, 'cm.jpg')]);
-    expect([bad.code, bad.err]).toEqual([1, `fer-gpu: --plot ${path.join(dir, 'cm.jpg')}: unsupported file type '.jpg' (expected .png, .svg)\n`]);
+    expect([bad.code, bad.err]).toEqual([
+      1,
+      `fer-gpu: --plot ${path.join(dir, 'cm.jpg')}: unsupported file type '.jpg' (expected .png, .svg)\n`,
+    ]);
     // an ImageFolder (<dir>/<class>/*) is evaluated whole, as the split asked for; no output may land inside it
     const imageFolder = path.join(dir, 'imagefolder');
     fs.mkdirSync(path.join(imageFolder, 'happy'), { recursive: true });
@@ -129,7 +135,9 @@ describe('fer-gpu predict / eval with the default weights', () => {
     expect((JSON.parse(all.out) as { 'macro avg': { support: number } })['macro avg'].support).toBe(10);
     const dedup = run(['eval', '--data', csv, '--exclude-train-duplicates', '--json']);
     expect(dedup.code, dedup.err).toBe(0);
-    expect(dedup.err).toMatch(/excluded 3 of 10 PrivateTest images whose pixels also occur in Training \(1 of them labelled differently there\); evaluating on 7/);
+    expect(dedup.err).toMatch(
+      /excluded 3 of 10 PrivateTest images whose pixels also occur in Training \(1 of them labelled differently there\); evaluating on 7/,
+    );
     const report = JSON.parse(dedup.out) as { 'macro avg': { support: number }; 'excluded train duplicates': unknown };
     expect(report['macro avg'].support).toBe(7);
     expect(report['excluded train duplicates']).toEqual({ count: 3, of: 10, otherClass: 1 });
@@ -149,7 +157,25 @@ describe('fer-gpu predict / eval with the default weights', () => {
   it('train --init starts from the given weights (width from the file) and checks its flags', async () => {
     const out = path.join(dir, 'ft');
     // lr 0 and no weight decay: one step leaves the convolution weights exactly as loaded.
-    const r = run(['train', '--data', csv, '--init', weights, '--epochs', '1', '--batch-size', '4', '--lr', '0', '--weight-decay', '0', '--max-steps', '1', '--out', out]);
+    const r = run([
+      'train',
+      '--data',
+      csv,
+      '--init',
+      weights,
+      '--epochs',
+      '1',
+      '--batch-size',
+      '4',
+      '--lr',
+      '0',
+      '--weight-decay',
+      '0',
+      '--max-steps',
+      '1',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const { readSafetensors } = await import('../../src/io/safetensors.js');
     const conv1 = (f: string) => readSafetensors(f).tensors['conv1.weight'] as { shape: readonly number[]; data: Float32Array };
@@ -157,7 +183,24 @@ describe('fer-gpu predict / eval with the default weights', () => {
     expect(tuned.shape).toEqual([4, 1, 3, 3]);
     expect(Array.from(tuned.data)).toEqual(Array.from(conv1(weights).data));
     // --resume takes the width from the run's own checkpoint too (the default --width is 16).
-    const resumed = run(['train', '--data', csv, '--epochs', '1', '--batch-size', '4', '--lr', '0', '--weight-decay', '0', '--max-steps', '2', '--out', out, '--resume']);
+    const resumed = run([
+      'train',
+      '--data',
+      csv,
+      '--epochs',
+      '1',
+      '--batch-size',
+      '4',
+      '--lr',
+      '0',
+      '--weight-decay',
+      '0',
+      '--max-steps',
+      '2',
+      '--out',
+      out,
+      '--resume',
+    ]);
     expect(resumed.code, resumed.err).toBe(0);
     const wide = run(['train', '--data', csv, '--init', weights, '--width', '8', '--epochs', '1', '--out', path.join(dir, 'ft8')]);
     expect(wide.code).toBe(1);

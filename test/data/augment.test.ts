@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { GpuImages, augmentBatch, augmentReference, drawAugmentParams, identityParams, imageMean, tenCropParams, PARAMS_PER_IMAGE } from '../../src/data/augment/index.js';
+import {
+  GpuImages,
+  augmentBatch,
+  augmentReference,
+  drawAugmentParams,
+  identityParams,
+  imageMean,
+  tenCropParams,
+  PARAMS_PER_IMAGE,
+} from '../../src/data/augment/index.js';
 import { Rng } from '../../src/random.js';
 import { expectClose, useDevice } from '../helpers.js';
 
@@ -53,7 +62,8 @@ describe('GPU augmentation', () => {
     expectClose(gpu, cpu, { atol: 2e-4, what: 'augmented' });
     // the augmentation did something: not equal to the plain image
     let changed = 0;
-    for (let k = 0; k < gpu.length; k++) if (Math.abs(gpu[k]! - (px[sources[Math.floor(k / (S * S))]! * S * S + (k % (S * S))]! / 255 - 0.5) / 0.5) > 0.05) changed++;
+    for (let k = 0; k < gpu.length; k++)
+      if (Math.abs(gpu[k]! - (px[sources[Math.floor(k / (S * S))]! * S * S + (k % (S * S))]! / 255 - 0.5) / 0.5) > 0.05) changed++;
     expect(changed).toBeGreaterThan(gpu.length / 4);
     // seeded: the same seed draws the same parameters, another seed others
     expect(Array.from(drawAugmentParams(new Rng(7), means))).toEqual(Array.from(drawAugmentParams(new Rng(7), means)));
@@ -64,7 +74,15 @@ describe('GPU augmentation', () => {
 
   it('horizontal flip alone mirrors the image exactly', () => {
     const px = randomImages(1, 3);
-    const p = drawAugmentParams(new Rng(1), [imageMean(px, 0)], { hflip: 1, cropPadding: 0, rotation: 0, scale: [1, 1], brightness: 0, contrast: 0, erasing: 0 });
+    const p = drawAugmentParams(new Rng(1), [imageMean(px, 0)], {
+      hflip: 1,
+      cropPadding: 0,
+      rotation: 0,
+      scale: [1, 1],
+      brightness: 0,
+      contrast: 0,
+      erasing: 0,
+    });
     const out = augmentReference(px, [0], p, 0, 1);
     for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) expect(out[y * S + x]).toBeCloseTo(px[y * S + (S - 1 - x)]! / 255, 5);
   });

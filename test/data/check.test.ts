@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDataCheck } from '../../src/cli/data.js';
-import { checkDataset, findTrainingDuplicates, formatCheckReport, withoutTrainingDuplicates, type DataCheckReport } from '../../src/data/check.js';
+import {
+  checkDataset,
+  findTrainingDuplicates,
+  formatCheckReport,
+  withoutTrainingDuplicates,
+  type DataCheckReport,
+} from '../../src/data/check.js';
 import { loadFer2013 } from '../../src/data/auto.js';
 import { InputError } from '../../src/errors.js';
 import { DatasetBuilder, splitId } from '../../src/data/dataset.js';
@@ -47,9 +53,16 @@ describe('checkDataset on a synthetic dataset', () => {
     expect([d.distinct, d.redundant, d.groups]).toEqual([5, 3, 3]);
     expect(d.evalInTraining).toEqual({ count: 2, otherClass: 1 });
     expect(d.withinSplit.find((w) => w.split === 'Training')!.redundant).toBe(1);
-    expect(d.conflictingLabels.map((g) => g.keys.sort())).toEqual([['blank-a', 'blank-b'], ['y', 'y-copy-other-class']].sort());
+    expect(d.conflictingLabels.map((g) => g.keys.sort())).toEqual(
+      [
+        ['blank-a', 'blank-b'],
+        ['y', 'y-copy-other-class'],
+      ].sort(),
+    );
     expect(r.ok).toBe(true);
-    expect(formatCheckReport(r)).toMatch(/Train\/test leakage: 2 non-Training images also appear in Training \(1 with a different class there\)/);
+    expect(formatCheckReport(r)).toMatch(
+      /Train\/test leakage: 2 non-Training images also appear in Training \(1 with a different class there\)/,
+    );
   });
 });
 

@@ -68,7 +68,11 @@ describe('bad CSV input names file and line', () => {
     ['too many pixels', [HEADER, row(1, 7, 'Training', 2305)], /bad\.csv:2: expected 2304 pixels/],
     ['non-numeric pixel', [HEADER, row(0).replace(' 7 ', ' x7 ')], /bad\.csv:2: pixel 2 is 'x7', not a number/],
     ['pixel above 255', [HEADER, row(0, 256)], /bad\.csv:2: pixel 1 is 256, outside the integers 0-255/],
-    ['negative pixel', [HEADER, row(0).replace(/ 7$/, ' -3').replace(' 7,Training', ' -3,Training')], /bad\.csv:2: pixel 2304 is -3, outside/],
+    [
+      'negative pixel',
+      [HEADER, row(0).replace(/ 7$/, ' -3').replace(' 7,Training', ' -3,Training')],
+      /bad\.csv:2: pixel 2304 is -3, outside/,
+    ],
     ['label outside 0-6', [HEADER, row(0), row(7)], /bad\.csv:3: label '7' is outside 0-6/],
     ['non-numeric label', [HEADER, row('happy')], /bad\.csv:2: label 'happy' is outside 0-6/],
     ['unknown Usage', [HEADER, row(2, 7, 'Validation')], /bad\.csv:2: unknown Usage 'Validation'/],
@@ -103,9 +107,12 @@ describe('bad CSV input names file and line', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(`3 bad entries skipped in ${file}: ${file}:3 (`);
     expect(reports[0]).toContain(`${file}:6 (`);
-    expect(describeSkipped('x.csv', Array.from({ length: 8 }, (_, k) => ({ location: `x.csv:${k + 2}`, message: 'bad' })))).toMatch(
-      /^8 bad entries skipped in x\.csv: x\.csv:2 \(bad\); .*x\.csv:6 \(bad\); and 3 more/,
-    );
+    expect(
+      describeSkipped(
+        'x.csv',
+        Array.from({ length: 8 }, (_, k) => ({ location: `x.csv:${k + 2}`, message: 'bad' })),
+      ),
+    ).toMatch(/^8 bad entries skipped in x\.csv: x\.csv:2 \(bad\); .*x\.csv:6 \(bad\); and 3 more/);
     expect(ds.info?.cache).toBe('off');
   });
 
@@ -120,7 +127,9 @@ describe('bad CSV input names file and line', () => {
   it('accepts a CSV without Usage (all Training) and the icml layout with spaces in the header', async () => {
     const a = await loadFer2013Csv(writeCsv(['emotion,pixels', `4,${new Array(2304).fill(1).join(' ')}`]), { cache: false });
     expect([a.length, FER_SPLITS[a.splits[0]!], FER_CLASSES[a.labels[0]!]]).toEqual([1, 'Training', 'sad']);
-    const b = await loadFer2013Csv(writeCsv(['emotion, Usage, pixels', `5,PublicTest,${new Array(2304).fill(2).join(' ')}`]), { cache: false });
+    const b = await loadFer2013Csv(writeCsv(['emotion, Usage, pixels', `5,PublicTest,${new Array(2304).fill(2).join(' ')}`]), {
+      cache: false,
+    });
     expect([b.length, FER_SPLITS[b.splits[0]!], b.pixels[2303]]).toEqual([1, 'PublicTest', 2]);
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetBuilder, FER_SPLITS, datasetMeanStd, holdout, splitId, splitIndices, subset, type FerDataset } from '../../src/data/dataset.js';
+import {
+  DatasetBuilder,
+  FER_SPLITS,
+  datasetMeanStd,
+  holdout,
+  splitId,
+  splitIndices,
+  subset,
+  type FerDataset,
+} from '../../src/data/dataset.js';
 
 /** `perClass[c]` Training images of class c, pixel values derived from the index. */
 function synthetic(perClass: number[], extra: { split: string; n: number } = { split: 'PublicTest', n: 0 }): FerDataset {

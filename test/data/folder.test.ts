@@ -24,9 +24,21 @@ function put(root: string, rel: string, bytes: Buffer | string): string {
 /** A synthetic PNG folder: train/happy (48x48 gray), train/sad (64x40 RGB), test/happy (no Kaggle prefix). */
 function pngFolder(): string {
   const root = tmpDir();
-  put(root, 'train/happy/a.png', png(48, 48, (i) => [i % 256, i % 256, i % 256, 255]));
-  put(root, 'train/Sad/b.png', png(64, 40, () => [200, 100, 50, 255]));
-  put(root, 'test/happy/c.png', png(48, 48, () => [9, 9, 9, 255]));
+  put(
+    root,
+    'train/happy/a.png',
+    png(48, 48, (i) => [i % 256, i % 256, i % 256, 255]),
+  );
+  put(
+    root,
+    'train/Sad/b.png',
+    png(64, 40, () => [200, 100, 50, 255]),
+  );
+  put(
+    root,
+    'test/happy/c.png',
+    png(48, 48, () => [9, 9, 9, 255]),
+  );
   put(root, 'README.md', 'not data');
   put(root, 'train/happy/.DS_Store', 'junk');
   return root;
@@ -51,19 +63,45 @@ describe('loadImageFolder on synthetic PNG folders', () => {
 
   it('keys are full paths: the same filename in two class folders stays two images', async () => {
     const root = tmpDir();
-    put(root, 'train/angry/Training_1.png', png(48, 48, () => [1, 1, 1, 255]));
-    put(root, 'train/surprise/Training_1.png', png(48, 48, () => [2, 2, 2, 255]));
+    put(
+      root,
+      'train/angry/Training_1.png',
+      png(48, 48, () => [1, 1, 1, 255]),
+    );
+    put(
+      root,
+      'train/surprise/Training_1.png',
+      png(48, 48, () => [2, 2, 2, 255]),
+    );
     const ds = await loadImageFolder(root, { cache: false });
     expect(ds.length).toBe(2);
     expect(new Set(ds.keys).size).toBe(2);
   });
 
   const bad: [string, (root: string) => string, RegExp][] = [
-    ['unknown class folder', (r) => put(r, 'train/smug/x.png', png(48, 48, () => [0, 0, 0, 255])), /smug: unknown class folder 'smug'/],
+    [
+      'unknown class folder',
+      (r) =>
+        put(
+          r,
+          'train/smug/x.png',
+          png(48, 48, () => [0, 0, 0, 255]),
+        ),
+      /smug: unknown class folder 'smug'/,
+    ],
     ['truncated image', (r) => put(r, 'train/fear/t.png', png(48, 48, () => [5, 5, 5, 255]).subarray(0, 60)), /t\.png: cannot decode PNG/],
     ['unreadable image (not an image)', (r) => put(r, 'test/fear/u.jpg', 'hello'), /u\.jpg: not a JPEG or PNG/],
     ['non-image file', (r) => put(r, 'test/fear/notes.txt', 'x'), /notes\.txt: not a \.jpg\/\.jpeg\/\.png file/],
-    ['unknown split folder', (r) => put(r, 'extra/fear/v.png', png(48, 48, () => [0, 0, 0, 255])), /extra: unknown split folder/],
+    [
+      'unknown split folder',
+      (r) =>
+        put(
+          r,
+          'extra/fear/v.png',
+          png(48, 48, () => [0, 0, 0, 255]),
+        ),
+      /extra: unknown split folder/,
+    ],
   ];
   for (const [name, make, message] of bad) {
     it(`${name}: throws naming the path, or skips and reports it`, async () => {
@@ -96,7 +134,10 @@ describe('loadImageFolder on synthetic PNG folders', () => {
     expect(second.keys).toEqual(first.keys);
     // Same size, new content: must not be served from the cache.
     const f = path.join(root, 'test/happy/c.png');
-    fs.writeFileSync(f, png(48, 48, () => [77, 77, 77, 255]));
+    fs.writeFileSync(
+      f,
+      png(48, 48, () => [77, 77, 77, 255]),
+    );
     const third = await loadImageFolder(root, { cache: cacheDir });
     expect(third.info?.cache).toBe('written');
     expect(third.pixels[third.keys.indexOf(f) * 2304]).toBe(77);
@@ -171,7 +212,9 @@ describe('other folder layouts and symbolic links', () => {
     const kaggle = tmpDir();
     put(kaggle, 'train/angry/a.png', gray(9));
     fs.symlinkSync(path.join(kaggle, 'train'), path.join(kaggle, 'train', 'fear'));
-    await expect(loadImageFolder(kaggle, { cache: false })).rejects.toThrow(/train\/fear: folder already read as .*train \(a symbolic link loop/);
+    await expect(loadImageFolder(kaggle, { cache: false })).rejects.toThrow(
+      /train\/fear: folder already read as .*train \(a symbolic link loop/,
+    );
     fs.symlinkSync(kaggle, path.join(kaggle, 'train', 'angry', 'up')); // a link to the root inside a class folder
     const skipped = await loadImageFolder(kaggle, { cache: false, onError: 'skip', onSkip: () => {} });
     expect(skipped.length).toBe(1);
@@ -186,7 +229,13 @@ describe.skipIf(!HAVE_FOLDER)('real FER2013 folder subset (Kaggle layout)', () =
     for (const split of ['train', 'test']) {
       for (const cls of FER_CLASSES) {
         const names = fs.readdirSync(path.join(FER_DIR, split, cls)).sort();
-        const pick = split === 'train' ? names.slice(0, 5) : [...names.filter((n) => n.startsWith('PublicTest_')).slice(0, 3), ...names.filter((n) => n.startsWith('PrivateTest_')).slice(0, 3)];
+        const pick =
+          split === 'train'
+            ? names.slice(0, 5)
+            : [
+                ...names.filter((n) => n.startsWith('PublicTest_')).slice(0, 3),
+                ...names.filter((n) => n.startsWith('PrivateTest_')).slice(0, 3),
+              ];
         for (const n of pick) {
           const rel = path.join(split, cls, n);
           fs.mkdirSync(path.join(root, split, cls), { recursive: true });
@@ -202,7 +251,9 @@ describe.skipIf(!HAVE_FOLDER)('real FER2013 folder subset (Kaggle layout)', () =
       expect(i).toBeGreaterThanOrEqual(0);
       expect(FER_CLASSES[ds.labels[i]!]).toBe(c.cls);
       expect(FER_SPLITS[ds.splits[i]!]).toBe(c.split);
-      expect(Buffer.compare(ds.pixels.subarray(i * 2304, (i + 1) * 2304), decodeImage(fs.readFileSync(path.join(FER_DIR, c.rel)), c.rel))).toBe(0);
+      expect(
+        Buffer.compare(ds.pixels.subarray(i * 2304, (i + 1) * 2304), decodeImage(fs.readFileSync(path.join(FER_DIR, c.rel)), c.rel)),
+      ).toBe(0);
     }
   });
 });

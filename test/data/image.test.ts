@@ -75,7 +75,11 @@ describe('decodeImage takes images the way users have them (issue 13)', () => {
   const expected = decodeImageFile(fs.readFileSync(file), file);
   const png = pngjs.PNG.sync.read(fs.readFileSync(file));
   const rgba = { data: new Uint8ClampedArray(png.data), width: png.width, height: png.height }; // ImageData's shape
-  const rgb = { data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!), width: png.width, height: png.height };
+  const rgb = {
+    data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!),
+    width: png.width,
+    height: png.height,
+  };
 
   it('a path (no name needed), encoded bytes, RGBA and RGB pixels give the same 48x48 gray image', () => {
     expect(decodeImage(file)).toEqual(expected);
@@ -112,11 +116,18 @@ describe('decodeImage takes images the way users have them (issue 13)', () => {
   });
 
   it('bad pixels, bytes of no known format, a missing file and other values are errors naming the input', () => {
-    expect(() => decodeImage({ data: new Uint8Array(10), width: 2, height: 2 }, 'frame')).toThrow(/^frame: 10 bytes of pixels for 2x2 are not 1, 3 or 4 channels/);
-    expect(() => decodeImage({ data: new Uint8Array(0), width: 0, height: 0 })).toThrow(/^<pixels>: pixels must have a positive integer width and height, got 0x0/);
-    expect(() => decodeImage(new Uint8Array(100), 'input 3')).toThrow(/^input 3: not a JPEG or PNG file \(unknown magic bytes\), nor a 48x48 gray image \(100 bytes, not 2304\)/);
+    expect(() => decodeImage({ data: new Uint8Array(10), width: 2, height: 2 }, 'frame')).toThrow(
+      /^frame: 10 bytes of pixels for 2x2 are not 1, 3 or 4 channels/,
+    );
+    expect(() => decodeImage({ data: new Uint8Array(0), width: 0, height: 0 })).toThrow(
+      /^<pixels>: pixels must have a positive integer width and height, got 0x0/,
+    );
+    expect(() => decodeImage(new Uint8Array(100), 'input 3')).toThrow(
+      /^input 3: not a JPEG or PNG file \(unknown magic bytes\), nor a 48x48 gray image \(100 bytes, not 2304\)/,
+    );
     expect(() => decodeImage('/no/such/face.jpg')).toThrow(/^\/no\/such\/face\.jpg: cannot read \(ENOENT\)/);
-    expect(() => decodeImage(42 as never)).toThrow(/expected a file path, PNG\/JPEG bytes, \{ data, width, height \} pixels or a 48x48 gray Uint8Array, got number/);
+    expect(() => decodeImage(42 as never)).toThrow(
+      /expected a file path, PNG\/JPEG bytes, \{ data, width, height \} pixels or a 48x48 gray Uint8Array, got number/,
+    );
   });
 });
-

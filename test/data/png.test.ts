@@ -39,7 +39,16 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** A PNG of raw samples (row-major, `channels` per pixel, at `depth` bits), filter 0, optionally Adam7. */
-function makePng(o: { width: number; height: number; colorType: number; depth: number; samples: number[]; interlace?: boolean; palette?: number[]; trns?: number[] }): Uint8Array {
+function makePng(o: {
+  width: number;
+  height: number;
+  colorType: number;
+  depth: number;
+  samples: number[];
+  interlace?: boolean;
+  palette?: number[];
+  trns?: number[];
+}): Uint8Array {
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[o.colorType]!;
   const rowOf = (xs: number[], w: number, y: number): number[] => {
     const bits: number[] = [];
@@ -55,7 +64,17 @@ function makePng(o: { width: number; height: number; colorType: number; depth: n
     return out;
   };
   const raw: number[] = [];
-  const passes = o.interlace ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] : [[0, 0, 1, 1]];
+  const passes = o.interlace
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
   for (const [x0, y0, dx, dy] of passes) {
     const xs: number[] = [];
     for (let x = x0!; x < o.width; x += dx!) xs.push(x);
@@ -99,7 +118,13 @@ describe('decodePng equals pngjs', () => {
   const rng = new Rng(4);
   const cases: Array<[string, Parameters<typeof makePng>[0]]> = [];
   for (const interlace of [false, true]) {
-    for (const [colorType, depths] of [[0, [1, 2, 4, 8, 16]], [2, [8, 16]], [3, [1, 2, 4, 8]], [4, [8, 16]], [6, [8, 16]]] as const) {
+    for (const [colorType, depths] of [
+      [0, [1, 2, 4, 8, 16]],
+      [2, [8, 16]],
+      [3, [1, 2, 4, 8]],
+      [4, [8, 16]],
+      [6, [8, 16]],
+    ] as const) {
       for (const depth of depths) {
         const [width, height] = [13, 11];
         const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType];
@@ -107,11 +132,17 @@ describe('decodePng equals pngjs', () => {
         const samples = Array.from({ length: width * height * channels }, () => Math.floor(rng.uniform() * (max + 1)));
         const be16 = (v: number): number[] => [v >> 8, v & 255];
         const extra =
-          colorType === 3 ? { palette: Array.from({ length: 7 * 3 }, (_, i) => (i * 37) % 256), trns: [0, 128, 255] }
-          : colorType === 0 ? { trns: be16(samples[5]!) } // one grey level made transparent
-          : colorType === 2 ? { trns: [...be16(samples[0]!), ...be16(samples[1]!), ...be16(samples[2]!)] } // the first pixel's colour
-          : {};
-        cases.push([`colour type ${colorType}, ${depth} bits${interlace ? ', Adam7' : ''}${'trns' in extra ? ', tRNS' : ''}`, { width, height, colorType, depth, samples, interlace, ...extra }]);
+          colorType === 3
+            ? { palette: Array.from({ length: 7 * 3 }, (_, i) => (i * 37) % 256), trns: [0, 128, 255] }
+            : colorType === 0
+              ? { trns: be16(samples[5]!) } // one grey level made transparent
+              : colorType === 2
+                ? { trns: [...be16(samples[0]!), ...be16(samples[1]!), ...be16(samples[2]!)] } // the first pixel's colour
+                : {};
+        cases.push([
+          `colour type ${colorType}, ${depth} bits${interlace ? ', Adam7' : ''}${'trns' in extra ? ', tRNS' : ''}`,
+          { width, height, colorType, depth, samples, interlace, ...extra },
+        ]);
       }
     }
   }

@@ -16,7 +16,8 @@ function classCounts(ds: FerDataset, indices: readonly number[]): number[] {
 function downsample(ds: FerDataset, i: number): Float64Array {
   const img = ds.pixels.subarray(i * FER_PIXELS, (i + 1) * FER_PIXELS);
   const out = new Float64Array(256);
-  for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) out[Math.floor(y / 3) * 16 + Math.floor(x / 3)]! += img[y * 48 + x]! / (9 * 255);
+  for (let y = 0; y < 48; y++)
+    for (let x = 0; x < 48; x++) out[Math.floor(y / 3) * 16 + Math.floor(x / 3)]! += img[y * 48 + x]! / (9 * 255);
   return out;
 }
 
@@ -58,7 +59,7 @@ function logisticRegressionAccuracy(ds: FerDataset, train: number[], test: numbe
       const z = logits(x);
       const m = Math.max(...z);
       let sum = 0;
-      for (let k = 0; k < K; k++) sum += (z[k] = Math.exp(z[k]! - m));
+      for (let k = 0; k < K; k++) sum += z[k] = Math.exp(z[k]! - m);
       for (let k = 0; k < K; k++) {
         const g = z[k]! / sum - (k === ds.labels[train[n]!] ? 1 : 0);
         b[k]! -= lr * g;

@@ -16,7 +16,8 @@ import { useDevice } from '../helpers.js';
 
 function writeCsv(file: string, ds: FerDataset): void {
   const rows = ['emotion,pixels,Usage'];
-  for (let i = 0; i < ds.length; i++) rows.push(`${ds.labels[i]},${Array.from(ds.pixels.subarray(i * 2304, (i + 1) * 2304)).join(' ')},Training`);
+  for (let i = 0; i < ds.length; i++)
+    rows.push(`${ds.labels[i]},${Array.from(ds.pixels.subarray(i * 2304, (i + 1) * 2304)).join(' ')},Training`);
   writeFileSync(file, rows.join('\n') + '\n');
 }
 
@@ -69,7 +70,10 @@ describe('fer-gpu drift CLI', () => {
   it('no drift: exit 0 even with --fail-on-drift; writes JSON, HTML and history', async () => {
     const json = path.join(dir, 'r.json');
     const html = path.join(dir, 'r.html');
-    const code = await runDrift(['--reference', ref, '--current', same, '--out', json, '--out', html, '--history', hist, '--fail-on-drift', '--cpu'], io);
+    const code = await runDrift(
+      ['--reference', ref, '--current', same, '--out', json, '--out', html, '--history', hist, '--fail-on-drift', '--cpu'],
+      io,
+    );
     expect(code, out.join('')).toBe(0);
     expect(JSON.parse(readFileSync(json, 'utf8')).summary.drift).toBe(false);
     expect(readFileSync(html, 'utf8')).toContain('<svg');
@@ -87,7 +91,13 @@ describe('fer-gpu drift CLI', () => {
     expect(await runDrift(['--reference', ref, '--current', same, '--embedding-method', 'nope'], c.io)).toBe(1);
     expect(await runDrift(['--reference', ref, '--current', same, '--weights', path.join(dir, 'none.safetensors')], c.io)).toBe(1);
     expect(await runDrift(['--reference', ref, '--current', same, '--weights', tiny, '--no-model'], c.io)).toBe(1);
-    expect(c.err().split('\n').filter(Boolean).every((l) => l.startsWith('fer-gpu: '))).toBe(true);
+    expect(
+      c
+        .err()
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('fer-gpu: ')),
+    ).toBe(true);
     expect(c.err()).toMatch(/missing\.csv: no such file or folder/);
     expect(c.err()).toMatch(/--weights .*none\.safetensors: no such file/);
     expect(await runDrift(['--reference', ref], capture().io)).toBe(2);
@@ -136,7 +146,12 @@ describe('fer-gpu drift CLI', () => {
     const { model } = loadPretrained(device());
     const lib = await driftReport({ reference: await loadFer2013(ref), current: await loadFer2013(bright), model, device: device() });
     model.dispose();
-    const strip = (r: DriftReport) => ({ ...r, createdAt: '', reference: { ...r.reference, name: '' }, current: { ...r.current, name: '' } });
+    const strip = (r: DriftReport) => ({
+      ...r,
+      createdAt: '',
+      reference: { ...r.reference, name: '' },
+      current: { ...r.current, name: '' },
+    });
     expect(strip(JSON.parse(JSON.stringify(lib)) as DriftReport)).toEqual(strip(cli));
     expect(cli.summary.embeddingDrift).not.toBeNull();
   });

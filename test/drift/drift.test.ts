@@ -61,9 +61,7 @@ function categorical(seed: number, n: number, probs: number[]): string[] {
 
 describe('known drift / no drift per method (seeded samples)', () => {
   const numMethods = (Object.keys(STATTESTS) as StatTestId[]).filter((m) => STATTESTS[m].kinds.includes('num'));
-  const catMethods = (Object.keys(STATTESTS) as StatTestId[]).filter(
-    (m) => STATTESTS[m].kinds.includes('cat') && m !== 'fisher_exact',
-  );
+  const catMethods = (Object.keys(STATTESTS) as StatTestId[]).filter((m) => STATTESTS[m].kinds.includes('cat') && m !== 'fisher_exact');
   const ref = normal(1, 300);
   const same = normal(2, 300);
   const shifted = normal(3, 300, 1, 1);

@@ -80,8 +80,14 @@ describe('embedding drift: known drift and no drift per method', () => {
   });
 
   it('cosine distance: identical directions give 0 even with different lengths', async () => {
-    const a = [[1, 2], [3, 4]];
-    const b = [[2, 4], [6, 8]];
+    const a = [
+      [1, 2],
+      [3, 4],
+    ];
+    const b = [
+      [2, 4],
+      [6, 8],
+    ];
     expect((await embeddingDrift(a, b, { method: 'distance', distance: 'cosine' })).driftScore).toBeCloseTo(0, 12);
   });
 
@@ -92,9 +98,36 @@ describe('embedding drift: known drift and no drift per method', () => {
 
   it('validates shapes and values', async () => {
     await expect(embeddingDrift(new Float32Array(10), new Float32Array(10))).rejects.toThrow(/options\.dim/);
-    await expect(embeddingDrift([[1, 2], [3]], [[1, 2], [3, 4]])).rejects.toThrow(/row 1 has 1 values/);
-    await expect(embeddingDrift([[1, 2], [3, 4]], [[1], [2]])).rejects.toThrow(/2 columns, current has 1/);
-    await expect(embeddingDrift([[1, NaN], [3, 4]], [[1, 2], [3, 4]])).rejects.toThrow(/reference\[0\]\[1\] is NaN/);
+    await expect(
+      embeddingDrift(
+        [[1, 2], [3]],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ),
+    ).rejects.toThrow(/row 1 has 1 values/);
+    await expect(
+      embeddingDrift(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [[1], [2]],
+      ),
+    ).rejects.toThrow(/2 columns, current has 1/);
+    await expect(
+      embeddingDrift(
+        [
+          [1, NaN],
+          [3, 4],
+        ],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ),
+    ).rejects.toThrow(/reference\[0\]\[1\] is NaN/);
   });
 
   it('rocAuc and percentile match hand values', () => {

@@ -47,7 +47,13 @@ describe('driftReport (precomputed embeddings and predictions, CPU)', () => {
     });
     expect(noDrift.schemaVersion).toBe(DRIFT_REPORT_SCHEMA_VERSION);
     expect(noDrift.features.map((f) => f.name)).toEqual(['brightness', 'contrast', 'sharpness', 'entropy', 'clipped', 'blank']);
-    expect(noDrift.summary, JSON.stringify(noDrift.summary)).toMatchObject({ drift: false, featureDrift: false, embeddingDrift: false, labelDrift: false, predictionDrift: false });
+    expect(noDrift.summary, JSON.stringify(noDrift.summary)).toMatchObject({
+      drift: false,
+      featureDrift: false,
+      embeddingDrift: false,
+      labelDrift: false,
+      predictionDrift: false,
+    });
     expect(noDrift.performance!.reference.confusionMatrix.flat().reduce((s, v) => s + v, 0)).toBe(a.length);
     expect(Math.abs(noDrift.summary.accuracyDelta!)).toBeLessThan(0.1);
     // Plain JSON: survives a round trip unchanged.
@@ -59,7 +65,12 @@ describe('driftReport (precomputed embeddings and predictions, CPU)', () => {
     drift = await driftReport({
       reference: a,
       current: cur,
-      options: { referenceOutputs: outputs(a, 1, 0.9), currentOutputs: outputs(cur, 2, 0.4), createdAt: '2024-01-02T00:00:00Z', classNames },
+      options: {
+        referenceOutputs: outputs(a, 1, 0.9),
+        currentOutputs: outputs(cur, 2, 0.4),
+        createdAt: '2024-01-02T00:00:00Z',
+        classNames,
+      },
     });
     const s = drift.summary;
     expect(s.drift).toBe(true);
@@ -105,7 +116,15 @@ describe('driftReport (precomputed embeddings and predictions, CPU)', () => {
       const { chromium } = await import('playwright-core');
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -143,10 +162,19 @@ describe('driftReport with a model (GPU)', () => {
       features: (x: Tensor) => x.reshape([x.shape[0]!, 2304]),
       forward: (x: Tensor) => {
         calls++;
-        return x.device.tensor(new Float32Array(x.shape[0]! * 7).map((_, i) => (i % 7 === 3 ? 2 : 0)), [x.shape[0]!, 7]);
+        return x.device.tensor(
+          new Float32Array(x.shape[0]! * 7).map((_, i) => (i % 7 === 3 ? 2 : 0)),
+          [x.shape[0]!, 7],
+        );
       },
     };
-    const r = await driftReport({ reference: a, current: shiftBrightness(b, 60), model, device: device(), options: { batchSize: 16, embedding: { method: 'distance' } } });
+    const r = await driftReport({
+      reference: a,
+      current: shiftBrightness(b, 60),
+      model,
+      device: device(),
+      options: { batchSize: 16, embedding: { method: 'distance' } },
+    });
     expect(calls).toBe(Math.ceil(a.length / 16) + Math.ceil(b.length / 16));
     expect(r.embeddings!.source).toBe('model');
     expect(r.embeddings!.dim).toBe(2304);

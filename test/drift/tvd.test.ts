@@ -74,7 +74,10 @@ describe('TVD: float64 as Evidently (scripts/goldens/tvd.py)', () => {
     const ref = ['a', 'b', 'c', 'a', 'b', 'a', 'c', 'c', 'b', 'a'];
     const cur = ['b', 'b', 'c', 'a', 'c', 'c', 'c', 'b'];
     expect(tvdPermutation(ref, cur)[0]).toBe(tvdPermutation(ref, cur)[0]);
-    expect(tvdPermutation(ref, cur)[1]).toBeCloseTo(0.5 * (Math.abs(4 / 10 - 1 / 8) + Math.abs(3 / 10 - 3 / 8) + Math.abs(3 / 10 - 4 / 8)), 15);
+    expect(tvdPermutation(ref, cur)[1]).toBeCloseTo(
+      0.5 * (Math.abs(4 / 10 - 1 / 8) + Math.abs(3 / 10 - 3 / 8) + Math.abs(3 / 10 - 4 / 8)),
+      15,
+    );
   });
 });
 

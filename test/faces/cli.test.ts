@@ -12,7 +12,11 @@ const root = path.resolve(__dirname, '../..');
 const require = createRequire(import.meta.url);
 const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -21,10 +25,23 @@ describe.skipIf(!existsSync(path.join(DEMO, 'sample1.jpg')))('fer-gpu detect', (
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-detect-'));
     const bad = path.join(dir, 'broken.jpg');
     writeFileSync(bad, Buffer.from([0xff, 0xd8, 0xff, 0x00]));
-    const r = run(['detect', '--json', '--out', dir, '--on-error', 'skip', path.join(DEMO, 'sample4.jpg'), bad, path.join(DEMO, 'sample1.jpg')]);
+    const r = run([
+      'detect',
+      '--json',
+      '--out',
+      dir,
+      '--on-error',
+      'skip',
+      path.join(DEMO, 'sample4.jpg'),
+      bad,
+      path.join(DEMO, 'sample1.jpg'),
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/skipped .*broken\.jpg: cannot decode JPEG/);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [path.basename(l.file), l.width, l.height, l.faces.length])).toEqual([
       ['sample4.jpg', 1920, 1448, 4],
       ['sample1.jpg', 1920, 1280, 3],

@@ -29,7 +29,8 @@ const photo = (i: number) => path.join(DEMO, `sample${i}.jpg`);
 function crop(image: PixelImage, x: number, y: number, w: number, h: number): PixelImage {
   const c = image.channels ?? 4;
   const data = new Uint8Array(w * h * c);
-  for (let r = 0; r < h; r++) data.set(image.data.subarray(((y + r) * image.width + x) * c, ((y + r) * image.width + x + w) * c), r * w * c);
+  for (let r = 0; r < h; r++)
+    data.set(image.data.subarray(((y + r) * image.width + x) * c, ((y + r) * image.width + x + w) * c), r * w * c);
   return { width: w, height: h, channels: c, data };
 }
 
@@ -91,11 +92,21 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     const group = readImageInput(photo(3)).image;
     const portrait = crop(group, 880, 80, 480, 600); // one woman of the group, head and shoulders
     const rng = new Rng(3);
-    const noise: PixelImage = { width: 320, height: 240, channels: 3, data: Uint8Array.from({ length: 320 * 240 * 3 }, () => Math.floor(rng.next() * 256)) };
+    const noise: PixelImage = {
+      width: 320,
+      height: 240,
+      channels: 3,
+      data: Uint8Array.from({ length: 320 * 240 * 3 }, () => Math.floor(rng.next() * 256)),
+    };
     const blank: PixelImage = { width: 64, height: 64, channels: 1, data: new Uint8Array(64 * 64).fill(128) };
     for (const range of ['full', 'short'] as const) {
       const detector = loadBlazeFace(d, range);
-      const [onPortrait, onNoise, onBlank, onPlot] = await detectFaces(detector, [portrait, noise, blank, 'docs/results/confusion-matrix.png']);
+      const [onPortrait, onNoise, onBlank, onPlot] = await detectFaces(detector, [
+        portrait,
+        noise,
+        blank,
+        'docs/results/confusion-matrix.png',
+      ]);
       expect(onPortrait!.length, `${range}: faces on the portrait`).toBe(1);
       expect(onPortrait![0]!.score).toBeGreaterThan(0.6);
       const k = onPortrait![0]!.keypoints;
@@ -204,7 +215,8 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     // a gray photo finds the same faces as the colour one
     const colour = readImageInput(photo(4)).image;
     const luma = new Uint8Array(colour.width * colour.height);
-    for (let i = 0; i < luma.length; i++) luma[i] = Math.round(0.299 * colour.data[4 * i]! + 0.587 * colour.data[4 * i + 1]! + 0.114 * colour.data[4 * i + 2]!);
+    for (let i = 0; i < luma.length; i++)
+      luma[i] = Math.round(0.299 * colour.data[4 * i]! + 0.587 * colour.data[4 * i + 1]! + 0.114 * colour.data[4 * i + 2]!);
     const fromGray = await detectFaces(detector, { width: colour.width, height: colour.height, channels: 1, data: luma });
     const fromColour = await detectFaces(detector, colour);
     expect(fromGray.length).toBeGreaterThanOrEqual(3); // colour helps the detector a little: 3 of the 4 faces score over 0.6 in gray
@@ -215,14 +227,18 @@ describe.skipIf(!existsSync(photo(1)))('faces in photos', () => {
     const sample = readImageInput('samples/group-photo.jpg').image;
     const scale = 360 / sample.width;
     const fromRgb = (await detectFaces(detector, sample)).map((f) => ({
-      x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale,
+      x: f.box.x * scale,
+      y: f.box.y * scale,
+      width: f.box.width * scale,
+      height: f.box.height * scale,
     }));
     const cmykPixels = readImageInput('test/data/fixtures/cmyk-group-photo.jpg').image;
-    const meanRgb = (im: PixelImage) => [0, 1, 2].map((c) => {
-      let sum = 0;
-      for (let i = c; i < im.data.length; i += im.channels ?? 4) sum += im.data[i]!;
-      return sum / (im.width * im.height);
-    });
+    const meanRgb = (im: PixelImage) =>
+      [0, 1, 2].map((c) => {
+        let sum = 0;
+        for (let i = c; i < im.data.length; i += im.channels ?? 4) sum += im.data[i]!;
+        return sum / (im.width * im.height);
+      });
     const [want, got] = [meanRgb(sample), meanRgb(cmykPixels)];
     for (let c = 0; c < 3; c++) expect(Math.abs(got[c]! - want[c]!)).toBeLessThan(4); // not inverted, channels in order
     expect(cmyk.length).toBe(fromRgb.length);

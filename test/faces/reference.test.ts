@@ -21,12 +21,18 @@ const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/packag
 const PHOTOS = [1, 2, 3, 4, 5, 6].map((i) => path.join(DEMO, `sample${i}.jpg`));
 
 /** The reference pipeline's faces in an image: tfjs letterbox + tfjs graph, then the same decoding as ours. */
-function referenceFaces(model: (x: tf.Tensor4D) => ReturnType<Awaited<ReturnType<typeof tfjsBlazeFace>>>, det: BlazeFace, image: PixelImage) {
+function referenceFaces(
+  model: (x: tf.Tensor4D) => ReturnType<Awaited<ReturnType<typeof tfjsBlazeFace>>>,
+  det: BlazeFace,
+  image: PixelImage,
+) {
   const x = tfjsLetterbox(image, det.spec.inputSize);
   const raw = model(x);
   x.dispose();
   const region = letterbox(image.width, image.height);
-  return weightedNms(decode(raw, 0, det.spec, anchorCentres(det.spec), det.spec.minScore), det.spec.iouThreshold).map((d) => project(d, region));
+  return weightedNms(decode(raw, 0, det.spec, anchorCentres(det.spec), det.spec.minScore), det.spec.iouThreshold).map((d) =>
+    project(d, region),
+  );
 }
 
 describe('the shipped BlazeFace files', () => {
@@ -74,7 +80,9 @@ describe.skipIf(!existsSync(PHOTOS[0]!))('BlazeFace port against the tfjs refere
         worstScore = Math.max(worstScore, Math.abs(o.score - r.score));
       });
     });
-    console.log(`faces per photo ${counts.join(', ')} (${counts.reduce((a, b) => a + b)}); worst IoU ${worstIou.toFixed(5)}; worst score difference ${worstScore.toExponential(2)}`);
+    console.log(
+      `faces per photo ${counts.join(', ')} (${counts.reduce((a, b) => a + b)}); worst IoU ${worstIou.toFixed(5)}; worst score difference ${worstScore.toExponential(2)}`,
+    );
     expect(worstIou).toBeGreaterThanOrEqual(0.95);
     expect(worstScore).toBeLessThanOrEqual(0.01);
     // every face of these group photos but one (sample2's woman looking down, hidden by her hair)

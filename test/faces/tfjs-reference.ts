@@ -41,17 +41,43 @@ export async function tfjsBlazeFace(range: BlazeFaceRange): Promise<TfModel> {
         const s = op.options[1] ?? 1;
         let y: tf.Tensor;
         switch (op.op) {
-          case 'DEQUANTIZE': y = constant(a!); break;
-          case 'CONV_2D': y = tf.add(tf.conv2d(v(a!) as tf.Tensor4D, tf.transpose(v(b!), [1, 2, 3, 0]) as tf.Tensor4D, s, padding(op)), v(c!)); break;
-          case 'DEPTHWISE_CONV_2D': y = tf.add(tf.depthwiseConv2d(v(a!) as tf.Tensor4D, tf.transpose(v(b!), [1, 2, 3, 0]) as tf.Tensor4D, s, padding(op)), v(c!)); break;
-          case 'ADD': y = tf.add(v(a!), v(b!)); break;
-          case 'RELU': y = tf.relu(v(a!)); break;
-          case 'MAX_POOL_2D': y = tf.maxPool(v(a!) as tf.Tensor4D, op.options[3]!, s, padding(op)); break;
-          case 'PAD': y = tf.pad(v(a!), chunk(Array.from(tensorValues(g.tensors[b!]!)))); break;
-          case 'RESIZE_BILINEAR': y = tf.image.resizeBilinear(v(a!) as tf.Tensor4D, g.tensors[op.outputs[0]!]!.shape.slice(1, 3) as [number, number], false, true); break;
-          case 'RESHAPE': y = tf.reshape(v(a!), [-1, ...g.tensors[op.outputs[0]!]!.shape.slice(1)]); break;
-          case 'CONCATENATION': y = tf.concat(op.inputs.map(v), op.options[0]); break;
-          default: throw new Error(`tfjs reference: op ${op.op}`);
+          case 'DEQUANTIZE':
+            y = constant(a!);
+            break;
+          case 'CONV_2D':
+            y = tf.add(tf.conv2d(v(a!) as tf.Tensor4D, tf.transpose(v(b!), [1, 2, 3, 0]) as tf.Tensor4D, s, padding(op)), v(c!));
+            break;
+          case 'DEPTHWISE_CONV_2D':
+            y = tf.add(tf.depthwiseConv2d(v(a!) as tf.Tensor4D, tf.transpose(v(b!), [1, 2, 3, 0]) as tf.Tensor4D, s, padding(op)), v(c!));
+            break;
+          case 'ADD':
+            y = tf.add(v(a!), v(b!));
+            break;
+          case 'RELU':
+            y = tf.relu(v(a!));
+            break;
+          case 'MAX_POOL_2D':
+            y = tf.maxPool(v(a!) as tf.Tensor4D, op.options[3]!, s, padding(op));
+            break;
+          case 'PAD':
+            y = tf.pad(v(a!), chunk(Array.from(tensorValues(g.tensors[b!]!))));
+            break;
+          case 'RESIZE_BILINEAR':
+            y = tf.image.resizeBilinear(
+              v(a!) as tf.Tensor4D,
+              g.tensors[op.outputs[0]!]!.shape.slice(1, 3) as [number, number],
+              false,
+              true,
+            );
+            break;
+          case 'RESHAPE':
+            y = tf.reshape(v(a!), [-1, ...g.tensors[op.outputs[0]!]!.shape.slice(1)]);
+            break;
+          case 'CONCATENATION':
+            y = tf.concat(op.inputs.map(v), op.options[0]);
+            break;
+          default:
+            throw new Error(`tfjs reference: op ${op.op}`);
         }
         values.set(op.outputs[0]!, y);
       }
@@ -77,8 +103,12 @@ export function tfjsLetterbox(image: PixelImage, size: number): tf.Tensor4D {
   const padded = new Float32Array(side * side * 3);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++) padded[((y - box.y) * side + x - box.x) * 3 + c] = image.data[(y * width + x) * channels + (channels === 1 ? 0 : c)]!;
-  return tf.tidy(() => tf.sub(tf.div(tf.image.resizeBilinear(tf.tensor4d(padded, [1, side, side, 3]), [size, size], false, true), 127.5), 1) as tf.Tensor4D);
+      for (let c = 0; c < 3; c++)
+        padded[((y - box.y) * side + x - box.x) * 3 + c] = image.data[(y * width + x) * channels + (channels === 1 ? 0 : c)]!;
+  return tf.tidy(
+    () =>
+      tf.sub(tf.div(tf.image.resizeBilinear(tf.tensor4d(padded, [1, side, side, 3]), [size, size], false, true), 127.5), 1) as tf.Tensor4D,
+  );
 }
 
 export { tf };

@@ -86,7 +86,11 @@ describe('device', () => {
     gpuDevice.destroy();
     await expect(createDeviceFromGPU({} as GPUDevice)).rejects.toThrow(/expected a GPUDevice or a GPUAdapter/);
     // a device with smaller workgroups than the kernels need (a compatibility-mode default) is refused clearly
-    const small = { createComputePipeline() {}, features: new Set(), limits: { maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupSizeX: 128 } };
+    const small = {
+      createComputePipeline() {},
+      features: new Set(),
+      limits: { maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupSizeX: 128 },
+    };
     await expect(createDeviceFromGPU(small as unknown as GPUDevice)).rejects.toThrow(/allows workgroups of 128 invocations .* need 256/);
     void gpu;
   });

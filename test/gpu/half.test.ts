@@ -8,9 +8,22 @@ describe('f16', () => {
 
   it('converts to and from binary16 with round-to-nearest-even', () => {
     const cases: Array<[number, number]> = [
-      [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff],
-      [65520, 0x7c00], [Infinity, 0x7c00], [-Infinity, 0xfc00], [2 ** -24, 0x0001], [2 ** -14, 0x0400],
-      [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [0.1, 0x2e66], [2 ** -25, 0x0000], [3 * 2 ** -26, 0x0001],
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff],
+      [65520, 0x7c00],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [1 + 2 ** -11, 0x3c00],
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [0.1, 0x2e66],
+      [2 ** -25, 0x0000],
+      [3 * 2 ** -26, 0x0001],
     ];
     for (const [x, bits] of cases) expect(toHalfBits(x), `${x}`).toBe(bits);
     // values that binary16 holds exactly come back unchanged

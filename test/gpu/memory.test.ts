@@ -19,7 +19,9 @@ it('createDevice()+destroy() and one-call predict([file]) do not grow the proces
   });
   expect(run.status, run.stderr).toBe(0);
   const { deviceMBPerCycle, predictMBPerCall } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
-  console.log(`RSS growth: ${deviceMBPerCycle!.toFixed(3)} MB per createDevice+destroy, ${predictMBPerCall!.toFixed(3)} MB per predict([file])`);
+  console.log(
+    `RSS growth: ${deviceMBPerCycle!.toFixed(3)} MB per createDevice+destroy, ${predictMBPerCall!.toFixed(3)} MB per predict([file])`,
+  );
   expect(deviceMBPerCycle).toBeLessThan(0.5); // was 2.3
   expect(predictMBPerCall).toBeLessThan(1.5); // was 2.6
 }, 300_000);

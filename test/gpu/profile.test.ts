@@ -10,8 +10,16 @@ describe('profiles', () => {
 
   const work = (): (() => void) => {
     const d = device();
-    const x = d.tensor(Float32Array.from({ length: 2 * 4 * 8 * 8 }, (_, i) => Math.sin(i)), [2, 4, 8, 8], { requiresGrad: true });
-    const w = d.tensor(Float32Array.from({ length: 8 * 4 * 9 }, (_, i) => Math.cos(i)), [8, 4, 3, 3], { requiresGrad: true });
+    const x = d.tensor(
+      Float32Array.from({ length: 2 * 4 * 8 * 8 }, (_, i) => Math.sin(i)),
+      [2, 4, 8, 8],
+      { requiresGrad: true },
+    );
+    const w = d.tensor(
+      Float32Array.from({ length: 8 * 4 * 9 }, (_, i) => Math.cos(i)),
+      [8, 4, 3, 3],
+      { requiresGrad: true },
+    );
     return () => d.tidy(() => conv2d(x, w, { padding: 1, stride: 2 }).backward(d.full([2, 8, 4, 4], 1)));
   };
 

@@ -43,7 +43,10 @@ it('tilings.json lives in the same user cache folder as the data cache: FER_GPU_
     process.env.FER_GPU_CACHE_DIR = '/tmp/mine';
     expect(tuneCachePath()).toBe('/tmp/mine/tilings.json');
   } finally {
-    for (const [key, value] of [['FER_GPU_CACHE_DIR', saved.dir], ['XDG_CACHE_HOME', saved.xdg]] as const) {
+    for (const [key, value] of [
+      ['FER_GPU_CACHE_DIR', saved.dir],
+      ['XDG_CACHE_HOME', saved.xdg],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

@@ -14,11 +14,23 @@ describe('fer-gpu checkpoint metadata', () => {
       'fer-gpu.std': '0.255',
       'fer-gpu.classes': 'happy,sad,other',
     });
-    expect(parseFerMetadata(meta)).toEqual({ arch: 'fer-resnet18', width: 16, mean: 0.507, std: 0.255, classes: ['happy', 'sad', 'other'] });
+    expect(parseFerMetadata(meta)).toEqual({
+      arch: 'fer-resnet18',
+      width: 16,
+      mean: 0.507,
+      std: 0.255,
+      classes: ['happy', 'sad', 'other'],
+    });
   });
 
   it('defaults absent entries (a plain PyTorch state dict)', () => {
-    expect(parseFerMetadata({ format: 'pt' })).toEqual({ arch: 'fer-resnet18', width: undefined, mean: 0.5, std: 0.5, classes: [...FER_CLASSES] });
+    expect(parseFerMetadata({ format: 'pt' })).toEqual({
+      arch: 'fer-resnet18',
+      width: undefined,
+      mean: 0.5,
+      std: 0.5,
+      classes: [...FER_CLASSES],
+    });
     expect(ferMetadata({ width: 8 })['fer-gpu.classes']).toBe(FER_CLASSES.join(','));
   });
 
@@ -62,7 +74,10 @@ describe('fer-gpu checkpoint metadata', () => {
     expect(parseFerMetadata(meta)).toMatchObject({ calibration, calibrationInfo });
     // a temperature alone, or a bias alone (temperature 1); other class counts
     expect(parseFerMetadata({ 'fer-gpu.temperature': '0.8' }).calibration).toEqual({ temperature: 0.8 });
-    expect(parseFerMetadata({ 'fer-gpu.logit-bias': '1,0,0,0,0,0,0' }).calibration).toEqual({ temperature: 1, logitBias: [1, 0, 0, 0, 0, 0, 0] });
+    expect(parseFerMetadata({ 'fer-gpu.logit-bias': '1,0,0,0,0,0,0' }).calibration).toEqual({
+      temperature: 1,
+      logitBias: [1, 0, 0, 0, 0, 0, 0],
+    });
     const three = ferMetadata({ width: 8, classes: ['a', 'b', 'c'], calibration: { temperature: 2, logitBias: [0.5, -0.25, 0] } });
     expect(parseFerMetadata(three).calibration).toEqual({ temperature: 2, logitBias: [0.5, -0.25, 0] });
     // none: no keys written, none read
@@ -70,6 +85,8 @@ describe('fer-gpu checkpoint metadata', () => {
     expect('calibration' in plain || 'calibrationInfo' in plain).toBe(false);
     expect(() => ferMetadata({ width: 8, calibration: { temperature: -1 } })).toThrow(/temperature must be a positive number/);
     expect(() => ferMetadata({ width: 8, calibration: { temperature: 0, logitBias: [0, 0, 0, 0, 0, 0, 0] } })).toThrow(InputError);
-    expect(() => ferMetadata({ width: 8, calibration: { temperature: 1, logitBias: [0] } })).toThrow(/logit bias has 1 entries, the model has 7 classes/);
+    expect(() => ferMetadata({ width: 8, calibration: { temperature: 1, logitBias: [0] } })).toThrow(
+      /logit bias has 1 entries, the model has 7 classes/,
+    );
   });
 });

@@ -3,12 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import {
-  encodeSafetensors,
-  readSafetensors,
-  writeSafetensors,
-  type SafetensorsTensor,
-} from '../../src/io/safetensors.js';
+import { encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.js';
 import * as codec from '../../src/io/safetensors-bytes.js';
 import { Rng } from '../../src/random.js';
 
@@ -39,7 +34,9 @@ describe('encode/read round trip', () => {
     expect(Object.getPrototypeOf(plain)).toBe(Uint8Array.prototype);
     expect(Buffer.from(plain).equals(encodeSafetensors(tensors, { k: 'v' }))).toBe(true);
     expect(codec.decodeSafetensors(plain).tensors['a.w']!.data).toEqual(Float32Array.of(3));
-    expect(() => codec.decodeSafetensors(plain.subarray(0, 12), { name: 'weights.safetensors' })).toThrow(/^weights\.safetensors: not a valid safetensors file/);
+    expect(() => codec.decodeSafetensors(plain.subarray(0, 12), { name: 'weights.safetensors' })).toThrow(
+      /^weights\.safetensors: not a valid safetensors file/,
+    );
   });
 
   it('keeps every dtype, shape and value exactly, with aligned copies', () => {
@@ -69,7 +66,10 @@ describe('encode/read round trip', () => {
       expect(r.shape, name).toEqual(t.shape);
       expect(r.data.constructor, name).toBe(t.data.constructor);
       expect(r.data.byteOffset, name).toBe(0);
-      expect(Buffer.from(r.data.buffer, 0, r.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), name).toBe(true);
+      expect(
+        Buffer.from(r.data.buffer, 0, r.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+        name,
+      ).toBe(true);
     }
     expect(Object.is((back.tensors.f32!.data as Float32Array)[1], -0)).toBe(true);
   });
@@ -89,7 +89,14 @@ describe('encode/read round trip', () => {
     expect(text).toMatch(/^\{.*\} *$/);
     const header = JSON.parse(text) as Record<string, { data_offsets: [number, number] }>;
     expect(Object.keys(header)).toEqual(['l', 'd', 'a', 'b', 'i', 'u']);
-    expect(Object.values(header).map((h) => h.data_offsets)).toEqual([[0, 8], [8, 16], [16, 24], [24, 28], [28, 32], [32, 35]]);
+    expect(Object.values(header).map((h) => h.data_offsets)).toEqual([
+      [0, 8],
+      [8, 16],
+      [16, 24],
+      [24, 28],
+      [28, 32],
+      [32, 35],
+    ]);
   });
 
   // Expected bytes from the reference implementation's own unit tests
@@ -107,8 +114,8 @@ describe('encode/read round trip', () => {
     );
     expect([...encodeSafetensors({})]).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
     expect([...encodeSafetensors({}, { framework: 'pt' })]).toEqual([
-      40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95, 95, 34, 58, 123, 34, 102, 114,
-      97, 109, 101, 119, 111, 114, 107, 34, 58, 34, 112, 116, 34, 125, 125, 32, 32, 32, 32, 32,
+      40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95, 95, 34, 58, 123, 34, 102, 114, 97, 109, 101, 119,
+      111, 114, 107, 34, 58, 34, 112, 116, 34, 125, 125, 32, 32, 32, 32, 32,
     ]);
   });
 
@@ -135,7 +142,11 @@ describe('hostile and malformed files → InputError naming the file and the fau
     ['empty file', Buffer.alloc(0), /has 0 bytes, fewer than the 8/],
     ['7 bytes', Buffer.alloc(7), /has 7 bytes, fewer than the 8/],
     ['header length past the end', build(ok, four).subarray(0, 40), /header length 54 runs past the end of the file \(40 bytes\)/],
-    ['header length 2^64 - 1', Buffer.from([255, 255, 255, 255, 255, 255, 255, 255, 123, 125]), /header length 18446744073709551615 is over the limit of 100000000/],
+    [
+      'header length 2^64 - 1',
+      Buffer.from([255, 255, 255, 255, 255, 255, 255, 255, 123, 125]),
+      /header length 18446744073709551615 is over the limit of 100000000/,
+    ],
     ['header not UTF-8', build(Uint8Array.from([123, 34, 0xff, 0xfe, 34, 58, 49, 125])), /header is not valid UTF-8/],
     ['header with a BOM', build(`\ufeff${ok}`, four), /must be a JSON object starting with "\{"/],
     ['header a JSON list', build('[1, 2]'), /must be a JSON object starting with "\{"/],
@@ -145,25 +156,78 @@ describe('hostile and malformed files → InputError naming the file and the fau
     ['entry not an object', build('{"a": 5}'), /tensor "a": expected an object with dtype, shape and data_offsets, got 5/],
     ['missing dtype', build('{"a":{"shape":[1],"data_offsets":[0,4]}}', four), /tensor "a": unknown dtype undefined/],
     ['unknown dtype', build('{"a":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}}', four), /tensor "a": unknown dtype "F17"/],
-    ['unsupported dtype', build('{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}', four), /dtype BF16 is not supported by fer-gpu .*tensor.float\(\)/],
-    ['shape a number', build('{"a":{"dtype":"F32","shape":1,"data_offsets":[0,4]}}', four), /tensor "a": shape must be a list of non-negative integers, got 1/],
+    [
+      'unsupported dtype',
+      build('{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}', four),
+      /dtype BF16 is not supported by fer-gpu .*tensor.float\(\)/,
+    ],
+    [
+      'shape a number',
+      build('{"a":{"dtype":"F32","shape":1,"data_offsets":[0,4]}}', four),
+      /tensor "a": shape must be a list of non-negative integers, got 1/,
+    ],
     ['negative dim', build('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', four), /shape must be .* got \[-1\]/],
     ['fractional dim', build('{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}', four), /shape must be .* got \[1.5\]/],
     ['string dim', build('{"a":{"dtype":"F32","shape":["1"],"data_offsets":[0,4]}}', four), /shape must be .* got \["1"\]/],
-    ['deeply nested shape', build(`{"a":{"dtype":"F32","shape":${'['.repeat(100_000)}${']'.repeat(100_000)},"data_offsets":[0,4]}}`, four), /shape must be a list of non-negative integers, got /],
+    [
+      'deeply nested shape',
+      build(`{"a":{"dtype":"F32","shape":${'['.repeat(100_000)}${']'.repeat(100_000)},"data_offsets":[0,4]}}`, four),
+      /shape must be a list of non-negative integers, got /,
+    ],
     ['huge dims', build(`{"a":{"dtype":"F32","shape":[${2 ** 40},${2 ** 40}],"data_offsets":[0,4]}}`, four), /has too many elements/],
-    ['missing data_offsets', build('{"a":{"dtype":"F32","shape":[1]}}', four), /data_offsets must be two integers \[begin, end\], got undefined/],
+    [
+      'missing data_offsets',
+      build('{"a":{"dtype":"F32","shape":[1]}}', four),
+      /data_offsets must be two integers \[begin, end\], got undefined/,
+    ],
     ['three data_offsets', build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}', four), /data_offsets must be two integers/],
     ['string data_offsets', build('{"a":{"dtype":"F32","shape":[1],"data_offsets":["0","4"]}}', four), /data_offsets must be two integers/],
-    ['negative begin', build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}', four), /data_offsets \[-4, 0\] are not within 0 <= begin <= end <= 4/],
+    [
+      'negative begin',
+      build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}', four),
+      /data_offsets \[-4, 0\] are not within 0 <= begin <= end <= 4/,
+    ],
     ['begin after end', build('{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}', four), /data_offsets \[4, 0\] are not within/],
-    ['end past the data', build('{"a":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}', four), /data_offsets \[0, 4000000\] are not within 0 <= begin <= end <= 4 /],
-    ['size mismatch', build('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', four), /tensor "a": dtype F32 and shape \[2\] need 8 bytes, but data_offsets \[0, 4\] hold 4/],
-    ['overlap', build('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', new Uint8Array(12)), /tensor "b" \(bytes 4..12\) overlaps tensor "a"/],
-    ['hole', build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', new Uint8Array(12)), /data bytes 4..8 belong to no tensor \(a hole before tensor "b"\)/],
-    ['hole at the start', build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)), /data bytes 0..4 belong to no tensor/],
+    [
+      'end past the data',
+      build('{"a":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}', four),
+      /data_offsets \[0, 4000000\] are not within 0 <= begin <= end <= 4 /,
+    ],
+    [
+      'size mismatch',
+      build('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', four),
+      /tensor "a": dtype F32 and shape \[2\] need 8 bytes, but data_offsets \[0, 4\] hold 4/,
+    ],
+    [
+      'overlap',
+      build(
+        '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}',
+        new Uint8Array(12),
+      ),
+      /tensor "b" \(bytes 4..12\) overlaps tensor "a"/,
+    ],
+    [
+      'hole',
+      build(
+        '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}',
+        new Uint8Array(12),
+      ),
+      /data bytes 4..8 belong to no tensor \(a hole before tensor "b"\)/,
+    ],
+    [
+      'hole at the start',
+      build('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)),
+      /data bytes 0..4 belong to no tensor/,
+    ],
     ['trailing bytes', build(ok, new Uint8Array(8)), /the data area has 8 bytes but the tensors end at byte 4/],
-    ['duplicate tensor', build('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}, "a" :{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', new Uint8Array(2)), /the header has the key "a" twice/],
+    [
+      'duplicate tensor',
+      build(
+        '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}, "a" :{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}',
+        new Uint8Array(2),
+      ),
+      /the header has the key "a" twice/,
+    ],
     ['duplicate escaped key', build('{"__metadata__":{"k":"1","\\u006b":"2"}}'), /the header has the key "k" twice/],
   ];
 
@@ -174,20 +238,28 @@ describe('hostile and malformed files → InputError naming the file and the fau
   });
 
   it('honours maxHeaderBytes', () => {
-    expect(readError(build(ok, four), { maxHeaderBytes: 16 }).message).toMatch(/header length 54 is over the limit of 16 bytes \(maxHeaderBytes\)/);
+    expect(readError(build(ok, four), { maxHeaderBytes: 16 }).message).toMatch(
+      /header length 54 is over the limit of 16 bytes \(maxHeaderBytes\)/,
+    );
   });
 
   it('accepts what the spec allows: no tensors, null metadata, padding, zero-size tensors at any offset', () => {
     expect(readSafetensors(build('{}')).tensors).toEqual({});
     expect(readSafetensors(build('{"__metadata__":null}  ')).metadata).toEqual({});
     const zero = readSafetensors(
-      build('{"z":{"dtype":"F64","shape":[0],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)),
+      build(
+        '{"z":{"dtype":"F64","shape":[0],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+        new Uint8Array(8),
+      ),
     );
     expect(Object.keys(zero.tensors)).toEqual(['a', 'z', 'b']);
   });
 
   it('never fails with anything but InputError on truncated or corrupted files', () => {
-    const good = encodeSafetensors({ 'conv.weight': f32(1, 2, 3), 'bn.num_batches_tracked': { dtype: 'I64', shape: [], data: BigInt64Array.from([5n]) } }, { k: 'v' });
+    const good = encodeSafetensors(
+      { 'conv.weight': f32(1, 2, 3), 'bn.num_batches_tracked': { dtype: 'I64', shape: [], data: BigInt64Array.from([5n]) } },
+      { k: 'v' },
+    );
     for (let len = 0; len < good.length; len++) readError(good.subarray(0, len)); // every truncation is caught
     const rng = new Rng(7);
     for (let trial = 0; trial < 300; trial++) {

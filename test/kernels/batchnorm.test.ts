@@ -128,8 +128,18 @@ describe('batchNorm2d', () => {
     const shape: number[] = golden.shape;
     const C = shape[1]!;
     const cpu = (a: number[], s: number[] = [C]) => CpuTensor.from(a, s);
-    const p = { weight: cpu(golden.weight), bias: cpu(golden.bias), runningMean: cpu(golden.runningMean), runningVar: cpu(golden.runningVar) };
-    const gpu = { weight: toGpu(d, p.weight, true), bias: toGpu(d, p.bias, true), runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar) };
+    const p = {
+      weight: cpu(golden.weight),
+      bias: cpu(golden.bias),
+      runningMean: cpu(golden.runningMean),
+      runningVar: cpu(golden.runningVar),
+    };
+    const gpu = {
+      weight: toGpu(d, p.weight, true),
+      bias: toGpu(d, p.bias, true),
+      runningMean: toGpu(d, p.runningMean),
+      runningVar: toGpu(d, p.runningVar),
+    };
     const EXACT = { atol: 1e-10, rtol: 1e-10 };
     const steps = [...golden.steps.map((s: object) => ({ ...s, training: true })), { ...golden.eval, training: false }];
     for (const [k, step] of steps.entries()) {
@@ -175,7 +185,10 @@ describe('batchNorm2d', () => {
   });
 
   // [2, 5, 3, 3]: H·W = 9, the scalar kernels; [3, 4, 6, 6]: the vec4 kernels.
-  for (const shape of [[2, 5, 3, 3], [3, 4, 6, 6]]) {
+  for (const shape of [
+    [2, 5, 3, 3],
+    [3, 4, 6, 6],
+  ]) {
     for (const fuse of [{ relu: true }, { residual: true }, { relu: true, residual: true }]) {
       it(`fused ${JSON.stringify(fuse)} equals batchNorm2d then add/relu, forward and backward, on [${shape}]`, async () => {
         const d = device();
@@ -189,8 +202,13 @@ describe('batchNorm2d', () => {
         const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
         const opts = { training: true, momentum: 0.2 };
         const y = batchNorm2d(x, {
-          weight, bias, runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar), ...opts,
-          relu: fuse.relu, residual: fuse.residual ? r : null,
+          weight,
+          bias,
+          runningMean: toGpu(d, p.runningMean),
+          runningVar: toGpu(d, p.runningVar),
+          ...opts,
+          relu: fuse.relu,
+          residual: fuse.residual ? r : null,
         });
         // Reference: the unfused composition relu?(bn(x) + r?).
         const bn = ref.batchNorm2d(xCpu, { ...p, ...opts });
@@ -217,9 +235,16 @@ describe('batchNorm2d', () => {
       const xCpu = randn([2, C, 7, 7], 91);
       const wCpu = randn([K, C, 3, 3], 92, 0.3);
       const bCpu = randn([K], 93);
-      const yRef = ref.batchNorm2d(convRef.conv2d(xCpu, wCpu, { padding: 1, stride: 2, bias: convBias ? bCpu : undefined }), { ...p, eps: 1e-3 });
+      const yRef = ref.batchNorm2d(convRef.conv2d(xCpu, wCpu, { padding: 1, stride: 2, bias: convBias ? bCpu : undefined }), {
+        ...p,
+        eps: 1e-3,
+      });
       const f = foldBatchNormIntoConv(toGpu(d, wCpu), convBias ? toGpu(d, bCpu) : null, {
-        weight: toGpu(d, p.weight), bias: toGpu(d, p.bias), runningMean: toGpu(d, p.runningMean), runningVar: toGpu(d, p.runningVar), eps: 1e-3,
+        weight: toGpu(d, p.weight),
+        bias: toGpu(d, p.bias),
+        runningMean: toGpu(d, p.runningMean),
+        runningVar: toGpu(d, p.runningVar),
+        eps: 1e-3,
       });
       const y = conv2d(toGpu(d, xCpu), f.weight, { bias: f.bias, padding: 1, stride: 2 });
       expectClose(await y.toArray(), yRef, { ...TOL, what: 'folded conv' });
@@ -236,9 +261,21 @@ describe('batchNorm2d', () => {
       // Without running stats in training mode, so that the finite differences do not update them.
       const opts = training ? { weight: p.weight, bias: p.bias, training } : { ...p, training };
       const g = ref.batchNorm2dBackward(gy, x, opts);
-      expectClose(g.gx.data, numericGrad((t) => ref.batchNorm2d(t, opts), x, gy), { ...tol, what: `gx training=${training}` });
-      expectClose(g.gWeight.data, numericGrad((w) => ref.batchNorm2d(x, { ...opts, weight: w }), p.weight, gy), { ...tol, what: 'gWeight' });
-      expectClose(g.gBias.data, numericGrad((b) => ref.batchNorm2d(x, { ...opts, bias: b }), p.bias, gy), { ...tol, what: 'gBias' });
+      expectClose(
+        g.gx.data,
+        numericGrad((t) => ref.batchNorm2d(t, opts), x, gy),
+        { ...tol, what: `gx training=${training}` },
+      );
+      expectClose(
+        g.gWeight.data,
+        numericGrad((w) => ref.batchNorm2d(x, { ...opts, weight: w }), p.weight, gy),
+        { ...tol, what: 'gWeight' },
+      );
+      expectClose(
+        g.gBias.data,
+        numericGrad((b) => ref.batchNorm2d(x, { ...opts, bias: b }), p.bias, gy),
+        { ...tol, what: 'gBias' },
+      );
     }
   });
 

@@ -21,7 +21,10 @@ describe('checkTensors: one wording for every op', () => {
       [() => ops.conv2d(i, w), /^conv2d: input \[2, 3, 4, 4\] must be f32, got i32$/],
       [() => ops.matmul(d.zeros([2, 2], { dtype: 'i32' }), d.zeros([2, 2])), /^matmul: a \[2, 2\] must be f32, got i32$/],
       [() => ops.crossEntropy(d.zeros([2, 3], { dtype: 'i32' }), [0, 1]), /^crossEntropy: logits \[2, 3\] must be f32, got i32$/],
-      [() => ops.depthwiseConv2d(f, d.zeros([3, 1, 3, 3], { dtype: 'i32' })), /^depthwiseConv2d: weight \[3, 1, 3, 3\] must be f32, got i32$/],
+      [
+        () => ops.depthwiseConv2d(f, d.zeros([3, 1, 3, 3], { dtype: 'i32' })),
+        /^depthwiseConv2d: weight \[3, 1, 3, 3\] must be f32, got i32$/,
+      ],
       [() => ops.resizeBilinear(i, [8, 8]), /^resizeBilinear: input \[2, 3, 4, 4\] must be f32, got i32$/],
       [() => ops.pad(i, { height: [1, 1] }), /^pad: input \[2, 3, 4, 4\] must be f32, got i32$/],
       [() => emaUpdate(f, i, 0.9, false), /^emaUpdate: param \[2, 3, 4, 4\] must be f32, got i32$/],
@@ -41,7 +44,9 @@ describe('checkTensors: one wording for every op', () => {
       expect(() => ops.batchNorm2d(a, { training: true, weight: other.zeros([4]), bias: other.zeros([4]) })).toThrow(
         /^batchNorm2d: weight lives on another device than input$/,
       );
-      expect(() => ops.depthwiseConv2d(a, other.zeros([4, 1, 3, 3]))).toThrow(/^depthwiseConv2d: weight lives on another device than input$/);
+      expect(() => ops.depthwiseConv2d(a, other.zeros([4, 1, 3, 3]))).toThrow(
+        /^depthwiseConv2d: weight lives on another device than input$/,
+      );
       expect(() => emaUpdate(a, b, 0.9, false)).toThrow(/^emaUpdate: param lives on another device than shadow$/);
     }
   });
@@ -49,7 +54,8 @@ describe('checkTensors: one wording for every op', () => {
   it('inference-only ops refuse inputs that record gradients, in one wording', () => {
     const d = device();
     const x = d.zeros([1, 2, 4, 4], { requiresGrad: true });
-    const message = (op: string) => new RegExp(`^${op}: records no gradients; call it under device.noGrad\\(\\) or on tensors that do not require grad$`);
+    const message = (op: string) =>
+      new RegExp(`^${op}: records no gradients; call it under device.noGrad\\(\\) or on tensors that do not require grad$`);
     expect(() => ops.depthwiseConv2d(x, d.zeros([2, 1, 3, 3]))).toThrow(message('depthwiseConv2d'));
     expect(() => ops.resizeBilinear(x, [8, 8])).toThrow(message('resizeBilinear'));
     expect(() => ops.pad(x, { height: [1, 1] })).toThrow(message('pad'));

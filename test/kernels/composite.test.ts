@@ -9,7 +9,11 @@ import * as R from '../../src/reference/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import { expectClose, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
-const N = 3, C = 5, H = 9, W = 7, K = 4; // odd sizes, channels not a multiple of 4
+const N = 3,
+  C = 5,
+  H = 9,
+  W = 7,
+  K = 4; // odd sizes, channels not a multiple of 4
 const targets = [1, 3, 0];
 const convOpts = { stride: 1, padding: 1 };
 const pool = { kernelSize: 2, stride: 2 };
@@ -73,7 +77,11 @@ describe('composite chain', () => {
     const expected = cpuGrads(p);
     expect(await loss.item()).toBeCloseTo(expected.loss, 5);
     for (const k of Object.keys(p)) {
-      expectClose(await g[k]!.grad!.toArray(), (expected as unknown as Record<string, CpuTensor>)[k]!, { atol: 2e-5, rtol: 1e-3, what: `grad ${k}` });
+      expectClose(await g[k]!.grad!.toArray(), (expected as unknown as Record<string, CpuTensor>)[k]!, {
+        atol: 2e-5,
+        rtol: 1e-3,
+        what: `grad ${k}`,
+      });
     }
   });
 

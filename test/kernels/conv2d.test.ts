@@ -28,7 +28,13 @@ const CASES: Case[] = [
   { name: '1x1, C=5 K=9, 5x5', x: [3, 5, 5, 5], w: [9, 5, 1, 1], opts: {}, bias: true },
   // the backward-input's stride phases then need a negative padding (phaseWeightKernel)
   { name: 'stride 2 pad 2, 3x3, C=3 K=4, 7x9', x: [2, 3, 7, 9], w: [4, 3, 3, 3], opts: { stride: 2, padding: 2 }, bias: false },
-  { name: '3x2 kernel, stride [1, 2], padding [1, 0]', x: [2, 3, 6, 7], w: [4, 3, 3, 2], opts: { stride: [1, 2], padding: [1, 0] }, bias: true },
+  {
+    name: '3x2 kernel, stride [1, 2], padding [1, 0]',
+    x: [2, 3, 6, 7],
+    w: [4, 3, 3, 2],
+    opts: { stride: [1, 2], padding: [1, 0] },
+    bias: true,
+  },
   { name: 'ResNet 3x3, N=8 C=K=32 24x24 pad 1', x: [8, 32, 24, 24], w: [32, 32, 3, 3], opts: { padding: 1 }, bias: true },
   { name: 'ResNet downsample 1x1 stride 2, C=32 K=64 24x24', x: [8, 32, 24, 24], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: false },
   // the last stage's 6x6 rows: backward-weight lanes over (c, all kernel rows) on unaligned rows
@@ -125,9 +131,7 @@ describe('conv2d', () => {
       const y = ref.conv2d(x, w, { ...opts, bias: b });
       const res = randn(y.shape, seed++);
       const L = ws[1]! * ws[2]! * ws[3]!;
-      const want = y.data.map((v, i) =>
-        tail === 'bias' ? v : tail === 'relu' ? Math.max(v, 0) : Math.max(v + res.data[i]!, 0),
-      );
+      const want = y.data.map((v, i) => (tail === 'bias' ? v : tail === 'relu' ? Math.max(v, 0) : Math.max(v + res.data[i]!, 0)));
       const out = conv2dFused(toGpu(d, x), toGpu(d, w), {
         ...opts,
         bias: toGpu(d, b),
@@ -135,7 +139,7 @@ describe('conv2d', () => {
         residual: tail === 'residual' ? toGpu(d, res) : null,
       });
       expectClose(await out.toArray(), want, { ...tol(L), what: `x ${JSON.stringify(xs)} w ${JSON.stringify(ws)} ${tail}` });
-      expect(want.some((v) => v === 0) && want.some((v) => v > 0) || tail === 'bias').toBe(true); // ReLU both clamps and passes
+      expect((want.some((v) => v === 0) && want.some((v) => v > 0)) || tail === 'bias').toBe(true); // ReLU both clamps and passes
     }
   });
 
@@ -150,12 +154,16 @@ describe('conv2d', () => {
     const packed = packConv2dWeight(gw);
     expect(packed.shape).toEqual([54, 8]);
     const p = await packed.toArray();
-    for (let k = 0; k < 8; k++) for (let crs = 0; crs < 54; crs++) expect(p[crs * 8 + k]).toBe(k < 7 ? Math.fround(w.data[k * 54 + crs]!) : 0);
+    for (let k = 0; k < 8; k++)
+      for (let crs = 0; crs < 54; crs++) expect(p[crs * 8 + k]).toBe(k < 7 ? Math.fround(w.data[k * 54 + crs]!) : 0);
     const old = setConvUnrollLimit(0); // every 3x3 block loops over kernel rows
     try {
       for (const [tiling, opts] of [
         [{ bm: 8, bn: 4, wg: 16, sg: 8, vec: 4 }, { padding: 1 }], // vec4 rows, window offset 3
-        [{ bm: 8, bn: 2, wg: 16, sg: 8, vec: 4 }, { padding: 1, stride: 2 }], // stride 2
+        [
+          { bm: 8, bn: 2, wg: 16, sg: 8, vec: 4 },
+          { padding: 1, stride: 2 },
+        ], // stride 2
         [{ bm: 4, bn: 4, wg: 16, sg: 0, vec: 4 }, { padding: 0 }], // no subgroups, offset 0
         [{ bm: 8, bn: 3, wg: 16, sg: 8, vec: 4 }, { padding: 1 }], // unaligned blocks: scalar rows
       ] as Array<[Partial<Tiling>, Conv2dOptions]>) {
@@ -164,9 +172,15 @@ describe('conv2d', () => {
         const what = `${JSON.stringify(tiling)} ${JSON.stringify(opts)}`;
         expectClose(await conv2d(gx, gw, { ...opts, bias: toGpu(d, b) }).toArray(), want, { ...tol(54), what });
         const fused = d.noGrad(() => conv2dFused(gx, gw, { ...opts, bias: toGpu(d, b), packedWeight: packed, relu: true }));
-        expectClose(await fused.toArray(), want.data.map((v) => Math.max(v, 0)), { ...tol(54), what: `fused ${what}` });
+        expectClose(
+          await fused.toArray(),
+          want.data.map((v) => Math.max(v, 0)),
+          { ...tol(54), what: `fused ${what}` },
+        );
       }
-      expect(() => conv2dFused(gx, gw, { padding: 1, packedWeight: d.zeros([54, 7]) })).toThrow(/conv2dFused: packedWeight must have shape \[54, 8\]/);
+      expect(() => conv2dFused(gx, gw, { padding: 1, packedWeight: d.zeros([54, 7]) })).toThrow(
+        /conv2dFused: packedWeight must have shape \[54, 8\]/,
+      );
     } finally {
       setTiling(d, 'conv2d', null);
       setConvUnrollLimit(old);
@@ -177,7 +191,9 @@ describe('conv2d', () => {
     const d = device();
     const x = d.zeros([2, 3, 5, 5]);
     const w = d.zeros([4, 3, 3, 3]);
-    expect(() => conv2dFused(x, w, { residual: d.zeros([2, 4, 5, 5]) })).toThrow(/conv2dFused: residual must have shape \[2, 4, 3, 3\], got \[2, 4, 5, 5\]/);
+    expect(() => conv2dFused(x, w, { residual: d.zeros([2, 4, 5, 5]) })).toThrow(
+      /conv2dFused: residual must have shape \[2, 4, 3, 3\], got \[2, 4, 5, 5\]/,
+    );
     const wg = toGpu(d, randn([4, 3, 3, 3], 1), true);
     expect(() => conv2dFused(x, wg)).toThrow(/conv2dFused: records no gradients/);
     expect(() => d.noGrad(() => conv2dFused(x, wg))).not.toThrow();
@@ -194,9 +210,21 @@ describe('conv2d', () => {
       const b = randn([ws[0]!], 10);
       const gy = randn(ref.conv2d(x, w, opts).shape, 11);
       const TOL = { atol: 1e-7, rtol: 1e-6 }; // conv is linear in each argument: FD is exact but for rounding
-      expectClose(ref.conv2dBackwardInput(gy, w, xs, opts).data, numericGrad((v) => ref.conv2d(v, w, opts), x, gy), { ...TOL, what: 'gx' });
-      expectClose(ref.conv2dBackwardWeight(gy, x, ws, opts).data, numericGrad((v) => ref.conv2d(x, v, opts), w, gy), { ...TOL, what: 'gw' });
-      expectClose(ref.conv2dBackwardBias(gy).data, numericGrad((v) => ref.conv2d(x, w, { ...opts, bias: v }), b, gy), { ...TOL, what: 'gb' });
+      expectClose(
+        ref.conv2dBackwardInput(gy, w, xs, opts).data,
+        numericGrad((v) => ref.conv2d(v, w, opts), x, gy),
+        { ...TOL, what: 'gx' },
+      );
+      expectClose(
+        ref.conv2dBackwardWeight(gy, x, ws, opts).data,
+        numericGrad((v) => ref.conv2d(x, v, opts), w, gy),
+        { ...TOL, what: 'gw' },
+      );
+      expectClose(
+        ref.conv2dBackwardBias(gy).data,
+        numericGrad((v) => ref.conv2d(x, w, { ...opts, bias: v }), b, gy),
+        { ...TOL, what: 'gb' },
+      );
     }
   });
 
@@ -219,15 +247,21 @@ describe('conv2d', () => {
     const w = d.zeros([4, 3, 3, 3]);
     expect(() => conv2d(d.zeros([3, 5, 5]), w)).toThrow(/conv2d: input must be 4-D \[N, C, H, W\], got \[3, 5, 5\]/);
     expect(() => conv2d(x, d.zeros([4, 3, 3]))).toThrow(/conv2d: weight must be 4-D \[K, C, R, S\], got \[4, 3, 3\]/);
-    expect(() => conv2d(x, d.zeros([4, 2, 3, 3]))).toThrow(/conv2d: input \[2, 3, 5, 5\] has 3 channels but weight \[4, 2, 3, 3\] expects 2/);
-    expect(() => conv2d(x, d.zeros([4, 3, 7, 3]))).toThrow(/conv2d: kernel 7x3 of weight \[4, 3, 7, 3\] is larger than the padded input 5x5/);
+    expect(() => conv2d(x, d.zeros([4, 2, 3, 3]))).toThrow(
+      /conv2d: input \[2, 3, 5, 5\] has 3 channels but weight \[4, 2, 3, 3\] expects 2/,
+    );
+    expect(() => conv2d(x, d.zeros([4, 3, 7, 3]))).toThrow(
+      /conv2d: kernel 7x3 of weight \[4, 3, 7, 3\] is larger than the padded input 5x5/,
+    );
     expect(() => conv2d(x, d.zeros([4, 3, 7, 3]), { padding: 1 })).not.toThrow();
     expect(() => conv2d(x, w, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer/);
     expect(() => conv2d(x, w, { stride: [1, -2] })).toThrow(/conv2d: stride must be a positive integer/);
     expect(() => conv2d(x, w, { padding: -1 })).toThrow(/conv2d: padding must be a non-negative integer/);
     expect(() => conv2d(x, w, { bias: d.zeros([3]) })).toThrow(/conv2d: bias must have shape \[4\].*got \[3\]/);
     expect(() => conv2d(d.zeros([2, 3, 5, 5], { dtype: 'i32' }), w)).toThrow(/conv2d: input \[2, 3, 5, 5\] must be f32, got i32/);
-    expect(() => conv2dBackwardInput(d.zeros([2, 4, 4, 4]), w, x.shape)).toThrow(/conv2dBackwardInput: output gradient must have shape \[2, 4, 3, 3\], got \[2, 4, 4, 4\]/);
+    expect(() => conv2dBackwardInput(d.zeros([2, 4, 4, 4]), w, x.shape)).toThrow(
+      /conv2dBackwardInput: output gradient must have shape \[2, 4, 3, 3\], got \[2, 4, 4, 4\]/,
+    );
     expect(() => conv2dBackwardWeight(d.zeros([2, 4, 3, 3]), x, [4, 3, 3, 3], { stride: 0 })).toThrow(/conv2dBackwardWeight: stride/);
     expect(() => conv2dBackwardBias(d.zeros([4, 3]))).toThrow(/conv2dBackwardBias: output gradient must be 4-D/);
     expect(() => ref.conv2d(randn([1, 2, 3, 3], 1), randn([1, 3, 1, 1], 1))).toThrow(/conv2d: input \[1, 2, 3, 3\] has 2 channels/);

@@ -31,7 +31,11 @@ for (const reduction of ['mean', 'sum', 'none'] as const) {
 describe('crossEntropy', () => {
   const device = useDevice();
 
-  for (const [N, K] of [[1, 7], [13, 7], [4096, 7]] as const) {
+  for (const [N, K] of [
+    [1, 7],
+    [13, 7],
+    [4096, 7],
+  ] as const) {
     it(`forward and backward on [${N}, ${K}], every reduction, label smoothing and weights`, async () => {
       const d = device();
       const z = randn([N, K], N, 3);
@@ -99,7 +103,11 @@ describe('crossEntropy', () => {
       const what = JSON.stringify(opts);
       const gy = CpuTensor.from(c.gy, c.reduction === 'none' ? [N] : []);
       expectClose(ref.crossEntropy(z, golden.targets, opts).data, c.loss, { atol: 1e-12, rtol: 1e-12, what: `${what} reference` });
-      expectClose(ref.crossEntropyBackward(gy, z, golden.targets, opts).data, c.grad, { atol: 1e-12, rtol: 1e-12, what: `${what} reference grad` });
+      expectClose(ref.crossEntropyBackward(gy, z, golden.targets, opts).data, c.grad, {
+        atol: 1e-12,
+        rtol: 1e-12,
+        what: `${what} reference grad`,
+      });
       const logits = toGpu(d, z, true);
       const loss = crossEntropy(logits, golden.targets, opts);
       expectClose(await loss.toArray(), c.loss, { ...LOSS_TOL, what });

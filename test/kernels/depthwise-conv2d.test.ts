@@ -11,7 +11,14 @@ const CASES: Array<{ x: number[]; k: number[]; opts: DepthwiseConv2dOptions; bia
   { x: [1, 1, 5, 5], k: [3, 3], opts: {}, what: 'batch 1, one channel, no padding' },
   { x: [2, 3, 7, 5], k: [3, 3], opts: { padding: 1 }, bias: true, what: 'odd sizes, padding 1, bias' },
   { x: [2, 5, 9, 8], k: [3, 3], opts: { stride: 2, padding: 'same' }, relu: true, what: "stride 2, TF 'same' (pads bottom/right), ReLU" },
-  { x: [1, 4, 8, 11], k: [5, 5], opts: { stride: [1, 2], padding: [1, 2, 0, 3] }, bias: true, relu: true, what: '5x5, asymmetric padding and stride' },
+  {
+    x: [1, 4, 8, 11],
+    k: [5, 5],
+    opts: { stride: [1, 2], padding: [1, 2, 0, 3] },
+    bias: true,
+    relu: true,
+    what: '5x5, asymmetric padding and stride',
+  },
   { x: [1, 7, 6, 6], k: [1, 3], opts: { padding: [0, 1] }, what: 'non-square kernel' },
   { x: [2, 32, 96, 96], k: [3, 3], opts: { padding: 'same' }, bias: true, what: 'BlazeFace full-range stage 1 (96x96x32)' },
   { x: [1, 128, 24, 24], k: [3, 3], opts: { stride: 2, padding: 'same' }, bias: true, what: 'BlazeFace stride-2 block (24x24x128)' },
@@ -44,7 +51,9 @@ describe('depthwiseConv2d', () => {
       const yc = conv2d(xc, CpuTensor.from(w.data.subarray(c * 9, c * 9 + 9), [1, 1, 3, 3]), { padding: 1, stride: 2 });
       const [, , P, Q] = y.shape as number[];
       for (let n = 0; n < 2; n++) {
-        expectClose(y.data.subarray((n * 3 + c) * P! * Q!, (n * 3 + c + 1) * P! * Q!), yc.data.subarray(n * P! * Q!, (n + 1) * P! * Q!), { what: `channel ${c}` });
+        expectClose(y.data.subarray((n * 3 + c) * P! * Q!, (n * 3 + c + 1) * P! * Q!), yc.data.subarray(n * P! * Q!, (n + 1) * P! * Q!), {
+          what: `channel ${c}`,
+        });
       }
     }
   });

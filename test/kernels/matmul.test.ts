@@ -66,7 +66,10 @@ describe('matmul and linear', () => {
     const gy = randn([11, 5], 10);
     const expected = ref.linearBackward(gy, x, w);
     try {
-      for (const tiling of [{ bm: 1, bn: 1, wg: 8 }, { bm: 3, bn: 2, wg: 4 }]) {
+      for (const tiling of [
+        { bm: 1, bn: 1, wg: 8 },
+        { bm: 3, bn: 2, wg: 4 },
+      ]) {
         setTiling(d, 'matmul', tiling);
         const what = JSON.stringify(tiling);
         expectClose(await linear(toGpu(d, x), toGpu(d, w)).toArray(), ref.linear(x, w), { ...tol(6), what });
@@ -89,13 +92,33 @@ describe('matmul and linear', () => {
     const gy = randn([4, 5], 15);
     const TOL = { atol: 1e-7, rtol: 1e-6 }; // linear in each argument: FD is exact but for rounding
     const m = ref.matmulBackward(gy, a, b);
-    expectClose(m.ga.data, numericGrad((v) => ref.matmul(v, b), a, gy), { ...TOL, what: 'matmul ga' });
-    expectClose(m.gb.data, numericGrad((v) => ref.matmul(a, v), b, gy), { ...TOL, what: 'matmul gb' });
+    expectClose(
+      m.ga.data,
+      numericGrad((v) => ref.matmul(v, b), a, gy),
+      { ...TOL, what: 'matmul ga' },
+    );
+    expectClose(
+      m.gb.data,
+      numericGrad((v) => ref.matmul(a, v), b, gy),
+      { ...TOL, what: 'matmul gb' },
+    );
     const w = randn([5, 3], 16);
     const l = ref.linearBackward(gy, a, w);
-    expectClose(l.gx.data, numericGrad((v) => ref.linear(v, w, bias), a, gy), { ...TOL, what: 'linear gx' });
-    expectClose(l.gweight.data, numericGrad((v) => ref.linear(a, v, bias), w, gy), { ...TOL, what: 'linear gweight' });
-    expectClose(l.gbias.data, numericGrad((v) => ref.linear(a, w, v), bias, gy), { ...TOL, what: 'linear gbias' });
+    expectClose(
+      l.gx.data,
+      numericGrad((v) => ref.linear(v, w, bias), a, gy),
+      { ...TOL, what: 'linear gx' },
+    );
+    expectClose(
+      l.gweight.data,
+      numericGrad((v) => ref.linear(a, v, bias), w, gy),
+      { ...TOL, what: 'linear gweight' },
+    );
+    expectClose(
+      l.gbias.data,
+      numericGrad((v) => ref.linear(a, w, v), bias, gy),
+      { ...TOL, what: 'linear gbias' },
+    );
   });
 
   it('rejects bad input, naming the op and the shapes', () => {
@@ -106,7 +129,9 @@ describe('matmul and linear', () => {
     expect(() => linear(d.zeros([2, 3]), d.zeros([4, 5]))).toThrow(/linear: input \[2, 3\] has 3 features but weight \[4, 5\] expects 5/);
     expect(() => linear(d.zeros([2, 3, 1]), d.zeros([4, 3]))).toThrow(/linear: input must be 2-D \[N, in_features\], got \[2, 3, 1\]/);
     expect(() => linear(d.zeros([2, 3]), d.zeros([4, 3]), d.zeros([3]))).toThrow(/linear: bias must have shape \[4\].*got \[3\]/);
-    expect(() => linearBackward(d.zeros([2, 5]), d.zeros([2, 3]), d.zeros([4, 3]))).toThrow(/linearBackward: output gradient must have shape \[2, 4\], got \[2, 5\]/);
+    expect(() => linearBackward(d.zeros([2, 5]), d.zeros([2, 3]), d.zeros([4, 3]))).toThrow(
+      /linearBackward: output gradient must have shape \[2, 4\], got \[2, 5\]/,
+    );
     expect(() => ref.matmul(randn([2, 3], 1), randn([2, 3], 1))).toThrow(/matmul: inner dimensions differ/);
   });
 

@@ -43,7 +43,11 @@ describe('pool', () => {
 
   it('globalAvgPool2d forward and backward (batch 1, odd sizes, a ResNet shape)', async () => {
     const d = device();
-    for (const shape of [[1, 3, 1, 1], [2, 5, 3, 7], [16, 512, 3, 3]]) {
+    for (const shape of [
+      [1, 3, 1, 1],
+      [2, 5, 3, 7],
+      [16, 512, 3, 3],
+    ]) {
       const x = randn(shape, 3);
       const gx = toGpu(d, x, true);
       const y = globalAvgPool2d(gx);
@@ -65,7 +69,10 @@ describe('pool', () => {
     const c = d.tensor(new Float32Array(9).fill(5), [1, 1, 3, 3], { requiresGrad: true });
     maxPool2d(c, { kernelSize: 2, stride: 1 }).backward(d.full([1, 1, 2, 2], 1));
     expect(Array.from(await c.grad!.toArray())).toEqual([1, 1, 0, 1, 1, 0, 0, 0, 0]);
-    const cRef = ref.maxPool2dBackward(CpuTensor.from([1, 1, 1, 1], [1, 1, 2, 2]), CpuTensor.from(new Array(9).fill(5), [1, 1, 3, 3]), { kernelSize: 2, stride: 1 });
+    const cRef = ref.maxPool2dBackward(CpuTensor.from([1, 1, 1, 1], [1, 1, 2, 2]), CpuTensor.from(new Array(9).fill(5), [1, 1, 3, 3]), {
+      kernelSize: 2,
+      stride: 1,
+    });
     expect(Array.from(cRef.data)).toEqual([1, 1, 0, 1, 1, 0, 0, 0, 0]);
   });
 
@@ -117,9 +124,17 @@ describe('pool', () => {
       const y = ref.avgPool2d(x, opts);
       const gy = randn(y.shape, 6);
       const tol = { atol: 1e-6, rtol: 1e-6 };
-      expectClose(ref.avgPool2dBackward(gy, x, opts).data, numericGrad((t) => ref.avgPool2d(t, opts), x, gy), { ...tol, what: 'avgPool2d' });
+      expectClose(
+        ref.avgPool2dBackward(gy, x, opts).data,
+        numericGrad((t) => ref.avgPool2d(t, opts), x, gy),
+        { ...tol, what: 'avgPool2d' },
+      );
       // Random normals have no ties, so max pooling is differentiable at x.
-      expectClose(ref.maxPool2dBackward(gy, x, opts).data, numericGrad((t) => ref.maxPool2d(t, opts), x, gy), { ...tol, what: 'maxPool2d' });
+      expectClose(
+        ref.maxPool2dBackward(gy, x, opts).data,
+        numericGrad((t) => ref.maxPool2d(t, opts), x, gy),
+        { ...tol, what: 'maxPool2d' },
+      );
     }
     const x = randn([2, 3, 3, 5], 7);
     const gy = randn([2, 3], 8);

@@ -61,7 +61,9 @@ describe('pad', () => {
   }
 
   it('puts zeros where the padding goes', () => {
-    expect(Array.from(padRef.pad(CpuTensor.from([1, 2, 3, 4], [1, 1, 2, 2]), { height: [1, 0], width: [0, 1] }).data)).toEqual([0, 0, 0, 1, 2, 0, 3, 4, 0]);
+    expect(Array.from(padRef.pad(CpuTensor.from([1, 2, 3, 4], [1, 1, 2, 2]), { height: [1, 0], width: [0, 1] }).data)).toEqual([
+      0, 0, 0, 1, 2, 0, 3, 4, 0,
+    ]);
     expect(() => padRef.pad(CpuTensor.zeros([1, 1, 1, 1]), { channels: [-1, 0] })).toThrow(/non-negative/);
   });
 });

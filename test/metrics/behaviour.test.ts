@@ -42,26 +42,91 @@ describe('bad input gives a clear error', () => {
   it('probabilities of the wrong shape', () => {
     expect(() => logLoss([0, 1], new Float64Array(5))).toThrow(/5 values.*2 samples/);
     expect(() => logLoss([0, 1], [[0.5, 0.5], [1]])).toThrow(/\[1\] has 1 columns; row 0 has 2/);
-    expect(() => logLoss([0, 1, 2], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])).toThrow(/3 classes .* 2 columns/);
+    expect(() =>
+      logLoss(
+        [0, 1, 2],
+        [
+          [0.5, 0.5],
+          [0.5, 0.5],
+          [0.5, 0.5],
+        ],
+      ),
+    ).toThrow(/3 classes .* 2 columns/);
     expect(() => rocAucOvr([0, 1], [[0.5, 0.5]])).toThrow(/1 rows but there are 2 samples/);
     expect(() => topKAccuracy([0, 1], new Float32Array(6), { numClasses: 2 })).toThrow(/shape \[2, 3\] but numClasses is 2/);
   });
 
   it('rows not summing to 1, or not finite', () => {
-    expect(() => logLoss([0, 1], [[0.6, 0.6], [0.5, 0.5]])).toThrow(/row 0 sums to 1.2/);
-    expect(() => rocAucOvr([0, 1, 2], [[2, 1, 0], [0, 1, 2], [1, 1, 1]])).toThrow(/not a probability|sums to/);
-    expect(() => expectedCalibrationError([0, 1], [[NaN, 1], [0.5, 0.5]])).toThrow(/\[0\]\[0\] = NaN is not finite/);
+    expect(() =>
+      logLoss(
+        [0, 1],
+        [
+          [0.6, 0.6],
+          [0.5, 0.5],
+        ],
+      ),
+    ).toThrow(/row 0 sums to 1.2/);
+    expect(() =>
+      rocAucOvr(
+        [0, 1, 2],
+        [
+          [2, 1, 0],
+          [0, 1, 2],
+          [1, 1, 1],
+        ],
+      ),
+    ).toThrow(/not a probability|sums to/);
+    expect(() =>
+      expectedCalibrationError(
+        [0, 1],
+        [
+          [NaN, 1],
+          [0.5, 0.5],
+        ],
+      ),
+    ).toThrow(/\[0\]\[0\] = NaN is not finite/);
     // top-k accepts any scores, as sklearn does (decision values are allowed there).
-    expect(topKAccuracy([0, 1, 2], [[3, 1, 0], [0, 5, 2], [1, 1, 9]], { k: 1 })).toBe(1);
+    expect(
+      topKAccuracy(
+        [0, 1, 2],
+        [
+          [3, 1, 0],
+          [0, 5, 2],
+          [1, 1, 9],
+        ],
+        { k: 1 },
+      ),
+    ).toBe(1);
   });
 
   it('yTrue value outside labels', () => {
-    const probs = [[0.5, 0.5], [0.5, 0.5]];
+    const probs = [
+      [0.5, 0.5],
+      [0.5, 0.5],
+    ];
     expect(() => logLoss([0, 3], probs, { labels: [0, 1] })).toThrow(/yTrue\[1\] = 3 is not one of the classes/);
-    expect(() => topKAccuracy([0, 3, 1], [[0.2, 0.3, 0.5], [0.2, 0.3, 0.5], [0.2, 0.3, 0.5]], { labels: [0, 1, 2] })).toThrow(
-      /yTrue\[1\] = 3 is not in labels/,
-    );
-    expect(() => rocAucOvr([0, 1, 2], [[0.2, 0.3, 0.5], [0.2, 0.3, 0.5], [0.2, 0.3, 0.5]], { labels: [2, 1, 0] })).toThrow(/sorted/);
+    expect(() =>
+      topKAccuracy(
+        [0, 3, 1],
+        [
+          [0.2, 0.3, 0.5],
+          [0.2, 0.3, 0.5],
+          [0.2, 0.3, 0.5],
+        ],
+        { labels: [0, 1, 2] },
+      ),
+    ).toThrow(/yTrue\[1\] = 3 is not in labels/);
+    expect(() =>
+      rocAucOvr(
+        [0, 1, 2],
+        [
+          [0.2, 0.3, 0.5],
+          [0.2, 0.3, 0.5],
+          [0.2, 0.3, 0.5],
+        ],
+        { labels: [2, 1, 0] },
+      ),
+    ).toThrow(/sorted/);
   });
 
   it('classificationReport: targetNames of the wrong length', () => {
@@ -73,7 +138,13 @@ describe('zeroDivision = NaN (sklearn >= 1.3 semantics)', () => {
   // Debian's sklearn 1.2.1 has no zero_division=np.nan, so the expected values are derived from
   // the sklearn goldens for 0 and 1: an entry is ill-defined exactly where those two differ.
   const golden = JSON.parse(readFileSync(new URL('../goldens/metrics.json', import.meta.url), 'utf8')) as {
-    cases: { name: string; yTrue: number[]; yPred: number[]; labels: number[] | null; expect: { prf: Record<string, Record<string, unknown>> } }[];
+    cases: {
+      name: string;
+      yTrue: number[];
+      yPred: number[];
+      labels: number[] | null;
+      expect: { prf: Record<string, Record<string, unknown>> };
+    }[];
   };
   for (const c of golden.cases.filter((x) => !x.name.startsWith('random') || Number(x.name.slice(7)) < 20)) {
     it(c.name, () => {
@@ -92,7 +163,9 @@ describe('zeroDivision = NaN (sklearn >= 1.3 semantics)', () => {
       });
       for (const average of ['macro', 'weighted'] as Average[]) {
         const avg = precisionRecallF1Support(c.yTrue, c.yPred, { labels: c.labels ?? undefined, zeroDivision: NaN, average });
-        const finite = got.precision.map((v, i): [number, number] => [v, average === 'macro' ? 1 : got.support[i]!]).filter(([v]) => !Number.isNaN(v));
+        const finite = got.precision
+          .map((v, i): [number, number] => [v, average === 'macro' ? 1 : got.support[i]!])
+          .filter(([v]) => !Number.isNaN(v));
         const den = finite.reduce((a, [, w]) => a + w, 0);
         if (finite.length === 0) expect(avg.precision).toBeNaN();
         else if (den > 0) expect(avg.precision).toBeCloseTo(finite.reduce((a, [v, w]) => a + v * w, 0) / den, 12);
@@ -150,12 +223,26 @@ describe('classification report', () => {
 
   it('gives null AUC instead of failing when a class has no true sample', () => {
     const report = classificationReport([0, 1, 0, 1], [0, 1, 1, 1], {
-      probabilities: [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.1, 0.8, 0.1]],
+      probabilities: [
+        [0.6, 0.3, 0.1],
+        [0.2, 0.7, 0.1],
+        [0.3, 0.3, 0.4],
+        [0.1, 0.8, 0.1],
+      ],
     });
     expect(report.probabilityMetrics!.rocAucMacro).toBeNull();
-    expect(() => rocAucOvr([0, 1, 0, 1], [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.1, 0.8, 0.1]], { labels: [0, 1, 2] })).toThrow(
-      /class 2 has no positive samples/,
-    );
+    expect(() =>
+      rocAucOvr(
+        [0, 1, 0, 1],
+        [
+          [0.6, 0.3, 0.1],
+          [0.2, 0.7, 0.1],
+          [0.3, 0.3, 0.4],
+          [0.1, 0.8, 0.1],
+        ],
+        { labels: [0, 1, 2] },
+      ),
+    ).toThrow(/class 2 has no positive samples/);
   });
 
   it('reportFromConfusion with a never-seen class prints "micro avg" as sklearn does with labels', () => {
@@ -203,7 +290,9 @@ describe('plots', () => {
     expect(svg).toContain('>0.75</text>'); // 30 / 40
     // the counts too, in brackets under the fractions, unless turned off
     for (const v of cm.flat()) expect(svg).toContain(`>(${v})</text>`);
-    expect(renderConfusionMatrix(cm, { format: 'svg', classNames: names, normalize: 'true', showCounts: false })).not.toContain('>(50)</text>');
+    expect(renderConfusionMatrix(cm, { format: 'svg', classNames: names, normalize: 'true', showCounts: false })).not.toContain(
+      '>(50)</text>',
+    );
   });
 
   it('per-class bars in both formats, and writePlot picks the format from the extension', async () => {

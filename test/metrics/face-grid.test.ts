@@ -37,7 +37,9 @@ describe('renderFaceGrid', () => {
   });
 
   it('bad input: a face that is not 48x48, no faces, a bad scale', () => {
-    expect(() => renderFaceGrid([{ pixels: new Uint8Array(10), caption: [] }], { format: 'png' })).toThrow(/face 0 has 10 pixels, not 48x48/);
+    expect(() => renderFaceGrid([{ pixels: new Uint8Array(10), caption: [] }], { format: 'png' })).toThrow(
+      /face 0 has 10 pixels, not 48x48/,
+    );
     expect(() => renderFaceGrid([], { format: 'png' })).toThrow(/no faces/);
     expect(() => renderFaceGrid(faces, { format: 'png', scale: 0 })).toThrow(/positive integers/);
   });

@@ -21,11 +21,21 @@ const goldens = path.resolve(__dirname, '../goldens');
 const io = JSON.parse(fs.readFileSync(path.join(goldens, 'fer_resnet18_w4_io.json'), 'utf8')) as {
   state_dict: [string, number[], string][];
   eval: { shape: number[]; pixels: number[]; logits: number[][] };
-  train: { shape: number[]; pixels: number[]; labels: number[]; logits: number[][]; loss: number; sgd: { lr: number; momentum: number; weight_decay: number } };
+  train: {
+    shape: number[];
+    pixels: number[];
+    labels: number[];
+    logits: number[][];
+    loss: number;
+    sgd: { lr: number; momentum: number; weight_decay: number };
+  };
 };
 
 function images(d: Device, pixels: number[], shape: number[]) {
-  return d.tensor(Float32Array.from(pixels, (p) => (p / 255 - 0.5) / 0.5), shape);
+  return d.tensor(
+    Float32Array.from(pixels, (p) => (p / 255 - 0.5) / 0.5),
+    shape,
+  );
 }
 
 describe('fer-resnet18', () => {
@@ -33,7 +43,10 @@ describe('fer-resnet18', () => {
 
   it('has PyTorch parameter counts and state-dict names in order', () => {
     const d = device();
-    for (const [w, count] of [[16, 700_791], [64, 11_171_271]] as const) {
+    for (const [w, count] of [
+      [16, 700_791],
+      [64, 11_171_271],
+    ] as const) {
       const m = ferResNet18(d, { width: w });
       expect(m.parameters().reduce((s, p) => s + p.size, 0)).toBe(count);
       m.dispose();
@@ -174,7 +187,9 @@ describe('fer-resnet18', () => {
     try {
       expect(d.info.features).not.toContain('shader-f16');
       const model = ferResNet18(d, { width: 4 });
-      expect(() => model.half()).toThrow(/FerResNet18\.half\(\): f16 needs the WebGPU feature 'shader-f16', which this adapter .* does not offer/);
+      expect(() => model.half()).toThrow(
+        /FerResNet18\.half\(\): f16 needs the WebGPU feature 'shader-f16', which this adapter .* does not offer/,
+      );
       expect(() => ferResNet18(d, { width: 4, precision: 'f16' })).toThrow(/shader-f16/);
       expect(() => d.tensor([1, 2], [2], { dtype: 'f16' })).toThrow(/device\.tensor: f16 needs the WebGPU feature 'shader-f16'/);
       expect(model.inferencePrecision).toBe('f32');

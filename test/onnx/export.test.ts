@@ -34,7 +34,14 @@ function normalise(images: Uint8Array[], mean: number, std: number): Float32Arra
 }
 
 /** Runs the session over `images` in batches of `batch`; returns the named output's rows concatenated. */
-async function runOrt(session: ort.InferenceSession, images: Uint8Array[], info: { mean: number; std: number }, batch: number, output = 'probabilities', classes = 7): Promise<Float32Array> {
+async function runOrt(
+  session: ort.InferenceSession,
+  images: Uint8Array[],
+  info: { mean: number; std: number },
+  batch: number,
+  output = 'probabilities',
+  classes = 7,
+): Promise<Float32Array> {
   const rows: number[] = [];
   for (let start = 0; start < images.length; start += batch) {
     const chunk = images.slice(start, start + batch);
@@ -63,7 +70,12 @@ const synthetic = Array.from({ length: 32 }, (_, i) => faces.pixels.slice(i * FE
 
 /** 32 real FER2013 test faces: the first files of each class folder in turn. */
 function realFiles(): string[] {
-  const perClass = FER_CLASSES.map((c) => fs.readdirSync(path.join(FER_DIR, 'test', c)).sort().map((f) => path.join(FER_DIR, 'test', c, f)));
+  const perClass = FER_CLASSES.map((c) =>
+    fs
+      .readdirSync(path.join(FER_DIR, 'test', c))
+      .sort()
+      .map((f) => path.join(FER_DIR, 'test', c, f)),
+  );
   const files: string[] = [];
   for (let k = 0; files.length < 32; k++) for (const list of perClass) if (files.length < 32 && list[k]) files.push(list[k]!);
   return files;
@@ -175,7 +187,11 @@ describe('exportOnnx options and errors', () => {
     const calibration = { temperature: 1.7, logitBias: [0.3, -0.2, 0, 0.1, -0.4, 0.25, 0] };
     const calibrationInfo = { fittedOn: { split: 'PublicTest', images: 3589 } };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fer-onnx-')), 'calibrated.safetensors');
-    writeSafetensors(file, (await tiny.stateDict()) as Record<string, SafetensorsTensor>, ferMetadata({ width: 2, calibration, calibrationInfo }));
+    writeSafetensors(
+      file,
+      (await tiny.stateDict()) as Record<string, SafetensorsTensor>,
+      ferMetadata({ width: 2, calibration, calibrationInfo }),
+    );
     const { model, info } = loadModel(device(), file);
     let bytes: Uint8Array;
     try {
@@ -195,11 +211,19 @@ describe('exportOnnx options and errors', () => {
     // predict() with the checkpoint applies its calibration too
     const byPredict = await predict(device(), inputs, { weights: file });
     expect(maxDiff(probs, Float32Array.from(byPredict.flatMap((p) => FER_CLASSES.map((c) => p.probabilities[c]!))))).toBeLessThan(1e-5);
-    const m = (await decodeOnnx(bytes)) as { graph: { node: Array<{ op_type: string }> }; metadata_props: Array<{ key: string; value: string }> };
+    const m = (await decodeOnnx(bytes)) as {
+      graph: { node: Array<{ op_type: string }> };
+      metadata_props: Array<{ key: string; value: string }>;
+    };
     expect(m.graph.node.slice(-3).map((n) => n.op_type)).toEqual(['Div', 'Add', 'Softmax']);
-    expect(parseFerMetadata(Object.fromEntries(m.metadata_props.map((p) => [p.key, p.value])))).toMatchObject({ calibration, calibrationInfo });
+    expect(parseFerMetadata(Object.fromEntries(m.metadata_props.map((p) => [p.key, p.value])))).toMatchObject({
+      calibration,
+      calibrationInfo,
+    });
     // a bias alone: no division by a temperature of 1
-    const biasOnly = (await decodeOnnx(await exportOnnx(tiny, { calibration: { temperature: 1, logitBias: calibration.logitBias }, withSoftmax: true }))) as typeof m;
+    const biasOnly = (await decodeOnnx(
+      await exportOnnx(tiny, { calibration: { temperature: 1, logitBias: calibration.logitBias }, withSoftmax: true }),
+    )) as typeof m;
     expect(biasOnly.graph.node.slice(-2).map((n) => n.op_type)).toEqual(['Add', 'Softmax']);
   });
 
@@ -208,13 +232,19 @@ describe('exportOnnx options and errors', () => {
     const five = ferResNet18(device(), { width: 2, numClasses: 5 });
     await expect(exportOnnx(five)).rejects.toThrow(/the model has 5 outputs \(fc\.weight \[5, 16\]\) but 7 class names were given/);
     const classes = ['a', 'b', 'c', 'd', 'e'];
-    await expect(exportOnnx(five, { classes, calibration: { temperature: 1, logitBias: [0, 0] } })).rejects.toThrow(/exportOnnx: calibration: logit bias has 2 entries, the model has 5 classes/);
-    await expect(exportOnnx(five, { classes, calibration: { temperature: -1 } })).rejects.toThrow(/exportOnnx: calibration: temperature must be a positive number/);
+    await expect(exportOnnx(five, { classes, calibration: { temperature: 1, logitBias: [0, 0] } })).rejects.toThrow(
+      /exportOnnx: calibration: logit bias has 2 entries, the model has 5 classes/,
+    );
+    await expect(exportOnnx(five, { classes, calibration: { temperature: -1 } })).rejects.toThrow(
+      /exportOnnx: calibration: temperature must be a positive number/,
+    );
     // a negative running variance makes the folded weights NaN
     const state = await five.stateDict();
     (state['layer2.0.bn1.running_var']!.data as Float32Array)[1] = -3;
     five.loadStateDict(state);
-    await expect(exportOnnx(five, { classes })).rejects.toThrow(/layer2\.0\.conv1\.weight folded with its batch norm holds a non-finite value/);
+    await expect(exportOnnx(five, { classes })).rejects.toThrow(
+      /layer2\.0\.conv1\.weight folded with its batch norm holds a non-finite value/,
+    );
     five.dispose();
   });
 

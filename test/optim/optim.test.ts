@@ -65,7 +65,16 @@ describe('optim', () => {
   it('AdamW matches the CPU reference for every option combination on odd sizes', async () => {
     const d = device();
     const all = combos<Omit<AdamWOptions, 'lr'>>(
-      { amsgrad: [false, true], weightDecay: [0, 0.01], maximize: [false, true], betas: [[0.9, 0.999], [0.8, 0.99]], eps: [1e-8] },
+      {
+        amsgrad: [false, true],
+        weightDecay: [0, 0.01],
+        maximize: [false, true],
+        betas: [
+          [0.9, 0.999],
+          [0.8, 0.99],
+        ],
+        eps: [1e-8],
+      },
       () => true,
     );
     for (const [c, o] of all.entries()) {
@@ -224,8 +233,7 @@ describe('optim', () => {
       // Typed as the common base so that stateDict/loadStateDict line up for both kinds.
       const sgdOptions: SgdOptions = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false, maximize: false };
       const adamwOptions: AdamWOptions = { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: true, maximize: false };
-      const make = (ps: Tensor[]): Optimizer<{ lr: number }> =>
-        kind === 'SGD' ? new SGD(ps, sgdOptions) : new AdamW(ps, adamwOptions);
+      const make = (ps: Tensor[]): Optimizer<{ lr: number }> => (kind === 'SGD' ? new SGD(ps, sgdOptions) : new AdamW(ps, adamwOptions));
       const cpu = [randn([7], 1), randn([33], 2)];
       const params = cpu.map((t) => toGpu(d, t, true));
       const opt = make(params);
@@ -255,7 +263,10 @@ describe('optim', () => {
       resumed.lr = 123; // overwritten by the dict's hyper-parameters
       resumed.loadStateDict(dict);
       expect(resumed.lr).toBe(opt.lr);
-      for (const [o, ps] of [[opt, params], [resumed, copies]] as const) {
+      for (const [o, ps] of [
+        [opt, params],
+        [resumed, copies],
+      ] as const) {
         ps.forEach((p, k) => setGrad(d, p, grads[2]![k]!));
         o.step();
       }

@@ -37,7 +37,10 @@ describe('decoded-data cache', () => {
     delete process.env.FER_GPU_CACHE_DIR;
   });
   afterEach(() => {
-    for (const [k, v] of [['XDG_CACHE_HOME', saved.xdg], ['FER_GPU_CACHE_DIR', saved.fer]] as const) {
+    for (const [k, v] of [
+      ['XDG_CACHE_HOME', saved.xdg],
+      ['FER_GPU_CACHE_DIR', saved.fer],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

@@ -32,7 +32,16 @@ describe('checkpoints', () => {
   const device = useDevice();
   const base = (over: Partial<TrainOptions> = {}) => {
     const d = device();
-    return { device: d, model: ferResNet18(d, { width: 4, seed: 2 }), trainSet: ds, epochs: 2, batchSize: 16, log: quiet, seed: 9, ...over } as TrainOptions;
+    return {
+      device: d,
+      model: ferResNet18(d, { width: 4, seed: 2 }),
+      trainSet: ds,
+      epochs: 2,
+      batchSize: 16,
+      log: quiet,
+      seed: 9,
+      ...over,
+    } as TrainOptions;
   };
 
   it('the NaN guard checks the weights it writes: a diverged step is never saved as good', async () => {
@@ -54,7 +63,9 @@ describe('checkpoints', () => {
     const dir = tmp();
     const o = base({ outDir: dir, lr: 1e30, maxSteps: 3, checkpointEvery: 1 });
     // Step 1's update leaves huge but finite weights; step 2's overflow them.
-    await expect(train(o)).rejects.toThrow(/non-finite by step 2, inside epoch 1 .* The last good checkpoint \(step 1, inside epoch 1\) is kept/);
+    await expect(train(o)).rejects.toThrow(
+      /non-finite by step 2, inside epoch 1 .* The last good checkpoint \(step 1, inside epoch 1\) is kept/,
+    );
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
     expect(files.sort()).toEqual([CHECKPOINT_FILE, 'last.safetensors']);
     for (const f of files) expect(nonFinite(path.join(dir, f)), f).toEqual([]);
@@ -150,7 +161,11 @@ describe('checkpoints', () => {
     const r = base({ outDir: dir, resume: true });
     const second = await train(r);
     r.model.dispose();
-    const log = fs.readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = fs
+      .readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log).toEqual([...first.history, ...second.history].map((e) => JSON.parse(JSON.stringify(e))));
     expect(log.map((e) => e.epoch)).toEqual([1, 2]);
   });

@@ -20,7 +20,12 @@ const HEADER = 'emotion,pixels,Usage';
 
 function fer(args: string[], timeout = 120_000) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -33,7 +38,14 @@ function csv(name: string, lines: string[]): string {
 describe('exit 1 for bad input', () => {
   it('options outside their domain, before any data is read', () => {
     const missing = path.join(dir, 'never-read.csv'); // would be exit 1 too, but for another reason
-    for (const [flag, value] of [['--lr', '-1'], ['--weight-decay', '-1'], ['--label-smoothing', '2'], ['--clip-grad-norm', '-1'], ['--seed', '1.5'], ['--warmup-epochs', '-5']]) {
+    for (const [flag, value] of [
+      ['--lr', '-1'],
+      ['--weight-decay', '-1'],
+      ['--label-smoothing', '2'],
+      ['--clip-grad-norm', '-1'],
+      ['--seed', '1.5'],
+      ['--warmup-epochs', '-5'],
+    ]) {
       const r = fer(['train', '--data', missing, flag!, value!, '--out', path.join(dir, 'never')]);
       expect(r.code, `${flag} ${value}: ${r.err}`).toBe(1);
       expect(r.err).toContain(`(${flag}) must be`);
@@ -86,11 +98,16 @@ describe('exit 1 for bad input', () => {
 
 describe('messages that used to mislead', () => {
   it("a pixel written '5.0' or '+5' is named as such, not 'expected 2304 pixels, got 2304'", async () => {
-    for (const [token, k] of [['5.0', 3], ['+5', 1]] as const) {
+    for (const [token, k] of [
+      ['5.0', 3],
+      ['+5', 1],
+    ] as const) {
       const pixels = new Array(2304).fill('7');
       pixels[k - 1] = token;
       const file = csv(`pixel-${k}.csv`, [HEADER, `0,${pixels.join(' ')},Training`]);
-      await expect(loadFer2013Csv(file, { cache: false })).rejects.toThrow(`${file}:2: pixel ${k} is '${token}', not an integer 0-255 written in digits`);
+      await expect(loadFer2013Csv(file, { cache: false })).rejects.toThrow(
+        `${file}:2: pixel ${k} is '${token}', not an integer 0-255 written in digits`,
+      );
     }
   });
 
@@ -112,16 +129,28 @@ describe('messages that used to mislead', () => {
     const ds = await loadImageFolder(data, { cache: false });
     expect([ds.length, ds.pixels[0]]).toEqual([1, 200]);
     fs.symlinkSync(path.join(dir, 'gone.png'), path.join(data, 'train', 'happy', 'b.png'));
-    await expect(loadImageFolder(data, { cache: false })).rejects.toThrow(`${path.join(data, 'train', 'happy', 'b.png')}: cannot read file: a symbolic link to a missing file`);
+    await expect(loadImageFolder(data, { cache: false })).rejects.toThrow(
+      `${path.join(data, 'train', 'happy', 'b.png')}: cannot read file: a symbolic link to a missing file`,
+    );
   });
 
   it('drift history names the bad line', async () => {
-    const good = JSON.stringify({ schemaVersion: 1, createdAt: '2026-01-01', reference: 'a', current: 'b', drift: false, metrics: { x: 0.1 } });
+    const good = JSON.stringify({
+      schemaVersion: 1,
+      createdAt: '2026-01-01',
+      reference: 'a',
+      current: 'b',
+      drift: false,
+      metrics: { x: 0.1 },
+    });
     for (const bad of ['{"metrics": null}', '{"metrics": {"x": "high"}}', 'not json']) {
       const file = path.join(dir, 'h.jsonl');
       fs.writeFileSync(file, [good, '', bad, good].join('\n') + '\n');
       const err: string[] = [];
-      const code = await runDrift(['history', file, '--out', path.join(dir, 'trend.html')], { stdout: () => {}, stderr: (t) => void err.push(t) });
+      const code = await runDrift(['history', file, '--out', path.join(dir, 'trend.html')], {
+        stdout: () => {},
+        stderr: (t) => void err.push(t),
+      });
       expect(code, bad).toBe(1);
       expect(err.join(''), bad).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: not a drift history entry`));
     }

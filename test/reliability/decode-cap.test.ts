@@ -97,7 +97,9 @@ describe('decoded-pixel cap', () => {
 
   it('a valid 9000x9000 JPEG is refused as too large, not called corrupt', () => {
     const file = flatGrayJpeg(9000, 9000);
-    expect(() => decodeImage(file, 'big.jpg')).toThrow(/^big\.jpg: the image is 9000x9000 \(81\.0 megapixels\), over the limit of 64 megapixels/);
+    expect(() => decodeImage(file, 'big.jpg')).toThrow(
+      /^big\.jpg: the image is 9000x9000 \(81\.0 megapixels\), over the limit of 64 megapixels/,
+    );
   });
 
   it('the cap is inclusive: 8000x8000 passes, one more row does not', () => {

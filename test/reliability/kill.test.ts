@@ -21,11 +21,15 @@ const preload = path.join(__dirname, 'fixtures', 'kill-after-rename.mjs');
 const ARGS = ['--data', csv, '--width', '4', '--epochs', '2', '--batch-size', '16', '--checkpoint-every', '2', '--seed', '3', '--json'];
 
 function train(out: string, extra: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', preload, '--import', 'tsx', 'src/cli/main.ts', 'train', ...ARGS, '--out', out, ...extra], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', RENAME_DIR: out, ...env },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', preload, '--import', 'tsx', 'src/cli/main.ts', 'train', ...ARGS, '--out', out, ...extra],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', RENAME_DIR: out, ...env },
+    },
+  );
   return { status: r.status, signal: r.signal, err: r.stderr };
 }
 
@@ -40,7 +44,10 @@ function outcome(out: string) {
       const { seconds: _s, imagesPerSecond: _i, ...rest } = JSON.parse(l) as Record<string, unknown>;
       return rest;
     });
-  const state = JSON.parse(readSafetensors(path.join(out, 'checkpoint.safetensors')).metadata['fer-gpu.checkpoint']!) as { step: number; epoch: number };
+  const state = JSON.parse(readSafetensors(path.join(out, 'checkpoint.safetensors')).metadata['fer-gpu.checkpoint']!) as {
+    step: number;
+    epoch: number;
+  };
   return { last: digest('last.safetensors'), best: digest('best.safetensors'), log, step: state.step, epoch: state.epoch };
 }
 
@@ -64,7 +71,13 @@ describe('a training run killed after any checkpoint rename resumes to the same 
 
   it('the uninterrupted run: 2 epochs of 3 steps; the first epoch renames checkpoint, last (step 2), checkpoint, last, best (its end)', () => {
     expect([reference.epoch, reference.step, reference.log.length]).toEqual([2, 6, 2]);
-    expect(renames.slice(0, 5)).toEqual(['checkpoint.safetensors', 'last.safetensors', 'checkpoint.safetensors', 'last.safetensors', 'best.safetensors']);
+    expect(renames.slice(0, 5)).toEqual([
+      'checkpoint.safetensors',
+      'last.safetensors',
+      'checkpoint.safetensors',
+      'last.safetensors',
+      'best.safetensors',
+    ]);
   });
 
   // Each kind of rename once (the second epoch's are the same kinds).

@@ -47,7 +47,9 @@ describe('loadModel refuses a checkpoint that does not fit its model', () => {
     const file = spoiled('two-classes.safetensors', (c) => (c.metadata['fer-gpu.classes'] = 'a,b'));
     const e = loadError(file, device());
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toBe(`${file}: metadata "fer-gpu.classes" names 2 classes (a, b), but the model has 7 outputs ('fc.weight' is [7, 32])`);
+    expect(e.message).toBe(
+      `${file}: metadata "fer-gpu.classes" names 2 classes (a, b), but the model has 7 outputs ('fc.weight' is [7, 32])`,
+    );
   });
 
   it('no class names and not 7 outputs', () => {
@@ -57,7 +59,9 @@ describe('loadModel refuses a checkpoint that does not fit its model', () => {
       c.tensors['fc.weight'] = { dtype: 'F32', shape: [3, 32], data: (w.data as Float32Array).slice(0, 96) };
       c.tensors['fc.bias'] = { dtype: 'F32', shape: [3], data: new Float32Array(3) };
     });
-    expect(loadError(file, device()).message).toMatch(/three-outputs\.safetensors: the model has 3 outputs but no "fer-gpu\.classes" metadata naming them/);
+    expect(loadError(file, device()).message).toMatch(
+      /three-outputs\.safetensors: the model has 3 outputs but no "fer-gpu\.classes" metadata naming them/,
+    );
   });
 
   it('NaN or infinite weights', () => {
@@ -67,13 +71,19 @@ describe('loadModel refuses a checkpoint that does not fit its model', () => {
     });
     const e = loadError(file, device());
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toBe(`${file}: 'fc.weight' has 5 NaN or infinite values (and 1 more tensor: layer2.0.bn1.running_var); the weights are unusable`);
+    expect(e.message).toBe(
+      `${file}: 'fc.weight' has 5 NaN or infinite values (and 1 more tensor: layer2.0.bn1.running_var); the weights are unusable`,
+    );
   });
 
   it('fer-gpu predict exits 1 naming the file, instead of a confident label', () => {
     const file = spoiled('nan2.safetensors', (c) => (c.tensors['fc.bias']!.data as Float32Array).fill(NaN));
     const png = path.join(root, 'test/data/fixtures/gray-30x20.png');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--weights', file, png], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--weights', file, png], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
+    });
     expect(r.stdout).toBe('');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${file}: 'fc.bias' has 7 NaN or infinite values`);

@@ -35,7 +35,10 @@ describe('train() options', () => {
     [{ optimizer: 'adam' as 'sgd' }, "optimizer (--optimizer) must be one of sgd, adamw, got 'adam'"],
     [{ optimizer: 'toString' as 'sgd' }, "optimizer (--optimizer) must be one of sgd, adamw, got 'toString'"],
     [{ selectOn: 'loss' as 'accuracy' }, "selectOn must be one of accuracy, macroF1, got 'loss'"],
-    [{ schedule: { kind: 'linear' } as never }, "schedule.kind (--schedule) must be one of constant, step, cosine, one-cycle, plateau, got 'linear'"],
+    [
+      { schedule: { kind: 'linear' } as never },
+      "schedule.kind (--schedule) must be one of constant, step, cosine, one-cycle, plateau, got 'linear'",
+    ],
     [{ schedule: { kind: 'step', stepSize: 0 } }, 'schedule.stepSize must be an integer >= 1, got 0'],
     [{ schedule: { kind: 'step', stepSize: 1, gamma: -1 } }, 'schedule.gamma must be a number > 0, got -1'],
     [{ schedule: { kind: 'one-cycle', pctStart: 1 } }, 'schedule.pctStart must be a number in (0, 1), got 1'],
@@ -49,7 +52,15 @@ describe('train() options', () => {
     it(`refuses ${JSON.stringify(change, (_k, v) => (Number.isNaN(v) ? 'NaN' : v))}`, async () => {
       const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fer-opts-')), 'run');
       const model = ferResNet18(device(), { width: 4 });
-      const err = await train({ model, trainSet: ds, epochs: 1, batchSize: 8, outDir: out, log: Object.assign(() => {}, {}), ...change }).catch((e: unknown) => e);
+      const err = await train({
+        model,
+        trainSet: ds,
+        epochs: 1,
+        batchSize: 8,
+        outDir: out,
+        log: Object.assign(() => {}, {}),
+        ...change,
+      }).catch((e: unknown) => e);
       model.dispose();
       expect(err).toBeInstanceOf(InputError);
       expect((err as Error).message).toBe(`train: ${message}`);
@@ -63,7 +74,9 @@ describe('drift options', () => {
   const cur = Array.from({ length: 40 }, (_, i) => (i % 9) + 3);
 
   it("columnDrift refuses a kind that is not 'num' or 'cat' (it used to run the categorical tests)", () => {
-    expect(() => columnDrift(ref, cur, { kind: 'numerical' as 'num' })).toThrow(new InputError("columnDrift: kind must be one of num, cat, got 'numerical'"));
+    expect(() => columnDrift(ref, cur, { kind: 'numerical' as 'num' })).toThrow(
+      new InputError("columnDrift: kind must be one of num, cat, got 'numerical'"),
+    );
   });
 
   it('columnDrift refuses an unknown method, even one named like an Object method', () => {
@@ -74,11 +87,19 @@ describe('drift options', () => {
   });
 
   it('thresholds, drift shares and seeds must be in their domains', () => {
-    expect(() => columnDrift(ref, cur, { threshold: NaN })).toThrow(new InputError('columnDrift: threshold must be a finite number, got NaN'));
-    expect(() => columnDrift(ref, cur, { seed: 0.5 })).toThrow(new InputError('columnDrift: seed must be an integer in [0, 4294967295], got 0.5'));
-    expect(() => datasetDrift({ a: ref }, { a: cur }, { driftShare: NaN })).toThrow(new InputError('datasetDrift: driftShare must be a number in [0, 1], got NaN'));
+    expect(() => columnDrift(ref, cur, { threshold: NaN })).toThrow(
+      new InputError('columnDrift: threshold must be a finite number, got NaN'),
+    );
+    expect(() => columnDrift(ref, cur, { seed: 0.5 })).toThrow(
+      new InputError('columnDrift: seed must be an integer in [0, 4294967295], got 0.5'),
+    );
+    expect(() => datasetDrift({ a: ref }, { a: cur }, { driftShare: NaN })).toThrow(
+      new InputError('datasetDrift: driftShare must be a number in [0, 1], got NaN'),
+    );
     expect(() => datasetDrift({ a: ref }, { a: cur }, { driftShare: 1.5 })).toThrow('driftShare must be a number in [0, 1], got 1.5');
-    expect(() => datasetDrift({ a: ref }, { a: cur }, { threshold: Infinity })).toThrow(/column 'a': threshold must be a finite number, got Infinity/);
+    expect(() => datasetDrift({ a: ref }, { a: cur }, { threshold: Infinity })).toThrow(
+      /column 'a': threshold must be a finite number, got Infinity/,
+    );
   });
 
   it('columns named __proto__ and toString are columns like any other', () => {
@@ -92,13 +113,19 @@ describe('drift options', () => {
     expect(r.columns['age']!.drifted).toBe(true);
     expect(r.numberOfDriftedColumns).toBe(2);
     // a current dataset without the column is an error naming it, not Object.prototype's value
-    expect(() => datasetDrift(refCols, { age: cur })).toThrow(new InputError("datasetDrift: cannot find column '__proto__' in current data"));
-    expect(() => datasetDrift({ age: ref }, { age: cur }, { perColumn: JSON.parse('{"__proto__": {"method": "toString"}}') })).not.toThrow();
+    expect(() => datasetDrift(refCols, { age: cur })).toThrow(
+      new InputError("datasetDrift: cannot find column '__proto__' in current data"),
+    );
+    expect(() =>
+      datasetDrift({ age: ref }, { age: cur }, { perColumn: JSON.parse('{"__proto__": {"method": "toString"}}') }),
+    ).not.toThrow();
   });
 
   it('embeddingDrift thresholds and quantiles must be in their domains', async () => {
     const x = Float64Array.from({ length: 40 }, (_, i) => Math.sin(i));
-    await expect(embeddingDrift(x, x, { dim: 2, method: 'distance', threshold: NaN })).rejects.toThrow(new InputError('embeddingDrift: threshold must be a finite number, got NaN'));
+    await expect(embeddingDrift(x, x, { dim: 2, method: 'distance', threshold: NaN })).rejects.toThrow(
+      new InputError('embeddingDrift: threshold must be a finite number, got NaN'),
+    );
     await expect(embeddingDrift(x, x, { dim: 2, method: 'distance', bootstrap: true, quantileProbability: 2 })).rejects.toThrow(
       new InputError('embeddingDrift: quantileProbability must be a number in (0, 1), got 2'),
     );

@@ -23,7 +23,16 @@ describe('run folder', () => {
   const device = useDevice();
   const base = (over: Partial<TrainOptions> = {}) => {
     const d = device();
-    return { device: d, model: ferResNet18(d, { width: 4, seed: 2 }), trainSet: ds, epochs: 1, batchSize: 16, log: quiet, seed: 9, ...over } as TrainOptions;
+    return {
+      device: d,
+      model: ferResNet18(d, { width: 4, seed: 2 }),
+      trainSet: ds,
+      epochs: 1,
+      batchSize: 16,
+      log: quiet,
+      seed: 9,
+      ...over,
+    } as TrainOptions;
   };
 
   it('a second run into a folder in use is refused; the first completes and unlocks it', async () => {
@@ -54,7 +63,9 @@ describe('run folder', () => {
     const dir = tmp();
     fs.writeFileSync(lockOf(dir), JSON.stringify({ pid: 1, host: 'elsewhere', since: '2026-01-01T00:00:00Z', token: 'far' }));
     const o = base({ outDir: dir });
-    await expect(train(o)).rejects.toThrow(`(pid 1 on elsewhere, since 2026-01-01T00:00:00Z); wait for it to end, or use another folder. If that run is gone, delete ${lockOf(dir)}.`);
+    await expect(train(o)).rejects.toThrow(
+      `(pid 1 on elsewhere, since 2026-01-01T00:00:00Z); wait for it to end, or use another folder. If that run is gone, delete ${lockOf(dir)}.`,
+    );
     expect(fs.existsSync(lockOf(dir))).toBe(true); // not ours to remove
     o.model.dispose();
   });
@@ -64,7 +75,9 @@ describe('run folder', () => {
     const o = base({ outDir: dir });
     await train(o);
     const again = base({ outDir: dir });
-    await expect(train(again)).rejects.toThrow(/already holds a run \(checkpoint\.safetensors, last\.safetensors, best\.safetensors, train-log\.jsonl\); continue it with --resume, replace it with --overwrite/);
+    await expect(train(again)).rejects.toThrow(
+      /already holds a run \(checkpoint\.safetensors, last\.safetensors, best\.safetensors, train-log\.jsonl\); continue it with --resume, replace it with --overwrite/,
+    );
     expect(logOf(dir)).toHaveLength(1);
     const replaced = base({ outDir: dir, overwrite: true, epochs: 2 });
     await train(replaced);

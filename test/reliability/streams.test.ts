@@ -48,7 +48,11 @@ describe('an unreadable CSV is a rejected promise, not a crash', () => {
       catch (e) { console.log('caught ' + e.name + ': ' + e.message); }`;
     const cmd = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
     const r = canDropToNobody
-      ? spawnSync(setpriv!, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...cmd], { cwd: root, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } })
+      ? spawnSync(setpriv!, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...cmd], {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, HOME: '/tmp' },
+        })
       : spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
     expect(r.status, r.stderr).toBe(0);

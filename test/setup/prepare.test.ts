@@ -20,8 +20,11 @@ function prepare(env: Record<string, string>) {
 }
 
 describe('scripts/prepare.mjs (npm install in a checkout)', () => {
-  it('is the package\'s prepare script, and `npm start` runs the CLI\'s demo', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; files: string[] };
+  it("is the package's prepare script, and `npm start` runs the CLI's demo", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      files: string[];
+    };
     expect(pkg.scripts.prepare).toBe('node scripts/prepare.mjs');
     expect(pkg.scripts.start).toBe('tsx src/cli/main.ts demo');
     expect(pkg.files).toContain('scripts/install-software-gpu.sh');
@@ -34,7 +37,12 @@ describe('scripts/prepare.mjs (npm install in a checkout)', () => {
   });
 
   it('does nothing for npm pack, for installs from another folder, or when asked not to', () => {
-    const cases: Record<string, string>[] = [{ npm_command: 'pack' }, { npm_command: 'publish' }, { INIT_CWD: path.dirname(root) }, { FER_GPU_SKIP_SETUP: '1' }];
+    const cases: Record<string, string>[] = [
+      { npm_command: 'pack' },
+      { npm_command: 'publish' },
+      { INIT_CWD: path.dirname(root) },
+      { FER_GPU_SKIP_SETUP: '1' },
+    ];
     for (const env of cases) {
       const r = prepare(env);
       expect(r.code).toBe(0);

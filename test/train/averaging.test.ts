@@ -65,9 +65,13 @@ describe('weight averaging', () => {
     const { model, ema, initial, snapshots } = await trainWithEma(false);
     const averaged = await ema.model.stateDict();
     expect(ema.names.some((n) => n.includes('running'))).toBe(false);
-    expect(Array.from(averaged['layer2.0.bn1.running_var']!.data as Float32Array)).toEqual(Array.from(initial['layer2.0.bn1.running_var']!.data as Float32Array));
+    expect(Array.from(averaged['layer2.0.bn1.running_var']!.data as Float32Array)).toEqual(
+      Array.from(initial['layer2.0.bn1.running_var']!.data as Float32Array),
+    );
     // ...while the parameters move
-    expect(Array.from(averaged['conv1.weight']!.data as Float32Array)).not.toEqual(Array.from(initial['conv1.weight']!.data as Float32Array));
+    expect(Array.from(averaged['conv1.weight']!.data as Float32Array)).not.toEqual(
+      Array.from(initial['conv1.weight']!.data as Float32Array),
+    );
     expect(snapshots.length).toBe(3);
     model.dispose();
     ema.dispose();
@@ -83,7 +87,9 @@ describe('weight averaging', () => {
     const b = await again.model.stateDict();
     for (const k of Object.keys(a)) expect(Array.from(b[k]!.data as Float32Array), k).toEqual(Array.from(a[k]!.data as Float32Array));
     const other = new ModelEma(model, ferResNet18(d, { width: 4 }), { decay: 0.99 });
-    expect(() => other.load(tensors, ema.state(), 'run/checkpoint.safetensors')).toThrow(/run\/checkpoint\.safetensors: the EMA was made with decay 0\.8, not 0\.99/);
+    expect(() => other.load(tensors, ema.state(), 'run/checkpoint.safetensors')).toThrow(
+      /run\/checkpoint\.safetensors: the EMA was made with decay 0\.8, not 0\.99/,
+    );
     const { ['fc.bias']: _dropped, ...missing } = tensors;
     expect(() => again.load(missing, ema.state())).toThrow(/no EMA tensor 'fc\.bias'/);
     for (const m of [model]) m.dispose();

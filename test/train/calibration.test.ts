@@ -111,7 +111,9 @@ describe('per-class logit bias for macro F1', () => {
 describe('applying a calibration', () => {
   it('calibrateLogits computes z / T + b; checkCalibration names the fault', () => {
     expectClose(calibrateLogits([2, 4, -2, 0], 2, { temperature: 2, logitBias: [0.5, -1] }), [1.5, 1, -0.5, -1]);
-    expect(() => checkCalibration({ temperature: 0 }, 7, 'w.safetensors')).toThrow(/w\.safetensors: temperature must be a positive number, got 0/);
+    expect(() => checkCalibration({ temperature: 0 }, 7, 'w.safetensors')).toThrow(
+      /w\.safetensors: temperature must be a positive number, got 0/,
+    );
     expect(() => checkCalibration({ temperature: 1, logitBias: [1, 2] }, 7)).toThrow(/logit bias has 2 entries, the model has 7 classes/);
     expect(() => checkCalibration({ temperature: 1, logitBias: [1, 2, NaN] }, 3)).toThrow(InputError);
   });
@@ -133,7 +135,9 @@ describe('applying a calibration', () => {
     const tta = await predictDataset(d, model, ds, { split: 'PublicTest', tta: true });
     const ttaOne = await predictDataset(d, model, ds, { split: 'PublicTest', tta: true, calibration: { temperature: 1 } });
     expectClose(ttaOne.probabilities, tta.probabilities, { atol: 1e-6, rtol: 1e-5 });
-    await expect(predictDataset(d, model, ds, { calibration: { temperature: 1, logitBias: [1] } })).rejects.toThrow(/logit bias has 1 entries/);
+    await expect(predictDataset(d, model, ds, { calibration: { temperature: 1, logitBias: [1] } })).rejects.toThrow(
+      /logit bias has 1 entries/,
+    );
     model.dispose();
   });
 
@@ -160,12 +164,20 @@ describe('applying a calibration', () => {
     writeCheckpoint(checkpoint, { model: state, optimizer, state: { epoch: 1 } }, model.width);
     const scores = { nll: 1, ece: 0.1, accuracy: 0.5, macroRecall: 0.5, macroF1: 0.5 };
     const out = path.join(dir, 'calibrated.safetensors');
-    writeCalibratedCheckpoint(checkpoint, out, { calibration: { temperature: 0.9 }, images: 10, before: scores, temperature: scores, split: 'PublicTest' });
+    writeCalibratedCheckpoint(checkpoint, out, {
+      calibration: { temperature: 0.9 },
+      images: 10,
+      before: scores,
+      temperature: scores,
+      split: 'PublicTest',
+    });
     const written = readSafetensors(out);
     expect(Object.keys(written.tensors).sort()).toEqual(Object.keys(state).sort());
-    expect(Object.keys(written.metadata).filter((k) => k.startsWith('fer-gpu.')).sort()).toEqual(
-      ['arch', 'calibration', 'classes', 'mean', 'std', 'temperature', 'width'].map((k) => `fer-gpu.${k}`),
-    );
+    expect(
+      Object.keys(written.metadata)
+        .filter((k) => k.startsWith('fer-gpu.'))
+        .sort(),
+    ).toEqual(['arch', 'calibration', 'classes', 'mean', 'std', 'temperature', 'width'].map((k) => `fer-gpu.${k}`));
     const loaded = loadModel(d, out);
     expect(loaded.info.calibration).toEqual({ temperature: 0.9 });
     expect(await loaded.model.stateDict()).toEqual(state);

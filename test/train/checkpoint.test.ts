@@ -25,13 +25,33 @@ describe('loadModel on bad checkpoints', () => {
   }
 
   const cases: [string, (c: SafetensorsContent) => void, RegExp][] = [
-    ['metadata width that conv1 contradicts (a huge model must not be built)', (c) => (c.metadata['fer-gpu.width'] = '400'), /metadata says width 400, but 'conv1\.weight' has 4/],
+    [
+      'metadata width that conv1 contradicts (a huge model must not be built)',
+      (c) => (c.metadata['fer-gpu.width'] = '400'),
+      /metadata says width 400, but 'conv1\.weight' has 4/,
+    ],
     ['a missing buffer', (c) => delete c.tensors['layer1.0.bn1.running_mean'], /missing keys: layer1\.0\.bn1\.running_mean/],
-    ['an unexpected tensor', (c) => (c.tensors['extra.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) }), /unexpected keys: extra\.weight/],
-    ['a wrong shape', (c) => (c.tensors['layer2.0.conv1.weight'] = { dtype: 'F32', shape: [8, 4, 1, 1], data: new Float32Array(32) }), /'layer2\.0\.conv1\.weight' has shape \[8, 4, 1, 1\], the model expects \[8, 4, 3, 3\]/],
-    ['a classifier that does not fit the width', (c) => (c.tensors['fc.weight'] = { dtype: 'F32', shape: [7, 5], data: new Float32Array(35) }), /'fc\.weight' has shape \[7, 5\], fer-resnet18\(4\) needs \[7, 32\]/],
+    [
+      'an unexpected tensor',
+      (c) => (c.tensors['extra.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) }),
+      /unexpected keys: extra\.weight/,
+    ],
+    [
+      'a wrong shape',
+      (c) => (c.tensors['layer2.0.conv1.weight'] = { dtype: 'F32', shape: [8, 4, 1, 1], data: new Float32Array(32) }),
+      /'layer2\.0\.conv1\.weight' has shape \[8, 4, 1, 1\], the model expects \[8, 4, 3, 3\]/,
+    ],
+    [
+      'a classifier that does not fit the width',
+      (c) => (c.tensors['fc.weight'] = { dtype: 'F32', shape: [7, 5], data: new Float32Array(35) }),
+      /'fc\.weight' has shape \[7, 5\], fer-resnet18\(4\) needs \[7, 32\]/,
+    ],
     ['no last stage', (c) => delete c.tensors['layer4.1.conv2.weight'], /no 'layer4\.1\.conv2\.weight' tensor/],
-    ['a parameter in the wrong dtype', (c) => (c.tensors['fc.bias'] = { dtype: 'I32', shape: [7], data: new Int32Array(7) }), /'fc\.bias' must be F32/],
+    [
+      'a parameter in the wrong dtype',
+      (c) => (c.tensors['fc.bias'] = { dtype: 'I32', shape: [7], data: new Int32Array(7) }),
+      /'fc\.bias' must be F32/,
+    ],
   ];
   for (const [name, edit, message] of cases) {
     it(`${name}: an InputError naming the file`, async () => {
@@ -58,7 +78,7 @@ describe('loadModel on bad checkpoints', () => {
     model.dispose();
   });
 
-  it('loadModelFromBytes loads the same model from the file\'s bytes, and names its source in errors', async () => {
+  it("loadModelFromBytes loads the same model from the file's bytes, and names its source in errors", async () => {
     const file = await spoiled(() => {});
     const fromFile = loadModel(device(), file);
     const fromBytes = loadModelFromBytes(device(), new Uint8Array(fs.readFileSync(file)), 'fetched.safetensors');
@@ -67,7 +87,9 @@ describe('loadModel on bad checkpoints', () => {
     fromFile.model.dispose();
     fromBytes.model.dispose();
     const broken = await spoiled((c) => delete c.tensors['fc.weight']);
-    expect(() => loadModelFromBytes(device(), fs.readFileSync(broken), 'fetched.safetensors')).toThrow(/^fetched\.safetensors: no 'fc\.weight' tensor/);
+    expect(() => loadModelFromBytes(device(), fs.readFileSync(broken), 'fetched.safetensors')).toThrow(
+      /^fetched\.safetensors: no 'fc\.weight' tensor/,
+    );
     expect(() => loadModelFromBytes(device(), new Uint8Array(3))).toThrow(/^<bytes>: not a valid safetensors file/);
   });
 });

@@ -14,7 +14,12 @@ const quiet = Object.assign(() => {}, {});
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fer-ema-'));
 /** The EMA weights in a run's checkpoint.safetensors (its `ema.*` tensors), as arrays. */
 const emaOf = (dir: string) =>
-  Object.fromEntries(Object.entries(readCheckpoint(path.join(dir, 'checkpoint.safetensors')).ema ?? {}).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint>)]));
+  Object.fromEntries(
+    Object.entries(readCheckpoint(path.join(dir, 'checkpoint.safetensors')).ema ?? {}).map(([k, t]) => [
+      k,
+      Array.from(t.data as ArrayLike<number | bigint>),
+    ]),
+  );
 
 describe('training with an EMA of the weights', () => {
   const device = useDevice();
@@ -31,7 +36,11 @@ describe('training with an EMA of the weights', () => {
       expect(e.emaValMacroF1).toBeTypeOf('number');
       expect(['raw', 'ema']).toContain(e.selected);
     }
-    const logged = fs.readFileSync(path.join(dirA, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const logged = fs
+      .readFileSync(path.join(dirA, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logged[1].emaValAccuracy).toBe(result.history[1]!.emaValAccuracy);
     const emaA = emaOf(dirA);
     expect(Object.keys(emaA).sort()).toEqual(Object.keys(await a.stateDict()).sort());
@@ -49,8 +58,12 @@ describe('training with an EMA of the weights', () => {
     expect(emaOf(dirB)).toEqual(emaA);
     expect(resumed.history[0]!.emaValAccuracy).toBe(result.history[1]!.emaValAccuracy);
     // a run resumes with the EMA it was started with
-    await expect(train({ ...opts, model: c, outDir: dirB, resume: true, ema: 0.8 })).rejects.toThrow(/cannot resume .*checkpoint\.safetensors: ema \(--ema\) differs: 0\.9 in that run, 0\.8 now/);
-    await expect(train({ ...opts, model: c, outDir: dirB, resume: true, ema: undefined })).rejects.toThrow(/ema \(--ema\) differs: 0\.9 in that run, null now/);
+    await expect(train({ ...opts, model: c, outDir: dirB, resume: true, ema: 0.8 })).rejects.toThrow(
+      /cannot resume .*checkpoint\.safetensors: ema \(--ema\) differs: 0\.9 in that run, 0\.8 now/,
+    );
+    await expect(train({ ...opts, model: c, outDir: dirB, resume: true, ema: undefined })).rejects.toThrow(
+      /ema \(--ema\) differs: 0\.9 in that run, null now/,
+    );
     for (const m of [a, b, c]) m.dispose();
   }, 300_000);
 
@@ -72,7 +85,9 @@ describe('training with an EMA of the weights', () => {
     for (const [k, t] of Object.entries(held)) expect(Array.from(t.data as ArrayLike<number | bigint>), k).toEqual(ema[k]);
     // recalibrated from 3 batches (averaged statistics would carry the trained model's count instead)
     expect(ema['bn1.num_batches_tracked']).toEqual([3n]);
-    expect(Number(readSafetensors(path.join(dir, 'last.safetensors')).tensors['bn1.num_batches_tracked']!.data[0])).toBe(Math.floor(splitIndices(ds, 'Training').length / 16));
+    expect(Number(readSafetensors(path.join(dir, 'last.safetensors')).tensors['bn1.num_batches_tracked']!.data[0])).toBe(
+      Math.floor(splitIndices(ds, 'Training').length / 16),
+    );
     // a crash before best.safetensors was written: resume rebuilds it from the checkpoint's EMA weights
     fs.rmSync(path.join(dir, 'best.safetensors'));
     await train({ ...opts, model, outDir: dir, resume: true });
@@ -87,7 +102,9 @@ describe('training with an EMA of the weights', () => {
     const opts = { device: d, model, trainSet: syntheticFaces({ perClass: 4, seed: 1 }), epochs: 1, log: quiet };
     await expect(train({ ...opts, ema: 1 })).rejects.toThrow(/train: ema \(--ema\) must be a number in \(0, 1\), got 1/);
     await expect(train({ ...opts, emaBnBatches: 5 })).rejects.toThrow(/train: emaBnBatches \(--ema-bn-batches\) needs ema/);
-    await expect(train({ ...opts, ema: 0.9, selectFrom: 'best' as 'ema' })).rejects.toThrow(/selectFrom \(--select-from\) must be one of either, ema, raw, got 'best'/);
+    await expect(train({ ...opts, ema: 0.9, selectFrom: 'best' as 'ema' })).rejects.toThrow(
+      /selectFrom \(--select-from\) must be one of either, ema, raw, got 'best'/,
+    );
     model.dispose();
   });
 });

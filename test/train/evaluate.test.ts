@@ -75,11 +75,17 @@ describe('evaluate and predict', () => {
     const file = new URL('../data/fixtures/rgb-100x75.png', import.meta.url).pathname;
     const png = pngjs.PNG.sync.read(fs.readFileSync(file));
     const rgba = { data: new Uint8ClampedArray(png.data), width: png.width, height: png.height };
-    const rgb = { data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!), width: png.width, height: png.height };
+    const rgb = {
+      data: Uint8Array.from({ length: png.width * png.height * 3 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]!),
+      width: png.width,
+      height: png.height,
+    };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const [fromPath, fromBytes, fromRgba, fromRgb, gray] = await predict(model, [file, fs.readFileSync(file), rgba, rgb, images[0]!]);
     // a 100x75 file is not a face crop: said once, naming it (inputs without a name are not)
-    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^predict: .*rgb-100x75\.png \(100x75\) does not look like a face crop.*recognize\(\)/)]);
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      expect.stringMatching(/^predict: .*rgb-100x75\.png \(100x75\) does not look like a face crop.*recognize\(\)/),
+    ]);
     warn.mockRestore();
     expect(fromPath!.file).toBe(file);
     for (const p of [fromBytes, fromRgba, fromRgb]) {
@@ -93,4 +99,3 @@ describe('evaluate and predict', () => {
     model.dispose();
   });
 });
-

@@ -26,7 +26,8 @@ import { SHARED } from '../data/helpers.js';
 const root = path.resolve(__dirname, '../..');
 const SHIPPED = path.join(root, DEFAULT_WEIGHTS_FILE);
 const HAVE_SHIPPED = fs.existsSync(SHIPPED);
-if (!HAVE_SHIPPED) console.warn(`skipping the shipped-model test: ${DEFAULT_WEIGHTS_FILE} is absent (copy a trained best.safetensors there)`);
+if (!HAVE_SHIPPED)
+  console.warn(`skipping the shipped-model test: ${DEFAULT_WEIGHTS_FILE} is absent (copy a trained best.safetensors there)`);
 
 const faces = syntheticFaces({ perClass: 2, seed: 11 });
 const images = Array.from({ length: 5 }, (_, i) => faces.pixels.slice(i * FER_PIXELS, (i + 1) * FER_PIXELS));
@@ -119,15 +120,19 @@ describe.skipIf(!HAVE_SHIPPED)('the shipped model', () => {
 
   // The issue's bar for the shipped model: at least 60% on FER2013's PrivateTest (single crop).
   const fer2013 = path.join(SHARED, 'fer2013');
-  it.skipIf(!fs.existsSync(fer2013))('reaches 60% on the real FER2013 PrivateTest', async () => {
-    const data = await loadFer2013(fer2013);
-    const { model, info } = loadPretrained(device());
-    try {
-      const report = await evaluate(model, data, { split: 'PrivateTest', mean: info.mean, std: info.std });
-      expect(report.macroAvg.support).toBe(3589);
-      expect(report.accuracy).toBeGreaterThanOrEqual(0.6);
-    } finally {
-      model.dispose();
-    }
-  }, 300_000);
+  it.skipIf(!fs.existsSync(fer2013))(
+    'reaches 60% on the real FER2013 PrivateTest',
+    async () => {
+      const data = await loadFer2013(fer2013);
+      const { model, info } = loadPretrained(device());
+      try {
+        const report = await evaluate(model, data, { split: 'PrivateTest', mean: info.mean, std: info.std });
+        expect(report.macroAvg.support).toBe(3589);
+        expect(report.accuracy).toBeGreaterThanOrEqual(0.6);
+      } finally {
+        model.dispose();
+      }
+    },
+    300_000,
+  );
 });

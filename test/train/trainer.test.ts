@@ -21,7 +21,19 @@ describe('trainer', () => {
     const all = syntheticFaces({ perClass: 20, seed: 5 });
     const ds = { ...subset(all, splitIndices(all, 'Training').slice(0, 64)) };
     const model = ferResNet18(d, { width: 4, seed: 1 });
-    await train({ device: d, model, trainSet: ds, epochs: 40, batchSize: 32, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, log: quiet, schedule: { kind: 'constant' } });
+    await train({
+      device: d,
+      model,
+      trainSet: ds,
+      epochs: 40,
+      batchSize: 32,
+      augment: false,
+      optimizer: 'adamw',
+      lr: 3e-3,
+      weightDecay: 0,
+      log: quiet,
+      schedule: { kind: 'constant' },
+    });
     const report = await evaluate(d, model, ds, { split: 'Training' });
     expect(report.accuracy).toBeGreaterThanOrEqual(0.95);
     model.dispose();
@@ -44,7 +56,11 @@ describe('trainer', () => {
     const sa = await a.stateDict();
     const sc = await c.stateDict();
     for (const k of Object.keys(sa)) expect(Array.from(sc[k]!.data as Float32Array), k).toEqual(Array.from(sa[k]!.data as Float32Array));
-    const log = fs.readFileSync(path.join(dirB, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = fs
+      .readFileSync(path.join(dirB, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
     for (const m of [a, b, c]) m.dispose();
   });

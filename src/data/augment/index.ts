@@ -14,7 +14,10 @@ export { augmentReference } from './reference.js';
 /** Images resident on the GPU as packed uint8 (4 pixels per u32). */
 export class GpuImages {
   readonly packed: Tensor;
-  constructor(device: Device, readonly pixels: Uint8Array) {
+  constructor(
+    device: Device,
+    readonly pixels: Uint8Array,
+  ) {
     const bytes = FER_IMAGE_SIZE * FER_IMAGE_SIZE;
     if (pixels.length % bytes !== 0) throw new Error(`GpuImages: ${pixels.length} bytes is not a whole number of 48x48 images`);
     const words = new Int32Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + pixels.byteLength));

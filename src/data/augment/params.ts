@@ -80,7 +80,7 @@ export function drawAugmentParams(rng: Rng, srcMeans: ArrayLike<number>, options
   for (let i = 0; i < n; i++) {
     const base = i * PARAMS_PER_IMAGE;
     const flip = rng.next() < o.hflip ? -1 : 1;
-    const angle = ((rng.uniform(-o.rotation, o.rotation) * Math.PI) / 180);
+    const angle = (rng.uniform(-o.rotation, o.rotation) * Math.PI) / 180;
     const scale = rng.uniform(o.scale[0], o.scale[1]);
     const tx = Math.round(rng.uniform(-o.cropPadding, o.cropPadding)) + rng.uniform(-o.translate, o.translate) * S;
     const ty = Math.round(rng.uniform(-o.cropPadding, o.cropPadding)) + rng.uniform(-o.translate, o.translate) * S;

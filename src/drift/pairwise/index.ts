@@ -12,7 +12,14 @@ const MAX_ROWS_PER_DISPATCH = 65535;
 const RBF_CHUNK = 512;
 
 /** Squared euclidean distances between rows of A [m, d] and B [n, d], computed on the GPU → [m, n]. */
-export async function pairwiseSqDistGpu(device: Device, a: Float32Array, b: Float32Array, m: number, n: number, d: number): Promise<Float32Array> {
+export async function pairwiseSqDistGpu(
+  device: Device,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  d: number,
+): Promise<Float32Array> {
   if (a.length !== m * d || b.length !== n * d) {
     throw new Error(`pairwiseSqDistGpu: A has ${a.length} values for [${m}, ${d}], B has ${b.length} for [${n}, ${d}]`);
   }
@@ -42,13 +49,21 @@ export async function pairwiseSqDistGpu(device: Device, a: Float32Array, b: Floa
  * RBF row sums of Z [N, d] split at row `split` (see RBF_ROWSUMS_KERNEL), on the GPU → [N, 2]
  * in f64 (chunk partial sums are added on the CPU).
  */
-export async function rbfRowSumsGpu(device: Device, z: Float32Array, n: number, d: number, split: number, gamma: number): Promise<Float64Array> {
+export async function rbfRowSumsGpu(
+  device: Device,
+  z: Float32Array,
+  n: number,
+  d: number,
+  split: number,
+  gamma: number,
+): Promise<Float64Array> {
   if (z.length !== n * d) throw new Error(`rbfRowSumsGpu: Z has ${z.length} values for [${n}, ${d}]`);
   const chunks = Math.ceil(n / RBF_CHUNK);
   const tz = device.tensor(z, [n, d]);
   const to = device.empty([n, chunks, 2]);
   const [gx, gy] = grid1d(n, 64);
-  if (gy !== 1 || chunks > MAX_ROWS_PER_DISPATCH) throw new Error(`rbfRowSumsGpu: ${n} rows is more than this kernel supports (${64 * 65535})`);
+  if (gy !== 1 || chunks > MAX_ROWS_PER_DISPATCH)
+    throw new Error(`rbfRowSumsGpu: ${n} rows is more than this kernel supports (${64 * 65535})`);
   device.dispatch(RBF_ROWSUMS_KERNEL, {
     params: [n, d, split, RBF_CHUNK, chunks, f32(gamma)],
     buffers: [tz.buffer, to.buffer],

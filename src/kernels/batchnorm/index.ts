@@ -52,7 +52,10 @@ function checkChannelTensor(name: string, t: Tensor | null | undefined, x: Tenso
   if (!sameShape(t.shape, [C])) {
     throw new Error(`batchNorm2d: ${name} must have shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
   }
-  checkTensors('batchNorm2d', [['input', x], [name, t]]);
+  checkTensors('batchNorm2d', [
+    ['input', x],
+    [name, t],
+  ]);
 }
 
 /**
@@ -85,7 +88,10 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
     if (!sameShape(residual.shape, x.shape)) {
       throw new Error(`batchNorm2d: residual must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(residual.shape)}`);
     }
-    checkTensors('batchNorm2d', [['input', x], ['residual', residual]]);
+    checkTensors('batchNorm2d', [
+      ['input', x],
+      ['residual', residual],
+    ]);
   }
   if (N > 65535) throw new Error(`batchNorm2d: at most 65535 images per batch, got input ${fmtShape(x.shape)}`);
 
@@ -178,12 +184,15 @@ export function foldBatchNormIntoConv(
   convBias: Tensor | null,
   bn: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; eps?: number },
 ): { weight: Tensor; bias: Tensor } {
-  if (convWeight.ndim !== 4) throw new Error(`foldBatchNormIntoConv: conv weight must be 4-D [K, C, R, S], got ${fmtShape(convWeight.shape)}`);
+  if (convWeight.ndim !== 4)
+    throw new Error(`foldBatchNormIntoConv: conv weight must be 4-D [K, C, R, S], got ${fmtShape(convWeight.shape)}`);
   const K = convWeight.shape[0]!;
   const fanIn = convWeight.size / K;
   for (const [name, t] of Object.entries({ convBias, ...bn })) {
     if (t instanceof Object && 'shape' in t && !sameShape(t.shape, [K])) {
-      throw new Error(`foldBatchNormIntoConv: ${name} must have shape [${K}] for conv weight ${fmtShape(convWeight.shape)}, got ${fmtShape(t.shape)}`);
+      throw new Error(
+        `foldBatchNormIntoConv: ${name} must have shape [${K}] for conv weight ${fmtShape(convWeight.shape)}, got ${fmtShape(t.shape)}`,
+      );
     }
   }
   const d = convWeight.device;

@@ -64,8 +64,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var n = wid.x * p.NP; n < n1; n++) {
     let base = (n * p.C + c) * p.HWv;
     for (var j = lid * ${REDUCE_UNROLL}u; j < p.HWv; j += ${REDUCE_LANES * REDUCE_UNROLL}u) {
-      ${Array.from({ length: REDUCE_UNROLL }, (_, u) => `{ let ok = j + ${u}u < p.HWv; let at = base + min(j + ${u}u, p.HWv - 1u);
-        ${body} }`).join('\n      ')}
+      ${Array.from(
+        { length: REDUCE_UNROLL },
+        (_, u) => `{ let ok = j + ${u}u < p.HWv; let at = base + min(j + ${u}u, p.HWv - 1u);
+        ${body} }`,
+      ).join('\n      ')}
     }
   }
   part[(c * p.groups + wid.x) * ${REDUCE_LANES}u + lid] = vec2f(hsum(a1), hsum(a2));
@@ -123,8 +126,12 @@ struct Params { C: u32, groups: u32, HWv: u32, count: f32, eps: f32, momentum: f
 @group(0) @binding(1) var<storage, read> part: array<vec2f>;
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
-${updateRunning ? `@group(0) @binding(4) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(5) var<storage, read_write> runningVar: array<f32>;` : ''}
+${
+  updateRunning
+    ? `@group(0) @binding(4) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> runningVar: array<f32>;`
+    : ''
+}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
@@ -136,9 +143,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let mean = s + d;
   stats[c] = mean;
   stats[p.C + c] = inverseSqrt(variance + p.eps);
-  ${updateRunning ? `let m = p.momentum;
+  ${
+    updateRunning
+      ? `let m = p.momentum;
   runningMean[c] = (1.0 - m) * runningMean[c] + m * mean;
-  runningVar[c] = (1.0 - m) * runningVar[c] + m * variance * p.count / (p.count - 1.0);` : ''}
+  runningVar[c] = (1.0 - m) * runningVar[c] + m * variance * p.count / (p.count - 1.0);`
+      : ''
+  }
 }`,
   };
 }

@@ -2,6 +2,8 @@
  * conv2d on the GPU with autograd (PyTorch's `F.conv2d` without dilation and groups), and its
  * three backward kernels, exported on their own for benchmarking. All are implicit GEMMs
  * (wgsl.ts) whose register blocking comes from chooseTiling (../gemm/tiling.ts).
+ * Over 400 lines on purpose: the op and its three kernels' dispatch (packing, stride phases, split
+ * sums) read together; each backward is one function.
  */
 import { record } from '../../autograd.js';
 import { grid1d, i32, type Param } from '../../gpu/device.js';
@@ -38,8 +40,25 @@ interface OutputPlacement {
 /** The Params block of the conv kernels (see wgsl.ts); padding may be negative (i32). */
 function params(g: Conv2dGeometry, splitLen = 0, out?: OutputPlacement): Param[] {
   return [
-    g.N, g.C, g.H, g.W, g.K, g.P, g.Q, g.R, g.S, g.strideH, g.strideW, i32(g.padH), i32(g.padW), splitLen, Math.ceil(g.K / 4),
-    out?.H ?? g.P, out?.W ?? g.Q, out?.a ?? 0, out?.b ?? 0,
+    g.N,
+    g.C,
+    g.H,
+    g.W,
+    g.K,
+    g.P,
+    g.Q,
+    g.R,
+    g.S,
+    g.strideH,
+    g.strideW,
+    i32(g.padH),
+    i32(g.padW),
+    splitLen,
+    Math.ceil(g.K / 4),
+    out?.H ?? g.P,
+    out?.W ?? g.Q,
+    out?.a ?? 0,
+    out?.b ?? 0,
   ];
 }
 
@@ -59,7 +78,11 @@ export function packConv2dWeight(weight: Tensor, dtype: 'f32' | 'f16' = 'f32'): 
   const CRS = weight.size / K;
   const K4 = Math.ceil(K / 4) * 4;
   const out = weight.device.empty([CRS, K4], { dtype });
-  weight.device.dispatch(packWeightKernel(dtype), { params: [K, CRS, K4], buffers: [weight.buffer, out.buffer], workgroups: grid1d(CRS * K4, 256) });
+  weight.device.dispatch(packWeightKernel(dtype), {
+    params: [K, CRS, K4],
+    buffers: [weight.buffer, out.buffer],
+    workgroups: grid1d(CRS * K4, 256),
+  });
   return out;
 }
 
@@ -97,11 +120,25 @@ function forward(
   if (residual) checkGradOut(op, residual.shape, g, 'residual');
   const K4 = Math.ceil(g.K / 4) * 4;
   if (packed && (packed.shape.length !== 2 || packed.shape[0] !== g.C * g.R * g.S || packed.shape[1] !== K4)) {
-    throw new Error(`${op}: packedWeight must have shape [${g.C * g.R * g.S}, ${K4}] (packConv2dWeight of weight ${fmtShape(weight.shape)}), got ${fmtShape(packed.shape)}`);
+    throw new Error(
+      `${op}: packedWeight must have shape [${g.C * g.R * g.S}, ${K4}] (packConv2dWeight of weight ${fmtShape(weight.shape)}), got ${fmtShape(packed.shape)}`,
+    );
   }
   // f16 (conv2dFused only): input, packed weight, output and residual may be f16
-  checkTensors(op, [['weight', weight], ['bias', bias]]);
-  checkTensors(op, [['weight', weight], ['input', x], ['residual', residual], ['packedWeight', packed]], ['f32', 'f16']);
+  checkTensors(op, [
+    ['weight', weight],
+    ['bias', bias],
+  ]);
+  checkTensors(
+    op,
+    [
+      ['weight', weight],
+      ['input', x],
+      ['residual', residual],
+      ['packedWeight', packed],
+    ],
+    ['f32', 'f16'],
+  );
   if (residual && residual.dtype !== outType) {
     throw new Error(`${op}: residual ${fmtShape(residual.shape)} must be ${outType} like the output, got ${residual.dtype}`);
   }
@@ -250,7 +287,10 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   const op = 'conv2dBackwardInput';
   const g = conv2dGeometry(op, xShape, weight.shape, opts);
   checkGradOut(op, gy.shape, g);
-  checkTensors(op, [['output gradient', gy], ['weight', weight]]);
+  checkTensors(op, [
+    ['output gradient', gy],
+    ['weight', weight],
+  ]);
   const device = gy.device;
   const gx = device.empty(xShape);
   const { strideH: sh, strideW: sw } = g;
@@ -260,8 +300,19 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
     if (ph.taps === 0) continue;
     // the phase as a forward: gy [N, K, P, Q] -> [N, C, Pa, Qb], weight [C, K, Ta, Tb]
     const pg: Conv2dGeometry = {
-      N: g.N, C: g.K, H: g.P, W: g.Q, K: g.C, R: ph.Ta, S: ph.Tb, P: ph.rows, Q: ph.cols,
-      strideH: 1, strideW: 1, padH: ph.padH, padW: ph.padW,
+      N: g.N,
+      C: g.K,
+      H: g.P,
+      W: g.Q,
+      K: g.C,
+      R: ph.Ta,
+      S: ph.Tb,
+      P: ph.rows,
+      Q: ph.cols,
+      strideH: 1,
+      strideW: 1,
+      padH: ph.padH,
+      padW: ph.padW,
     };
     const out = sh * sw > 1 ? { H: g.H, W: g.W, a: ph.a, b: ph.b, sh, sw } : undefined;
     runForward(device, op, pg, gy, (vec) => phaseWeight(weight, g, ph, vec), gx, { out });
@@ -328,7 +379,10 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
   const op = 'conv2dBackwardWeight';
   const g = conv2dGeometry(op, x.shape, wShape, opts);
   checkGradOut(op, gy.shape, g);
-  checkTensors(op, [['output gradient', gy], ['input', x]]);
+  checkTensors(op, [
+    ['output gradient', gy],
+    ['input', x],
+  ]);
   const device = gy.device;
   const t = chooseTiling(device, op, { rows: g.K, cols: g.C * g.R, depth: g.N, rowLength: g.Q, kernelRows: g.R, stride: g.strideH });
   const lanes = g.C * Math.ceil(g.R / (t.kr ?? 1));

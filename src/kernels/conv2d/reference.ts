@@ -14,10 +14,7 @@ export interface CpuConv2dOptions extends Conv2dOptions {
  * Calls fn(yIndex, weightIndex, xIndex) for every term y += weight * x of the convolution sum
  * whose input position lies inside the (unpadded) input.
  */
-function forEachTerm(
-  g: Conv2dGeometry,
-  fn: (yi: number, wi: number, xi: number) => void,
-): void {
+function forEachTerm(g: Conv2dGeometry, fn: (yi: number, wi: number, xi: number) => void): void {
   const { N, C, H, W, K, R, S, P, Q, strideH, strideW, padH, padW } = g;
   for (let n = 0; n < N; n++)
     for (let k = 0; k < K; k++)
@@ -53,12 +50,7 @@ export function conv2d(x: CpuTensor, weight: CpuTensor, opts: CpuConv2dOptions =
 }
 
 /** Gradient of conv2d with respect to its input x (of shape xShape). */
-export function conv2dBackwardInput(
-  gy: CpuTensor,
-  weight: CpuTensor,
-  xShape: readonly number[],
-  opts: Conv2dOptions = {},
-): CpuTensor {
+export function conv2dBackwardInput(gy: CpuTensor, weight: CpuTensor, xShape: readonly number[], opts: Conv2dOptions = {}): CpuTensor {
   const g = conv2dGeometry('conv2dBackwardInput', xShape, weight.shape, opts);
   checkGradOut('conv2dBackwardInput', gy.shape, g);
   const gx = CpuTensor.zeros(xShape);
@@ -69,12 +61,7 @@ export function conv2dBackwardInput(
 }
 
 /** Gradient of conv2d with respect to its weight (of shape wShape). */
-export function conv2dBackwardWeight(
-  gy: CpuTensor,
-  x: CpuTensor,
-  wShape: readonly number[],
-  opts: Conv2dOptions = {},
-): CpuTensor {
+export function conv2dBackwardWeight(gy: CpuTensor, x: CpuTensor, wShape: readonly number[], opts: Conv2dOptions = {}): CpuTensor {
   const g = conv2dGeometry('conv2dBackwardWeight', x.shape, wShape, opts);
   checkGradOut('conv2dBackwardWeight', gy.shape, g);
   const gw = CpuTensor.zeros(wShape);
@@ -91,8 +78,6 @@ export function conv2dBackwardBias(gy: CpuTensor): CpuTensor {
   }
   const [N, K, P, Q] = gy.shape as [number, number, number, number];
   const gb = CpuTensor.zeros([K]);
-  for (let n = 0; n < N; n++)
-    for (let k = 0; k < K; k++)
-      for (let i = 0; i < P * Q; i++) gb.data[k]! += gy.data[(n * K + k) * P * Q + i]!;
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let i = 0; i < P * Q; i++) gb.data[k]! += gy.data[(n * K + k) * P * Q + i]!;
   return gb;
 }

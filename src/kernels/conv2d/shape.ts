@@ -33,7 +33,9 @@ function pair(op: string, name: string, v: number | readonly [number, number] | 
   const [a, b] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   for (const x of [a, b]) {
     if (!Number.isInteger(x) || x < min) {
-      throw new Error(`${op}: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or [h, w] pair of them, got ${JSON.stringify(v)}`);
+      throw new Error(
+        `${op}: ${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer or [h, w] pair of them, got ${JSON.stringify(v)}`,
+      );
     }
   }
   return [a, b];
@@ -43,12 +45,7 @@ function pair(op: string, name: string, v: number | readonly [number, number] | 
  * Validates x [N, C, H, W] and weight [K, C, R, S] and returns the geometry, with
  * P = floor((H + 2 padH - R) / strideH) + 1 and Q likewise.
  */
-export function conv2dGeometry(
-  op: string,
-  xShape: readonly number[],
-  wShape: readonly number[],
-  opts: Conv2dOptions = {},
-): Conv2dGeometry {
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}): Conv2dGeometry {
   if (xShape.length !== 4) throw new Error(`${op}: input must be 4-D [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4) throw new Error(`${op}: weight must be 4-D [K, C, R, S], got ${fmtShape(wShape)}`);
   const [N, C, H, W] = xShape as [number, number, number, number];
@@ -74,7 +71,9 @@ export function conv2dGeometry(
 /** Checks that a bias has shape [K]. */
 export function checkBias(op: string, biasShape: readonly number[], K: number, wShape: readonly number[]): void {
   if (biasShape.length !== 1 || biasShape[0] !== K) {
-    throw new Error(`${op}: bias must have shape [${K}] (one per output channel of weight ${fmtShape(wShape)}), got ${fmtShape(biasShape)}`);
+    throw new Error(
+      `${op}: bias must have shape [${K}] (one per output channel of weight ${fmtShape(wShape)}), got ${fmtShape(biasShape)}`,
+    );
   }
 }
 

@@ -10,6 +10,8 @@
  * | backward weight | K    | C·R·S (C·R lanes x S taps) | N·P·Q (split over workgroup_id.z) |
  *
  * All take the same Params block (CONV_PARAMS order in index.ts).
+ * Over 400 lines on purpose: the three kernels share their row/column/store generators, and one
+ * file keeps the WGSL that one Params block feeds in one place.
  */
 import type { Kernel } from '../../gpu/device.js';
 import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../gemm/wgsl.js';
@@ -162,16 +164,25 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     ? unroll(nv, (k) => `let cok${k} = w0 + ${4 * k - o} >= 0 && w0 + ${4 * k - o} < i32(p.W);`)
     : unroll(win, (i) => `let wok${i} = w0 + ${i} >= 0 && w0 + ${i} < i32(p.W);`);
   const rowSetup = vecInput
-    ? unroll(RU, (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
+    ? unroll(
+        RU,
+        (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
   let xr${r} = i32(xb) + (h0 + ${rowOf(r)}) * i32(p.W) + w0 - ${o};
-  ${unroll(nv, (k) => `let vok${r}_${k} = hok${r} && cok${k}; let xvi${r}_${k} = select(0u, u32(xr${r} + ${4 * k}) / 4u, vok${r}_${k});`)}`)
-    : unroll(RU, (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
-  ${unroll(win, (i) => `let ok${r}_${i} = hok${r} && wok${i}; let xi${r}_${i} = select(0u, xb + u32(h0 + ${rowOf(r)}) * p.W + u32(w0 + ${i}), ok${r}_${i});`)}`);
+  ${unroll(nv, (k) => `let vok${r}_${k} = hok${r} && cok${k}; let xvi${r}_${k} = select(0u, u32(xr${r} + ${4 * k}) / 4u, vok${r}_${k});`)}`,
+      )
+    : unroll(
+        RU,
+        (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
+  ${unroll(win, (i) => `let ok${r}_${i} = hok${r} && wok${i}; let xi${r}_${i} = select(0u, xb + u32(h0 + ${rowOf(r)}) * p.W + u32(w0 + ${i}), ok${r}_${i});`)}`,
+      );
   // aligned vec4s lie wholly inside or wholly outside a row (W % 4 == 0): one mask per vec4
   const inputLoads = vecInput
-    ? unroll(RU, (r) =>
-        `${unroll(nv, (k) => `let xv${r}_${k} = select(vec4f(), ${toVec4f(types.x, `x[xvi${r}_${k} + xc4]`)}, vok${r}_${k});`)}
-    ${unroll(win, (i) => `let x${r}_${i} = xv${r}_${Math.floor((o + i) / 4)}[${(o + i) % 4}];`)}`)
+    ? unroll(
+        RU,
+        (r) =>
+          `${unroll(nv, (k) => `let xv${r}_${k} = select(vec4f(), ${toVec4f(types.x, `x[xvi${r}_${k} + xc4]`)}, vok${r}_${k});`)}
+    ${unroll(win, (i) => `let x${r}_${i} = xv${r}_${Math.floor((o + i) / 4)}[${(o + i) % 4}];`)}`,
+      )
     : unroll(RU, (r) => unroll(win, (i) => `let x${r}_${i} = select(0.0, ${toF32(types.x, `x[xi${r}_${i} + xc]`)}, ok${r}_${i});`));
   const channelLoop = `for (var c = 0u; c < p.C; c++) {
     ${vecInput ? 'let xc4 = c * (HW / 4u);' : 'let xc = c * HW;'}
@@ -201,7 +212,9 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
       ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
       : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
   const storeKey = st ? `:o${st.sh}x${st.sw}` : '';
-  return cached(key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}`), () => /* wgsl */ `${half ? 'enable f16;' : ''}
+  return cached(
+    key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}`),
+    () => /* wgsl */ `${half ? 'enable f16;' : ''}
 ${subgroupDecls(t).enable}
 ${PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<${vecInput ? (sx === 'f16' ? 'vec4<f16>' : 'vec4f') : sx}>;
@@ -238,7 +251,8 @@ fn main(${entry(t)}) {
   ${unroll(t.bm, (i) =>
     unroll(BN, (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; }`),
   )}
-}`);
+}`,
+  );
 }
 
 /**
@@ -250,7 +264,9 @@ export const PACK_WEIGHT: Kernel = packWeightKernel('f32');
 
 /** PACK_WEIGHT with an f32 or f16 output. */
 export function packWeightKernel(out: 'f32' | 'f16'): Kernel {
-  return cached(`conv2dPackWeight:${out}`, () => /* wgsl */ `${out === 'f16' ? 'enable f16;' : ''}
+  return cached(
+    `conv2dPackWeight:${out}`,
+    () => /* wgsl */ `${out === 'f16' ? 'enable f16;' : ''}
 struct Params { K: u32, CRS: u32, K4: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -262,7 +278,8 @@ fn main(${GRID_ARGS}) {
   let crs = i / p.K4;
   let k = i - crs * p.K4;
   out[i] = ${out}(select(0.0, w[min(k, p.K - 1u) * p.CRS + crs], k < p.K));
-}`);
+}`,
+  );
 }
 
 /**
@@ -274,7 +291,9 @@ fn main(${GRID_ARGS}) {
  * dispatch grid1d(size of out, 256).
  */
 export function phaseWeightKernel(packed: boolean): Kernel {
-  return cached(`conv2dPhaseWeight:${packed ? 'packed' : 'plain'}`, () => /* wgsl */ `
+  return cached(
+    `conv2dPhaseWeight:${packed ? 'packed' : 'plain'}`,
+    () => /* wgsl */ `
 struct Params { K: u32, C: u32, R: u32, S: u32, Ta: u32, Tb: u32, r0: u32, s0: u32, sh: u32, sw: u32, C4: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -301,7 +320,8 @@ fn main(${GRID_ARGS}) {
   let r = p.r0 + p.sh * (p.Ta - 1u - t);
   let s = p.s0 + p.sw * (p.Tb - 1u - u);
   out[i] = select(0.0, w[((k * p.C + min(c, p.C - 1u)) * p.R + r) * p.S + s], c < p.C);
-}`);
+}`,
+  );
 }
 
 /** The compile-time geometry of a backward-weight kernel. */
@@ -362,8 +382,10 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
   );
   // row by row: the row's bn gy values (broadcast), then each accumulator once, its bn
   // products chained: accumulators live in memory on lavapipe, so one load/store per bn FMAs
-  const fmas = unroll(t.bm, (i) =>
-    `${unroll(BQ, (j) => `let g${i}_${j} = ${gyValue(i, j)};`)}
+  const fmas = unroll(
+    t.bm,
+    (i) =>
+      `${unroll(BQ, (j) => `let g${i}_${j} = ${gyValue(i, j)};`)}
       ${unroll(RL, (u) =>
         unroll(S, (s) => {
           let e = `acc_${u}_${i}_${s}`;
@@ -373,7 +395,9 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
       )}`,
   );
   const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}`;
-  return cached(key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`), () => /* wgsl */ `${subgroupDecls(t).enable}
+  return cached(
+    key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`),
+    () => /* wgsl */ `${subgroupDecls(t).enable}
 ${PARAMS}
 ${g.vecG ? '@group(0) @binding(1) var<storage, read> gyin: array<vec4f>;' : '@group(0) @binding(1) var<storage, read> gyin: array<f32>;'}
 ${g.vecX ? '@group(0) @binding(2) var<storage, read> xin: array<vec4f>;' : '@group(0) @binding(2) var<storage, read> xin: array<f32>;'}
@@ -415,9 +439,13 @@ fn main(${entry(t)}) {
   if (laneRaw >= lanes) { return; }
   let RS = p.R * ${S}u;
   let CRS = p.C * RS;
-  ${unroll(t.bm, (i) => `if (row0 + ${i}u < p.K) {
+  ${unroll(
+    t.bm,
+    (i) => `if (row0 + ${i}u < p.K) {
     let ob${i} = (wid.z * p.K + row0 + ${i}u) * CRS + c * RS;
     ${unroll(RL, (u) => `if (rok${u}) { ${unroll(S, (s) => `out[ob${i} + r${u} * ${S}u + ${s}u] = acc_${u}_${i}_${s};`)} }`)}
-  }`)}
-}`);
+  }`,
+  )}
+}`,
+  );
 }

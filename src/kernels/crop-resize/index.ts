@@ -43,7 +43,9 @@ export class GpuImage {
       throw new InputError(`${name}: ${data.length} bytes do not make a ${width}x${height} gray, RGB or RGBA image`);
     }
     if (n * 4 > device.maxTensorBytes) {
-      throw new InputError(`${name}: a ${width}x${height} image needs ${n * 4} bytes on the GPU, more than this adapter's ${device.maxTensorBytes} per buffer; downscale it first`);
+      throw new InputError(
+        `${name}: a ${width}x${height} image needs ${n * 4} bytes on the GPU, more than this adapter's ${device.maxTensorBytes} per buffer; downscale it first`,
+      );
     }
     const packed = new Uint32Array(n);
     if (channels === 4) {
@@ -78,9 +80,18 @@ export function cropResize(device: Device, crops: ReadonlyArray<{ image: GpuImag
   crops.forEach(({ image, box }, n) => {
     device.dispatch(CROP_RESIZE, {
       params: [
-        image.width, image.height, OW, OH,
-        f32(box.x), f32(box.y), f32(box.width), f32(box.height),
-        n * C * OH * OW, C === 1 ? 1 : 0, opts.filter === 'antialias' ? 1 : 0, f32(opts.scale ?? 1),
+        image.width,
+        image.height,
+        OW,
+        OH,
+        f32(box.x),
+        f32(box.y),
+        f32(box.width),
+        f32(box.height),
+        n * C * OH * OW,
+        C === 1 ? 1 : 0,
+        opts.filter === 'antialias' ? 1 : 0,
+        f32(opts.scale ?? 1),
         f32(opts.offset ?? 0),
       ],
       buffers: [image.pixels.buffer, out.buffer],

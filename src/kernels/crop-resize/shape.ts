@@ -41,7 +41,13 @@ export interface CropResizeOptions {
 export const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
 
 /** Taps of one output index along one axis: source pixel indices and their weights (summing to 1). */
-export function cropTaps(i: number, start: number, length: number, outSize: number, filter: 'bilinear' | 'antialias'): { index: number[]; weight: number[] } {
+export function cropTaps(
+  i: number,
+  start: number,
+  length: number,
+  outSize: number,
+  filter: 'bilinear' | 'antialias',
+): { index: number[]; weight: number[] } {
   if (filter === 'bilinear') {
     const origin = Math.floor(start);
     const [lo, hi, f] = bilinearTap(i, Math.max(1, Math.ceil(length)), outSize, true);
@@ -70,8 +76,11 @@ export function checkCrop(op: string, box: CropBox, opts: CropResizeOptions): nu
   if (![x, y, width, height].every(Number.isFinite) || width <= 0 || height <= 0) {
     throw new Error(`${op}: box must have finite x, y and a positive width and height, got ${JSON.stringify(box)}`);
   }
-  if (opts.size.length !== 2 || opts.size.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${op}: size must be [height, width] of positive integers, got ${fmtShape(opts.size)}`);
-  if (opts.channels !== 'rgb' && opts.channels !== 'gray') throw new Error(`${op}: channels must be 'rgb' or 'gray', got ${String(opts.channels)}`);
-  if (opts.filter !== 'bilinear' && opts.filter !== 'antialias') throw new Error(`${op}: filter must be 'bilinear' or 'antialias', got ${String(opts.filter)}`);
+  if (opts.size.length !== 2 || opts.size.some((d) => !Number.isInteger(d) || d < 1))
+    throw new Error(`${op}: size must be [height, width] of positive integers, got ${fmtShape(opts.size)}`);
+  if (opts.channels !== 'rgb' && opts.channels !== 'gray')
+    throw new Error(`${op}: channels must be 'rgb' or 'gray', got ${String(opts.channels)}`);
+  if (opts.filter !== 'bilinear' && opts.filter !== 'antialias')
+    throw new Error(`${op}: filter must be 'bilinear' or 'antialias', got ${String(opts.filter)}`);
   return opts.channels === 'rgb' ? 3 : 1;
 }

@@ -51,7 +51,14 @@ export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, optio
     if (targets.dtype !== 'i32' || !sameShape(targets.shape, [N])) {
       throw new Error(`crossEntropy: targets must be an i32 tensor of shape [${N}], got ${targets.dtype} ${fmtShape(targets.shape)}`);
     }
-    checkTensors('crossEntropy', [['logits', logits], ['targets', targets]], ['f32', 'i32']);
+    checkTensors(
+      'crossEntropy',
+      [
+        ['logits', logits],
+        ['targets', targets],
+      ],
+      ['f32', 'i32'],
+    );
     t = targets;
   } else {
     if (targets.length !== N) throw new Error(`crossEntropy: ${targets.length} targets for logits ${fmtShape(logits.shape)}`);
@@ -69,7 +76,10 @@ export function crossEntropy(logits: Tensor, targets: CrossEntropyTargets, optio
     if (weight.dtype !== 'f32' || !sameShape(weight.shape, [K])) {
       throw new Error(`crossEntropy: weight must be an f32 tensor of shape [${K}], got ${weight.dtype} ${fmtShape(weight.shape)}`);
     }
-    checkTensors('crossEntropy', [['logits', logits], ['weight', weight]]);
+    checkTensors('crossEntropy', [
+      ['logits', logits],
+      ['weight', weight],
+    ]);
     w = weight;
   } else if (weight) {
     if (weight.length !== K) throw new Error(`crossEntropy: weight has ${weight.length} entries for ${K} classes`);

@@ -28,7 +28,11 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, opts: DepthwiseConv2d
   const g = depthwiseGeometry(op, x.shape, weight.shape, opts);
   const bias = opts.bias ?? null;
   if (bias) checkDepthwiseBias(op, bias.shape, g.C);
-  checkTensors(op, [['input', x], ['weight', weight], ['bias', bias]]);
+  checkTensors(op, [
+    ['input', x],
+    ['weight', weight],
+    ['bias', bias],
+  ]);
   checkNoGrad(op, [x, weight, bias]);
   const y = x.device.empty([g.N, g.C, g.P, g.Q]);
   x.device.dispatch(depthwiseKernel(g.R, g.S, !!bias, !!opts.relu), {

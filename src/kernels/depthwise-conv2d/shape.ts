@@ -48,7 +48,12 @@ export function samePadding(size: number, kernel: number, stride: number): [numb
  * Validates x [N, C, H, W] and weight [C, 1, R, S] (PyTorch's depthwise layout: groups = C,
  * one filter per channel) and returns the geometry.
  */
-export function depthwiseGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: DepthwiseConv2dOptions = {}): DepthwiseGeometry {
+export function depthwiseGeometry(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: DepthwiseConv2dOptions = {},
+): DepthwiseGeometry {
   if (xShape.length !== 4) throw new Error(`${op}: input must be 4-D [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4 || wShape[1] !== 1) throw new Error(`${op}: weight must be 4-D [C, 1, R, S], got ${fmtShape(wShape)}`);
   const [N, C, H, W] = xShape as [number, number, number, number];
@@ -56,7 +61,10 @@ export function depthwiseGeometry(op: string, xShape: readonly number[], wShape:
   if (C !== Cw) throw new Error(`${op}: input ${fmtShape(xShape)} has ${C} channels but weight ${fmtShape(wShape)} has ${Cw} filters`);
   if ([N, C, H, W, R, S].some((d) => d === 0)) throw new Error(`${op}: empty input ${fmtShape(xShape)} or weight ${fmtShape(wShape)}`);
   const s = opts.stride ?? 1;
-  const [strideH, strideW] = typeof s === 'number' ? [positive(op, 'stride', s), positive(op, 'stride', s)] : [positive(op, 'stride', s[0]), positive(op, 'stride', s[1])];
+  const [strideH, strideW] =
+    typeof s === 'number'
+      ? [positive(op, 'stride', s), positive(op, 'stride', s)]
+      : [positive(op, 'stride', s[0]), positive(op, 'stride', s[1])];
   const p = opts.padding ?? 0;
   let pads: [number, number, number, number];
   if (p === 'same') pads = [...samePadding(H, R, strideH), ...samePadding(W, S, strideW)];
@@ -64,10 +72,13 @@ export function depthwiseGeometry(op: string, xShape: readonly number[], wShape:
   else if (p.length === 2) pads = [p[0], p[0], p[1], p[1]];
   else if (p.length === 4) pads = [p[0], p[1], p[2], p[3]];
   else throw new Error(`${op}: padding must be a number, [h, w], [top, bottom, left, right] or 'same', got ${JSON.stringify(p)}`);
-  if (pads.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${op}: padding must be non-negative integers, got ${JSON.stringify(p)}`);
+  if (pads.some((v) => !Number.isInteger(v) || v < 0))
+    throw new Error(`${op}: padding must be non-negative integers, got ${JSON.stringify(p)}`);
   const [top, bottom, left, right] = pads;
   if (R > H + top + bottom || S > W + left + right) {
-    throw new Error(`${op}: kernel ${R}x${S} is larger than the padded input ${H + top + bottom}x${W + left + right} of ${fmtShape(xShape)}`);
+    throw new Error(
+      `${op}: kernel ${R}x${S} is larger than the padded input ${H + top + bottom}x${W + left + right} of ${fmtShape(xShape)}`,
+    );
   }
   const P = Math.floor((H + top + bottom - R) / strideH) + 1;
   const Q = Math.floor((W + left + right - S) / strideW) + 1;

@@ -17,7 +17,9 @@ export function depthwiseKernel(R: number, S: number, bias: boolean, relu: boole
   for (let r = 0; r < R; r++) {
     taps.push(`  { let h = h0 + ${r}; if (h >= 0 && h < i32(p.H)) {`);
     for (let s = 0; s < S; s++) {
-      taps.push(`    { let w = w0 + ${s}; if (w >= 0 && w < i32(p.W)) { sum += wt[wb + ${r * S + s}u] * x[xb + u32(h) * p.W + u32(w)]; } }`);
+      taps.push(
+        `    { let w = w0 + ${s}; if (w >= 0 && w < i32(p.W)) { sum += wt[wb + ${r * S + s}u] * x[xb + u32(h) * p.W + u32(w)]; } }`,
+      );
     }
     taps.push('  } }');
   }

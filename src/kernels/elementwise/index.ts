@@ -27,7 +27,10 @@ function checkSame(op: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) {
     throw new Error(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
   }
-  checkTensors(op, [['a', a], ['b', b]]);
+  checkTensors(op, [
+    ['a', a],
+    ['b', b],
+  ]);
 }
 
 /** a + b (same shapes). */

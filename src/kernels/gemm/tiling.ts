@@ -147,7 +147,14 @@ export function chooseTiling(
     Object.assign(
       heuristic,
       sgLanes >= 8
-        ? { bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8), bn, wg: Math.min(lanesPerGroup, Math.ceil(lanes / 8) * 8), sg: 8, vec: 4, kr }
+        ? {
+            bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8),
+            bn,
+            wg: Math.min(lanesPerGroup, Math.ceil(lanes / 8) * 8),
+            sg: 8,
+            vec: 4,
+            kr,
+          }
         : { bm: 8, bn: Math.min(4, bn), wg: 64, sg: 0, vec: 4, kr: 1 },
     );
     // split the images until there are enough workgroups (lavapipe: >= 32, one per thread at a

@@ -111,7 +111,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   ${unroll(t.bm, (i) =>
     unroll(
       t.bn,
-      (j) => `if (row0 + ${i}u < p.M && col0 + ${j * t.wg}u < p.N) { c[(row0 + ${i}u) * p.N + col0 + ${j * t.wg}u] = acc_${i}_${j} + b${j}; }`,
+      (j) =>
+        `if (row0 + ${i}u < p.M && col0 + ${j * t.wg}u < p.N) { c[(row0 + ${i}u) * p.N + col0 + ${j * t.wg}u] = acc_${i}_${j} + b${j}; }`,
     ),
   )}
 }`;

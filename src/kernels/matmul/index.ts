@@ -36,7 +36,10 @@ function product(
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const dims = matmulDims('matmul', a.shape, b.shape);
-  checkTensors('matmul', [['a', a], ['b', b]]);
+  checkTensors('matmul', [
+    ['a', a],
+    ['b', b],
+  ]);
   const y = product(a, b, dims, false, false);
   return record(y, 'matmul', [a, b], (g) => {
     const { ga, gb } = matmulBackward(g, a, b, [a.requiresGrad, b.requiresGrad]);
@@ -54,7 +57,11 @@ export function matmulBackward(
   need: [boolean, boolean] = [true, true],
 ): { ga: Tensor | null; gb: Tensor | null } {
   const { M, K, N } = matmulDims('matmulBackward', a.shape, b.shape);
-  checkTensors('matmulBackward', [['gy', gy], ['a', a], ['b', b]]);
+  checkTensors('matmulBackward', [
+    ['gy', gy],
+    ['a', a],
+    ['b', b],
+  ]);
   if (gy.shape.length !== 2 || gy.shape[0] !== M || gy.shape[1] !== N) {
     throw new Error(`matmulBackward: output gradient must have shape [${M}, ${N}], got ${fmtShape(gy.shape)}`);
   }
@@ -70,7 +77,11 @@ export function matmulBackward(
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const { N, inF, outF } = linearDims('linear', x.shape, weight.shape, bias?.shape);
-  checkTensors('linear', [['x', x], ['weight', weight], ['bias', bias]]);
+  checkTensors('linear', [
+    ['x', x],
+    ['weight', weight],
+    ['bias', bias],
+  ]);
   const y = product(x, weight, { M: N, K: inF, N: outF }, false, true, bias);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {
@@ -90,7 +101,11 @@ export function linearBackward(
   need: [boolean, boolean, boolean] = [true, true, true],
 ): { gx: Tensor | null; gweight: Tensor | null; gbias: Tensor | null } {
   const { N, inF, outF } = linearDims('linearBackward', x.shape, weight.shape);
-  checkTensors('linearBackward', [['gy', gy], ['x', x], ['weight', weight]]);
+  checkTensors('linearBackward', [
+    ['gy', gy],
+    ['x', x],
+    ['weight', weight],
+  ]);
   if (gy.shape.length !== 2 || gy.shape[0] !== N || gy.shape[1] !== outF) {
     throw new Error(`linearBackward: output gradient must have shape [${N}, ${outF}], got ${fmtShape(gy.shape)}`);
   }

@@ -44,11 +44,7 @@ export function linear(x: CpuTensor, weight: CpuTensor, bias?: CpuTensor | null)
 }
 
 /** Gradients of linear: gx = gy weight, gweight = gyᵀ x, gbias = gy summed over rows. */
-export function linearBackward(
-  gy: CpuTensor,
-  x: CpuTensor,
-  weight: CpuTensor,
-): { gx: CpuTensor; gweight: CpuTensor; gbias: CpuTensor } {
+export function linearBackward(gy: CpuTensor, x: CpuTensor, weight: CpuTensor): { gx: CpuTensor; gweight: CpuTensor; gbias: CpuTensor } {
   const { N, inF, outF } = linearDims('linearBackward', x.shape, weight.shape);
   if (gy.shape.join() !== [N, outF].join()) {
     throw new Error(`linearBackward: output gradient must have shape [${N}, ${outF}], got ${fmtShape(gy.shape)}`);

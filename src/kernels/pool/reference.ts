@@ -6,10 +6,7 @@ import { poolGeometry, type PoolGeometry, type Pool2dOptions } from './shape.js'
  * Calls fn(offset of the input plane, index of the output element, in-bounds indices of its
  * window within the input plane in row-major order) for every output element.
  */
-function forEachWindow(
-  g: PoolGeometry,
-  fn: (inPlane: number, outIndex: number, window: number[]) => void,
-): void {
+function forEachWindow(g: PoolGeometry, fn: (inPlane: number, outIndex: number, window: number[]) => void): void {
   for (let nc = 0; nc < g.N * g.C; nc++) {
     for (let oh = 0; oh < g.OH; oh++) {
       for (let ow = 0; ow < g.OW; ow++) {

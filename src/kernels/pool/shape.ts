@@ -53,9 +53,7 @@ export function poolGeometry(op: string, shape: readonly number[], options: Pool
   const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
   if (OH < 1 || OW < 1) {
-    throw new Error(
-      `${op}: input [${shape.join(', ')}] is too small for kernelSize [${kh}, ${kw}] with padding [${ph}, ${pw}]`,
-    );
+    throw new Error(`${op}: input [${shape.join(', ')}] is too small for kernelSize [${kh}, ${kw}] with padding [${ph}, ${pw}]`);
   }
   return { N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw };
 }

@@ -22,9 +22,14 @@ export function bilinearTap(i: number, inSize: number, outSize: number, halfPixe
 }
 
 /** Validates x [N, C, H, W] and the output size [outH, outW]. */
-export function resizeGeometry(op: string, xShape: readonly number[], size: readonly number[]): { N: number; C: number; H: number; W: number; OH: number; OW: number } {
+export function resizeGeometry(
+  op: string,
+  xShape: readonly number[],
+  size: readonly number[],
+): { N: number; C: number; H: number; W: number; OH: number; OW: number } {
   if (xShape.length !== 4) throw new Error(`${op}: input must be 4-D [N, C, H, W], got ${fmtShape(xShape)}`);
-  if (size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${op}: size must be [height, width] of positive integers, got ${JSON.stringify(size)}`);
+  if (size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1))
+    throw new Error(`${op}: size must be [height, width] of positive integers, got ${JSON.stringify(size)}`);
   const [N, C, H, W] = xShape as [number, number, number, number];
   if (H === 0 || W === 0) throw new Error(`${op}: empty input ${fmtShape(xShape)}`);
   return { N, C, H, W, OH: size[0]!, OW: size[1]! };

@@ -27,10 +27,14 @@ export function accumulateMetrics(logits: Tensor, labels: Tensor, counts: Tensor
     throw new Error(`${op}: labels must be an i32 tensor of shape [${N}], got ${labels.dtype} ${fmtShape(labels.shape)}`);
   }
   if (counts.dtype !== 'i32' || counts.size !== countsLayout(K).length) {
-    throw new Error(`${op}: counts must be an i32 (u32 bits) tensor of ${countsLayout(K).length} entries, got ${counts.dtype} ${fmtShape(counts.shape)}`);
+    throw new Error(
+      `${op}: counts must be an i32 (u32 bits) tensor of ${countsLayout(K).length} entries, got ${counts.dtype} ${fmtShape(counts.shape)}`,
+    );
   }
   if (probabilities && (probabilities.dtype !== 'f32' || !sameShape(probabilities.shape, [N, K]))) {
-    throw new Error(`${op}: probabilities must be an f32 tensor ${fmtShape([N, K])}, got ${probabilities.dtype} ${fmtShape(probabilities.shape)}`);
+    throw new Error(
+      `${op}: probabilities must be an f32 tensor ${fmtShape([N, K])}, got ${probabilities.dtype} ${fmtShape(probabilities.shape)}`,
+    );
   }
   if (!Number.isInteger(k) || k < 1) throw new Error(`${op}: k must be a positive integer, got ${k}`);
   const d = logits.device;
@@ -129,7 +133,9 @@ export class MetricAccumulator {
     const K = this.numClasses;
     if (!(logits instanceof Tensor)) throw new TypeError('MetricAccumulator.update: logits must be a Tensor [N, K]');
     if (logits.ndim !== 2 || logits.shape[1] !== K || logits.shape[0]! < 1 || logits.dtype !== 'f32') {
-      throw new Error(`MetricAccumulator.update: logits must be an f32 tensor [N, ${K}] with N >= 1, got ${logits.dtype} ${fmtShape(logits.shape)}`);
+      throw new Error(
+        `MetricAccumulator.update: logits must be an f32 tensor [N, ${K}] with N >= 1, got ${logits.dtype} ${fmtShape(logits.shape)}`,
+      );
     }
     if (logits.device !== this.device) throw new Error('MetricAccumulator.update: logits live on another device than the accumulator');
     const N = logits.shape[0]!;
@@ -139,7 +145,9 @@ export class MetricAccumulator {
     let cpuLabels: Int32Array | null = null;
     if (labels instanceof Tensor) {
       if (labels.dtype !== 'i32' || !sameShape(labels.shape, [N])) {
-        throw new Error(`MetricAccumulator.update: labels must be an i32 tensor of shape [${N}], got ${labels.dtype} ${fmtShape(labels.shape)}`);
+        throw new Error(
+          `MetricAccumulator.update: labels must be an i32 tensor of shape [${N}], got ${labels.dtype} ${fmtShape(labels.shape)}`,
+        );
       }
       if (labels.device !== d) throw new Error('MetricAccumulator.update: labels live on another device than the accumulator');
       labelTensor = labels;

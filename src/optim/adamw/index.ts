@@ -60,9 +60,17 @@ export class AdamW extends Optimizer<AdamWOptions> {
       if (o.amsgrad) buffers.push(b.maxExpAvgSq!.buffer);
       this.device.dispatch(kernel, {
         params: [
-          param.size, 0, f32(o.maximize ? -1 : 1), f32(1 - o.lr * o.weightDecay),
-          f32(beta1), f32(1 - beta1), f32(beta2), f32(1 - beta2),
-          f32(o.lr / (1 - beta1 ** t)), f32(Math.sqrt(1 - beta2 ** t)), f32(o.eps),
+          param.size,
+          0,
+          f32(o.maximize ? -1 : 1),
+          f32(1 - o.lr * o.weightDecay),
+          f32(beta1),
+          f32(1 - beta1),
+          f32(beta2),
+          f32(1 - beta2),
+          f32(o.lr / (1 - beta1 ** t)),
+          f32(Math.sqrt(1 - beta2 ** t)),
+          f32(o.eps),
         ],
         buffers,
         workgroups: grid1d(param.size, 256),

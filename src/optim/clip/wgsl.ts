@@ -6,10 +6,14 @@ export type NormKind = 'l2' | 'l1' | 'lp' | 'inf';
 
 function combine(kind: NormKind): string {
   switch (kind) {
-    case 'l2': return 'acc + a * a';
-    case 'l1': return 'acc + a';
-    case 'lp': return 'acc + select(0.0, pow(a, p.p), a > 0.0)';
-    case 'inf': return 'max(acc, a)';
+    case 'l2':
+      return 'acc + a * a';
+    case 'l1':
+      return 'acc + a';
+    case 'lp':
+      return 'acc + select(0.0, pow(a, p.p), a > 0.0)';
+    case 'inf':
+      return 'max(acc, a)';
   }
 }
 

@@ -15,8 +15,12 @@ import { EMA_KERNEL } from './wgsl.js';
  */
 export function emaUpdate(shadow: Tensor, param: Tensor, decay: number, first: boolean): void {
   if (!(decay >= 0 && decay <= 1)) throw new Error(`emaUpdate: decay must be in [0, 1], got ${decay}`);
-  if (!sameShape(shadow.shape, param.shape)) throw new Error(`emaUpdate: shadow ${fmtShape(shadow.shape)} and param ${fmtShape(param.shape)} differ in shape`);
-  checkTensors('emaUpdate', [['shadow', shadow], ['param', param]]);
+  if (!sameShape(shadow.shape, param.shape))
+    throw new Error(`emaUpdate: shadow ${fmtShape(shadow.shape)} and param ${fmtShape(param.shape)} differ in shape`);
+  checkTensors('emaUpdate', [
+    ['shadow', shadow],
+    ['param', param],
+  ]);
   if (shadow.size === 0) return;
   shadow.device.dispatch(EMA_KERNEL, {
     params: [shadow.size, first ? 1 : 0, f32(1 - decay), 0],
