@@ -13,17 +13,9 @@ export {
   type BestEpoch,
   type Logger,
 } from './trainer.js';
-export {
-  evaluate,
-  predictDataset,
-  type EvaluateOptions,
-  type PredictOptions,
-  type Prediction,
-  type Model,
-  type PredictFunction,
-} from './evaluate.js';
+export * from './portable.js';
 export { predict, type PredictInputs } from './predict.js';
-export { saveModel, loadModel, loadModelFromBytes, type LoadedModel, type ModelFileMeta } from './checkpoint.js';
+export { saveModel, loadModel, type ModelFileMeta } from './checkpoint.js';
 export {
   loadPretrained,
   defaultWeightsPath,
@@ -33,15 +25,4 @@ export {
   DEFAULT_WEIGHTS_FILE,
   WEIGHTS_ENV,
 } from './pretrained.js';
-export {
-  calibrateLogits,
-  calibrationScores,
-  fitTemperature,
-  fitLogitBias,
-  type Calibration,
-  type CalibrationFit,
-  type CalibrationScores,
-} from './calibration.js';
 export { fitCalibration, writeCalibratedCheckpoint, type FitCalibrationOptions } from './calibrate.js';
-export { ModelEma, recalibrateBatchNorm, type ModelEmaOptions, type ModelEmaState } from './averaging.js';
-export { LrSchedule, type ScheduleSpec } from './schedules.js';
