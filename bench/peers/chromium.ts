@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchFrame } from '../../src/bench/faces.js';
+import { summarize } from '../../src/bench/schema.js';
 import { CHROMIUM, HAVE_CHROMIUM, openEntryPage, ROOT } from '../../test/browser/chromium.js';
 
 type Fer = typeof import('../../src/browser/index.js');
@@ -76,13 +77,10 @@ try {
       },
       { range, width: frame.width, height: frame.height, plan },
     );
-    const times = r.times.sort((a, b) => a - b);
     details = `fer-gpu ${version} browser entry in headless ${r.browser}, WebGPU adapter ${r.adapter}`;
     rows.push({
       id,
-      median: times[Math.floor(times.length / 2)]!,
-      min: times[0]!,
-      max: times.at(-1)!,
+      ...summarize(r.times), // the median as fer-gpu's own rows take it
       warmup: plan.warmup,
       timed: plan.timed,
       note: `${source}: ${r.faces} faces found; first frame ${(r.first / 1000).toFixed(2)} s (shader compilation)`,

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { benchFrame } from '../../src/bench/faces.js';
+import { summarize } from '../../src/bench/schema.js';
 
 const require = createRequire(import.meta.url);
 // the package's exports map has neither ./package.json nor ./dist/human.node-wasm: find it from its main entry
@@ -78,12 +79,9 @@ for (const id of ids) {
     faces = r.face.length;
     if (i >= plan.warmup) times.push(ms);
   }
-  times.sort((a, b) => a - b);
   rows.push({
     id,
-    median: times[Math.floor(times.length / 2)]!,
-    min: times[0]!,
-    max: times.at(-1)!,
+    ...summarize(times), // the median as fer-gpu's own rows take it
     warmup: plan.warmup,
     timed: plan.timed,
     note: `${source}: ${faces} faces found (Human's BlazeFace 256 + emotion; the same for both ranges)`,
