@@ -2,7 +2,6 @@
  * `fer-gpu calibrate` end to end on a tiny checkpoint and a synthetic fer2013.csv: the written
  * checkpoint carries the calibration, `eval` and `predict` apply it, `--no-calibration` ignores it.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS, FER_SPLITS } from '../../src/data/dataset.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { parseFerMetadata } from '../../src/io/fer-metadata.js';
-import { useDevice } from '../helpers.js';
+import { runCli, useDevice } from '../helpers.js';
 
 const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-calibrate-'));
@@ -21,14 +20,7 @@ const weights = path.join(dir, 'tiny.safetensors');
 const out = path.join(dir, 'calibrated.safetensors');
 const csv = path.join(dir, 'faces.csv');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[]) => runCli(args);
 
 describe('fer-gpu calibrate', () => {
   const device = useDevice();

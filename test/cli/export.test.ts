@@ -16,19 +16,12 @@ import { ferMetadata } from '../../src/io/fer-metadata.js';
 import { exportOnnx } from '../../src/onnx/index.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
-import { useDevice } from '../helpers.js';
+import { runCli, useDevice } from '../helpers.js';
 
 const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-export-'));
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', [WEIGHTS_ENV]: '' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[]) => runCli(['export', ...args], { [WEIGHTS_ENV]: '' });
 
 describe('fer-gpu export', () => {
   const device = useDevice();

@@ -1,20 +1,12 @@
 /** The training recipe on the command line: augmentation strength, warm-up and the EMA of the weights. */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { runCli } from '../helpers.js';
 
-const root = path.resolve(__dirname, '../..');
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[]) => runCli(args);
 
 describe('fer-gpu train: recipe options', () => {
   it('takes --erasing, --scale, --warmup-epochs and --ema, and keeps the EMA in the run', () => {

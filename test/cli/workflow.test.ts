@@ -2,7 +2,6 @@
  * `fer-gpu predict` and `eval` with the default weights ($FER_GPU_WEIGHTS pointing to a tiny
  * checkpoint made here, so the shipped model is not needed), and `eval --exclude-train-duplicates`.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,22 +13,14 @@ import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { FER_CLASSES } from '../../src/classes.js';
 import { WEIGHTS_ENV } from '../../src/train/pretrained.js';
-import { useDevice } from '../helpers.js';
+import { runCli, useDevice } from '../helpers.js';
 
-const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-workflow-'));
 const weights = path.join(dir, 'tiny.safetensors');
 const csv = path.join(dir, 'leaky.csv');
 const face = path.join(dir, 'face.png');
 
-function run(args: string[], env: Record<string, string | undefined> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', [WEIGHTS_ENV]: weights, ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, { [WEIGHTS_ENV]: weights, ...env });
 
 describe('fer-gpu predict / eval with the default weights', () => {
   const device = useDevice();

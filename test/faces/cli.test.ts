@@ -1,5 +1,4 @@
 /** `fer-gpu detect`, run as a user would (through tsx), on face-api's demo photos. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -7,18 +6,11 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { FER_CLASSES } from '../../src/classes.js';
+import { runCli } from '../helpers.js';
 
-const root = path.resolve(__dirname, '../..');
 const require = createRequire(import.meta.url);
 const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[]) => runCli(args);
 
 describe.skipIf(!existsSync(path.join(DEMO, 'sample1.jpg')))('fer-gpu detect', () => {
   it('--json: one line per file with boxes in its pixels and expressions; --out draws them; --on-error skip goes on', () => {
