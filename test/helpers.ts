@@ -1,6 +1,4 @@
-/** Shared test utilities: one device per test file, seeded data, tolerant comparison, finite differences, the CLI in a child process. */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
+/** Shared test utilities: one device per test file, seeded data, tolerant comparison, finite differences */
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
 import { createDevice } from '../src/gpu/dawn.js';
 import type { Device } from '../src/gpu/device.js';
@@ -93,20 +91,4 @@ export function numericGrad(f: (x: CpuTensor) => CpuTensor, x: CpuTensor, gy: Cp
     g[i] = (lp - lm) / (2 * eps);
   }
   return new CpuTensor(g, x.shape);
-}
-
-/** The repository's root (the CLI runs from there, as `npx tsx src/cli/main.ts`). */
-const ROOT = path.resolve(__dirname, '..');
-
-/** Runs `fer-gpu <args>` from the checkout in a child process: its exit code, stdout and stderr. */
-export function runCli(
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }

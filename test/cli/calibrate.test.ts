@@ -12,7 +12,8 @@ import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS, FER_SPLITS } from '../../src/data/dataset.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { parseFerMetadata } from '../../src/io/fer-metadata.js';
-import { runCli, useDevice } from '../helpers.js';
+import { useDevice } from '../helpers.js';
+import { runCli } from '../run-cli.js';
 
 const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-calibrate-'));

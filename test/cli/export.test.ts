@@ -16,7 +16,8 @@ import { ferMetadata } from '../../src/io/fer-metadata.js';
 import { exportOnnx } from '../../src/onnx/index.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
-import { runCli, useDevice } from '../helpers.js';
+import { useDevice } from '../helpers.js';
+import { runCli } from '../run-cli.js';
 
 const root = path.resolve(__dirname, '../..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-export-'));

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
-import { runCli } from '../helpers.js';
+import { runCli } from '../run-cli.js';
 
 const run = (args: string[]) => runCli(args);
 

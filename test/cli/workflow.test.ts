@@ -13,7 +13,8 @@ import { syntheticFaces } from '../../src/data/synthetic.js';
 import { FER_PIXELS } from '../../src/data/dataset.js';
 import { FER_CLASSES } from '../../src/classes.js';
 import { WEIGHTS_ENV } from '../../src/train/pretrained.js';
-import { runCli, useDevice } from '../helpers.js';
+import { useDevice } from '../helpers.js';
+import { runCli } from '../run-cli.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-cli-workflow-'));
 const weights = path.join(dir, 'tiny.safetensors');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { FER_CLASSES } from '../../src/classes.js';
-import { runCli } from '../helpers.js';
+import { runCli } from '../run-cli.js';
 
 const require = createRequire(import.meta.url);
 const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
