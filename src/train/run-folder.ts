@@ -2,7 +2,7 @@
  * A training run's folder: created safely, locked while a run writes in it, refused to a fresh
  * run when it already holds one, and brought back in line with its checkpoint on resume.
  *
- *     <dir>/run.lock                  while a run is in progress (pid, host, start time)
+ *     <dir>/run.lock                  while a run is in progress (pid, host, start time; touched every minute)
  *     <dir>/checkpoint.safetensors    what resume reads: model + optimizer + counters (checkpoint.ts)
  *     <dir>/last.safetensors          the model of the checkpoint's step
  *     <dir>/best.safetensors          the model of the best validated epoch
@@ -72,7 +72,14 @@ interface LockInfo {
   token: string;
   /** The process's start time (Linux), so a reused pid is not mistaken for the run. */
   processStart?: string;
+  /** The holder touches the file every {@link HEARTBEAT_MS} (locks of older fer-gpu versions do not). */
+  heartbeat?: boolean;
 }
+
+/** How often a run touches its lock file, so that runs on other hosts can tell it is alive. */
+export const HEARTBEAT_MS = 60_000;
+/** A lock from another host whose heartbeat has not touched it for this long is stale. */
+export const STALE_AFTER_MS = 10 * HEARTBEAT_MS;
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), where there is one. */
 function processStart(pid: number): string | undefined {
@@ -93,9 +100,17 @@ function readLock(file: string): LockInfo | undefined {
   }
 }
 
-/** Whether the run that holds a lock may still be running (a lock from another host always may). */
-function holderAlive(info: LockInfo): boolean {
-  if (info.host !== os.hostname()) return true;
+/**
+ * Whether the run that holds a lock may still be running. On this host: its pid lives and is the
+ * same process. From another host (a shared file system), only the heartbeat can tell: a lock
+ * untouched for {@link STALE_AFTER_MS} is stale; one without a heartbeat always may be running.
+ */
+function holderAlive(info: LockInfo, file: string): boolean {
+  if (info.host !== os.hostname()) {
+    if (!info.heartbeat) return true;
+    const touched = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    return touched === undefined || Date.now() - touched < STALE_AFTER_MS;
+  }
   try {
     process.kill(info.pid, 0);
   } catch (e) {
@@ -107,7 +122,8 @@ function holderAlive(info: LockInfo): boolean {
 
 /**
  * Locks a run folder (creating it) for this process: `run.lock`, made with an atomic link so it
- * is never seen half-written. A lock whose process is gone (same host; pid dead or reused) is
+ * is never seen half-written, and touched every minute while the process lives. A lock whose
+ * process is gone (same host: pid dead or reused; another host: not touched for 10 minutes) is
  * stale and taken over. Returns the function that releases the lock.
  * @throws InputError naming the folder when another run holds it, or it cannot be written.
  */
@@ -120,6 +136,7 @@ export function lockRunFolder(dir: string): () => void {
     since: new Date().toISOString(),
     token: randomBytes(8).toString('hex'),
     processStart: processStart(process.pid),
+    heartbeat: true,
   };
   const tmp = `${file}.${mine.token}.tmp`;
   try {
@@ -137,7 +154,7 @@ export function lockRunFolder(dir: string): () => void {
           throw new InputError(`${dir}: cannot lock the run folder: ${(e as Error).message}`);
       }
       const held = readLock(file);
-      if (attempt >= 3 || (held && holderAlive(held))) {
+      if (attempt >= 3 || (held && holderAlive(held, file))) {
         const who = held ? `pid ${held.pid} on ${held.host}, since ${held.since}` : 'an unreadable lock';
         throw new InputError(
           `${dir} is in use by another training run (${who}); wait for it to end, or use another folder. ` +
@@ -164,8 +181,20 @@ export function lockRunFolder(dir: string): () => void {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+  const ours = () => readLock(file)?.token === mine.token;
+  const heartbeat = setInterval(() => {
+    if (!ours()) return;
+    const now = new Date();
+    try {
+      fs.utimesSync(file, now, now);
+    } catch {
+      // the folder is gone or read-only now: the run's own writes will say so
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   return () => {
-    if (readLock(file)?.token === mine.token) fs.rmSync(file, { force: true });
+    clearInterval(heartbeat);
+    if (ours()) fs.rmSync(file, { force: true });
   };
 }
 

@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ferResNet18 } from '../../src/nn/resnet.js';
 import { train, type TrainOptions } from '../../src/train/trainer.js';
 import { syntheticFaces } from '../../src/data/synthetic.js';
 import { InputError } from '../../src/errors.js';
+import { HEARTBEAT_MS, STALE_AFTER_MS, lockRunFolder } from '../../src/train/run-folder.js';
 import { useDevice } from '../helpers.js';
 
 const quiet = Object.assign(() => {}, {});
@@ -68,6 +69,38 @@ describe('run folder', () => {
     );
     expect(fs.existsSync(lockOf(dir))).toBe(true); // not ours to remove
     o.model.dispose();
+  });
+
+  it('a lock from another host is stale once its heartbeat stops, and respected while it beats', async () => {
+    const dir = tmp();
+    const far = { pid: 1, host: 'elsewhere', since: '2026-01-01T00:00:00Z', token: 'far', heartbeat: true };
+    fs.writeFileSync(lockOf(dir), JSON.stringify(far));
+    const o = base({ outDir: dir });
+    await expect(train(o)).rejects.toThrow('(pid 1 on elsewhere, since 2026-01-01T00:00:00Z)'); // touched just now
+    const quiet = new Date(Date.now() - STALE_AFTER_MS - 1000);
+    fs.utimesSync(lockOf(dir), quiet, quiet);
+    await train(o);
+    expect(logOf(dir)).toHaveLength(1);
+    expect(fs.existsSync(lockOf(dir))).toBe(false);
+    o.model.dispose();
+  });
+
+  it('the holder touches its lock every heartbeat, and stops when it releases the lock', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const dir = tmp();
+      const release = lockRunFolder(dir);
+      const old = new Date(Date.now() - STALE_AFTER_MS);
+      fs.utimesSync(lockOf(dir), old, old);
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect(Date.now() - fs.statSync(lockOf(dir)).mtimeMs).toBeLessThan(HEARTBEAT_MS);
+      expect(JSON.parse(fs.readFileSync(lockOf(dir), 'utf8'))).toMatchObject({ pid: process.pid, heartbeat: true });
+      release();
+      expect(fs.existsSync(lockOf(dir))).toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a fresh run into a folder holding a run is refused; overwrite replaces that run', async () => {
