@@ -2,8 +2,8 @@
  * The package as users get it: `npm pack` (which builds dist/), installed from the tarball into an
  * empty app, then used the ways users use it: ESM import with the shipped model, CommonJS
  * require, the `fer-gpu` bin, and the three programs of the README, run as they are written there;
- * and `fer-gpu/browser` bundled for the browser by esbuild and Vite (no Node built-ins, the weights
- * emitted as an asset).
+ * and `fer-gpu/browser` bundled for the browser by esbuild, Vite and webpack (no Node built-ins, the
+ * weights emitted as assets).
  * The install reads npm's cache where it can and the registry otherwise, so it works on a machine
  * whose npm cache is empty (`npm_config_cache=$(mktemp -d) npx vitest run test/package.test.ts`).
  */
@@ -66,6 +66,19 @@ function readmePrograms(): Map<string, string> {
   const programs = new Map<string, string>();
   for (const m of readme.matchAll(/<!-- readme-program: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)) programs.set(m[1]!, m[2]!);
   return programs;
+}
+
+/** A web app in `<app>/web` that uses `fer-gpu/browser` (weights, detectors, every namespace); returns its folder. */
+function writeWebApp(): string {
+  const web = path.join(app, 'web');
+  fs.mkdirSync(web, { recursive: true });
+  fs.writeFileSync(
+    path.join(web, 'main.js'),
+    "import { createDevice, loadPretrained, loadFaceModels, predict, recognize, ops, nn, optim, metrics } from 'fer-gpu/browser';\n" +
+      'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconst faces = await loadFaceModels(device);\nconsole.log(predict, recognize, ops, nn, optim, metrics, model, faces);\n',
+  );
+  fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>\n');
+  return web;
 }
 
 /**
@@ -309,14 +322,7 @@ describe('the packed package', () => {
   }, 120_000);
 
   it('fer-gpu/browser bundles for the browser with esbuild and Vite: no Node built-in, the weights and detectors as assets', async () => {
-    const web = path.join(app, 'web');
-    fs.mkdirSync(web, { recursive: true });
-    fs.writeFileSync(
-      path.join(web, 'main.js'),
-      "import { createDevice, loadPretrained, loadFaceModels, predict, recognize, ops, nn, optim, metrics } from 'fer-gpu/browser';\n" +
-        'const device = await createDevice();\nconst { model } = await loadPretrained(device);\nconst faces = await loadFaceModels(device);\nconsole.log(predict, recognize, ops, nn, optim, metrics, model, faces);\n',
-    );
-    fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>\n');
+    const web = writeWebApp();
     const built = await esbuild.build({
       entryPoints: [path.join(web, 'main.js')],
       bundle: true,
@@ -348,6 +354,32 @@ describe('the packed package', () => {
         fs.statSync(path.join(root, `models/blazeface-${range}.safetensors`)).size,
       );
       expect(js).toContain(`/assets/${detector}`);
+    }
+  }, 120_000);
+
+  it('fer-gpu/browser bundles with webpack 5 (its defaults, target web): no Node built-in, the weights and detectors emitted as assets', async () => {
+    const web = writeWebApp();
+    const out = path.join(web, 'dist-webpack');
+    const { default: webpack } = await import('webpack');
+    const stats = await new Promise<import('webpack').Stats>((resolve, reject) =>
+      webpack(
+        { mode: 'production', context: web, entry: './main.js', target: 'web', output: { path: out }, performance: { hints: false } },
+        (err, result) => (err || !result ? reject(err ?? new Error('webpack gave no result')) : resolve(result)),
+      ),
+    );
+    // webpack 5 has no fallback for node: modules, so an import of one is an error here
+    expect(stats.toJson({ all: false, errors: true }).errors?.map((e) => e.message) ?? []).toEqual([]);
+    const emitted = fs.readdirSync(out);
+    const js = emitted
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => fs.readFileSync(path.join(out, f), 'utf8'))
+      .join('\n');
+    // default asset names are content hashes: find each model by its bytes, and its name in the code
+    for (const model of ['fer-resnet18', 'blazeface-full', 'blazeface-short']) {
+      const bytes = fs.readFileSync(path.join(root, `models/${model}.safetensors`));
+      const asset = emitted.find((f) => f.endsWith('.safetensors') && fs.readFileSync(path.join(out, f)).equals(bytes));
+      expect(asset, `${model} among ${emitted.join(', ')}`).toBeDefined();
+      expect(js).toContain(asset);
     }
   }, 120_000);
 });
