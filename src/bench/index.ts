@@ -99,6 +99,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRep
     description: i.description,
     backend: i.backend,
     featureLevel: i.featureLevel,
+    ...(i.robustness === false ? { robustness: false as const } : {}),
   };
   try {
     if (suites.includes('kernels')) rows.push(...(await runKernelSuite(device, opts)));

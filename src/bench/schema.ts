@@ -84,6 +84,8 @@ export interface BenchReport {
     description: string;
     backend: string;
     featureLevel: string;
+    /** false when the run turned Dawn's bounds checks off (`FER_GPU_ROBUSTNESS=off`); absent otherwise. */
+    robustness?: false;
   };
   versions: { ferGpu: string; node: string; dawn: string; peers: Record<string, string | null> };
   machine: { cpuModel: string; cores: number; memoryBytes: number; os: string };

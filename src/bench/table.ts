@@ -37,7 +37,8 @@ export function formatReport(r: BenchReport): string {
   const lines = [
     `fer-gpu ${r.versions.ferGpu} bench, ${r.date}`,
     `adapter: ${a.description || a.device || '(unnamed)'}; vendor ${a.vendor || '-'}; architecture ${a.architecture || '-'}; ` +
-      `backend ${a.backend}; driver ${driverOf(a.description)}; feature level ${a.featureLevel}`,
+      `backend ${a.backend}; driver ${driverOf(a.description)}; feature level ${a.featureLevel}` +
+      (a.robustness === false ? '; robustness off' : ''),
     `machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; node ${r.versions.node}, dawn (webgpu) ${r.versions.dawn}` +
       (r.options.quick ? '; quick mode' : ''),
     '',

@@ -32,6 +32,8 @@ export interface DeviceOrigin {
   featureLevel?: DeviceInfo['featureLevel'];
   /** Kept referenced as long as the device lives (dawn.node's instance and adapter). */
   keepAlive?: unknown;
+  /** Whether the instance bounds-checks kernels' buffer accesses (Dawn's robustness). */
+  robustness?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function deviceFromAdapter(
   const gpuDevice = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const featureLevel = origin.featureLevel ?? (adapter.features.has('core-features-and-limits') ? 'core' : 'compatibility');
   const info = describe(adapter.info, gpuDevice, origin.backend ?? 'default', featureLevel);
+  if (origin.robustness !== undefined) info.robustness = origin.robustness;
   checkLimits(gpuDevice.limits);
   return new Device(gpuDevice, info, { maxTensorBytes: options.maxTensorBytes, keepAlive: [origin.keepAlive, adapter], ownsDevice: true });
 }

@@ -29,6 +29,12 @@ export interface DeviceInfo {
   description: string;
   /** True for a software (fallback) adapter such as SwiftShader, where the browser says so. */
   isFallbackAdapter?: boolean;
+  /**
+   * Whether Dawn bounds-checks every buffer access of every kernel (its "robustness"; Node's
+   * createDevice says, and only `robustness: false` turns it off). Absent where fer-gpu did not
+   * make the device (browsers always check).
+   */
+  robustness?: boolean;
   /** Features enabled on the device (e.g. 'shader-f16', 'timestamp-query', 'subgroups'). */
   features: string[];
   limits: Record<string, number>;
