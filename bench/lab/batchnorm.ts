@@ -24,6 +24,11 @@ import type { Tensor } from '../../src/tensor.js';
 import { gflops, labDevice, loadNote, randTensor, timeVariants, toCpu, validate } from './common.js';
 
 const rounds = Number(process.argv[2] ?? 3);
+// BASE=<worktree of an older commit>: time its batchNorm2d beside this one's, interleaved in one process
+const base = process.env.BASE
+  ? ((await import(`${process.env.BASE}/src/kernels/batchnorm/index.js`)) as { batchNorm2d: typeof gpuBatchNorm2d }).batchNorm2d
+  : null;
+const versions: Array<[string, typeof gpuBatchNorm2d]> = [['', gpuBatchNorm2d], ...(base ? ([['base ', base]] as const) : [])];
 const device = await labDevice();
 const shapes: number[][] = [
   [64, 16, 48, 48],
@@ -31,7 +36,7 @@ const shapes: number[][] = [
   [64, 64, 12, 12],
   [64, 128, 6, 6],
 ];
-let total = 0;
+const totals = new Map<string, number>();
 for (const shape of shapes) {
   const C = shape[1]!;
   const params = () => ({
@@ -72,29 +77,29 @@ for (const shape of shapes) {
       t.grad = null;
     }
   };
-  const variants: Array<[string, () => void]> = [
+  const variants: Array<[string, () => void]> = versions.flatMap(([v, op]): Array<[string, () => void]> => [
     [
-      'bn+relu',
+      `${v}bn+relu`,
       () => {
-        device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true }).backward(g));
+        device.tidy(() => op(x, { ...p, training: true, relu: true }).backward(g));
         clear();
       },
     ],
     [
-      'bn+add+relu',
+      `${v}bn+add+relu`,
       () => {
-        device.tidy(() => gpuBatchNorm2d(x, { ...p, training: true, relu: true, residual: res }).backward(g));
+        device.tidy(() => op(x, { ...p, training: true, relu: true, residual: res }).backward(g));
         clear();
       },
     ],
-  ];
+  ]);
   const times = await timeVariants(device, variants, rounds);
   const bytes = shape.reduce((a, b) => a * b, 1) * 4;
   console.log(
     `${JSON.stringify(shape).padEnd(18)} ${variants.map(([n]) => `${n} ${times.get(n)!.cpuMs.toFixed(1)} ms (${gflops(5 * bytes, times.get(n)!.cpuMs).toFixed(2)} GB/s of 5 tensors)`).join('   ')}`,
   );
-  total += times.get('bn+relu')!.cpuMs + times.get('bn+add+relu')!.cpuMs;
+  for (const [v] of versions) totals.set(v, (totals.get(v) ?? 0) + times.get(`${v}bn+relu`)!.cpuMs + times.get(`${v}bn+add+relu`)!.cpuMs);
   for (const t of [x2, g2, x, res, g, ...Object.values(p), ...Object.values(p2)]) (t as Tensor).dispose();
 }
-console.log(`total ${total.toFixed(1)} ms per 2 CPU-s; ${loadNote()}`);
+console.log(`total ${versions.map(([v]) => `${v}${totals.get(v)!.toFixed(1)} ms`).join(', ')} per 2 CPU-s; ${loadNote()}`);
 device.destroy();

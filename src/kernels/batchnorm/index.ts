@@ -14,8 +14,8 @@ import {
   BN_BACKWARD_FINALIZE,
   BN_RUNNING_STATS,
   BN_WORKGROUP,
-  ELEMENT_UNROLL,
   REDUCE_LANES,
+  chunkItems,
   bnBackwardInput,
   bnBackwardPartials,
   bnFoldConv,
@@ -98,16 +98,18 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const d = x.device;
   const vec4 = HW % 4 === 0;
   const HWv = vec4 ? HW / 4 : HW;
-  const planes = [Math.ceil(HWv / (BN_WORKGROUP * ELEMENT_UNROLL)), C, N];
+  const layout = { C, HWv, vec4 };
+  const chunks = (N * C * HWv) / chunkItems(HWv);
+  const elementGrid = grid1d(chunks, BN_WORKGROUP);
   const stats = d.empty([2, C]);
   // the per-channel reductions: partial sums over groups of NP images, then one pass per channel
   const NP = imagesPerGroup(HWv, N);
   const groups = Math.ceil(N / NP);
-  const reduceParams = [N, C, HWv, NP, groups];
+  const reduceParams = [N, NP, groups];
   if (training) {
     const running = runningMean && runningVar ? [runningMean.buffer, runningVar.buffer] : [];
     const part = d.empty([C, groups * REDUCE_LANES, 2]);
-    d.dispatch(bnStatsPartials(vec4), { params: reduceParams, buffers: [x.buffer, part.buffer], workgroups: [groups, C] });
+    d.dispatch(bnStatsPartials(layout), { params: reduceParams, buffers: [x.buffer, part.buffer], workgroups: [groups, C] });
     d.dispatch(bnStatsFinalize(running.length > 0, vec4), {
       params: [C, groups, HWv, f32(N * HW), f32(eps), f32(momentum)],
       buffers: [part.buffer, x.buffer, stats.buffer, ...running],
@@ -123,10 +125,10 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   }
   const affine = weight && bias ? [weight.buffer, bias.buffer] : [];
   const y = d.empty(x.shape);
-  d.dispatch(bnNormalize({ affine: affine.length > 0, residual: !!residual, relu, vec4 }), {
-    params: [C, HWv],
+  d.dispatch(bnNormalize(layout, { affine: affine.length > 0, residual: !!residual, relu }), {
+    params: [chunks],
     buffers: [x.buffer, stats.buffer, ...affine, ...(residual ? [residual.buffer] : []), y.buffer],
-    workgroups: planes,
+    workgroups: elementGrid,
   });
 
   const inputs = [x, ...(weight && bias ? [weight, bias] : []), ...(residual ? [residual] : [])];
@@ -134,7 +136,7 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
     const gBias = d.empty([C]);
     const gWeight = d.empty([C]);
     const part = d.empty([C, groups * REDUCE_LANES, 2]);
-    d.dispatch(bnBackwardPartials(relu, vec4), {
+    d.dispatch(bnBackwardPartials(layout, relu), {
       params: reduceParams,
       buffers: [g.buffer, x.buffer, stats.buffer, part.buffer, ...(relu ? [y.buffer] : [])],
       workgroups: [groups, C],
@@ -152,10 +154,10 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
     if (x.requiresGrad) {
       gx = d.empty(x.shape);
       if (relu && residual) gm = d.empty(x.shape);
-      d.dispatch(bnBackwardInput({ affine: !!weight, vec4, masked: relu, writeGm: !!gm }), {
-        params: [C, HWv, training ? 1 : 0, f32(N * HW)],
+      d.dispatch(bnBackwardInput(layout, { affine: !!weight, masked: relu, writeGm: !!gm }), {
+        params: [chunks, training ? 1 : 0, f32(N * HW)],
         buffers: [g, x, stats, gBias, gWeight, weight, relu ? y : null, gx, gm].filter((t): t is Tensor => !!t).map((t) => t.buffer),
-        workgroups: planes,
+        workgroups: elementGrid,
       });
     }
     stats.dispose();

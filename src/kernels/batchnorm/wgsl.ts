@@ -1,8 +1,12 @@
 /**
- * Batch-norm kernels, shaped for lavapipe (where barriers and integer divisions are costly and
- * per-invocation overhead dominates): element-wise kernels run over one (n, c) plane per
- * workgroup row — dispatch [ceil(HWv / 64), C, N], so the channel is `gid.y` with no division —
- * and handle a vec4 per invocation when H·W is a multiple of 4 (`vec4` variants; HWv = H·W / 4).
+ * Batch-norm kernels, shaped for lavapipe (where barriers are costly and per-invocation overhead
+ * dominates), each specialised on the channel count C and the plane size (`BnLayout`: WGSL
+ * constants, so finding an item's plane and channel is a multiplication, not a division). Items
+ * are vec4 when H·W is a multiple of 4 (HWv = H·W / 4), else f32.
+ *
+ * Element-wise kernels take a chunk of U consecutive items of one plane per invocation (U = 4,
+ * 3, 2 or 1, whichever divides HWv first), over one flat grid: every invocation has work on small
+ * planes too (one workgroup per 6x6 plane left 61 of 64 invocations idle: bench/lab/batchnorm.ts v3).
  *
  * The per-channel reductions run in two passes with no barrier: workgroups of REDUCE_LANES
  * invocations, each over `imagesPerGroup` planes of one channel, write one partial pair per
@@ -17,7 +21,7 @@
 import type { Kernel } from '../../gpu/device.js';
 import { GRID_ARGS, LINEAR_INDEX } from '../wgsl.js';
 
-/** Invocations per workgroup of every batch-norm kernel. */
+/** Invocations per workgroup of the element-wise batch-norm kernels. */
 export const BN_WORKGROUP = 64;
 
 /** WGSL declarations of the element type V (vec4f or f32) and its horizontal sum. */
@@ -27,31 +31,66 @@ function elementType(vec4: boolean): string {
     : 'alias V = f32;\nfn hsum(v: V) -> f32 { return v; }';
 }
 
-/** Invocations per workgroup of the partial-sum kernels, and vec4 items each takes per loop step. */
-export const REDUCE_LANES = 16;
-const REDUCE_UNROLL = 4;
-
 /**
- * Images per workgroup of a partial-sum kernel for planes of HWv items: about 512 items per
- * workgroup (one plane when planes are that big).
+ * How a kernel walks [N, C, H·W] activations: in chunks of U consecutive items (vec4 or f32) of
+ * one plane, U the largest of 4, 3, 2, 1 dividing HWv, so no chunk straddles two planes and no
+ * item needs a bounds check. The kernels are specialised on C and HWv (WGSL constants: the
+ * divisions that find a chunk's plane and channel become multiplications).
  */
-export function imagesPerGroup(HWv: number, N: number): number {
-  return Math.min(N, Math.max(1, Math.floor(512 / HWv)));
+export interface BnLayout {
+  C: number;
+  /** Items per plane: H·W / 4 with vec4, else H·W. */
+  HWv: number;
+  vec4: boolean;
+}
+
+/** Items per chunk for planes of HWv items. */
+export function chunkItems(HWv: number): number {
+  return [4, 3, 2].find((u) => HWv % u === 0) ?? 1;
+}
+
+/** The layout's WGSL: element type, and constants C, HWV, U (items per chunk), Q (chunks per plane). */
+function layoutCode(l: BnLayout): string {
+  const U = chunkItems(l.HWv);
+  return `${elementType(l.vec4)}
+const C = ${l.C}u;
+const HWV = ${l.HWv}u;
+const U = ${U}u;
+const Q = ${l.HWv / U}u;`;
+}
+
+/** A kernel name's suffix for a layout. */
+function layoutName(l: BnLayout): string {
+  return `${l.vec4 ? 'Vec4' : ''}_${l.C}x${l.HWv}`;
 }
 
 /**
- * The partial-sum kernel's frame: workgroup (g, c) takes images [g·p.NP, (g+1)·p.NP) of channel
- * c; each invocation walks REDUCE_UNROLL items at a time, REDUCE_LANES·REDUCE_UNROLL apart, of
- * each plane, running `body` (with `at`, the item's index, and `ok`, whether it is in the plane;
- * out-of-plane items read a clamped index and must add nothing), then writes
+ * Invocations per workgroup of the partial-sum kernels: one 8-wide SIMD batch on lavapipe
+ * (16, 32 and 64 were slower, bench/lab/batchnorm.ts v3).
+ */
+export const REDUCE_LANES = 8;
+
+/**
+ * Images per workgroup of a partial-sum kernel for planes of HWv items: about 512 items per
+ * workgroup (one plane when planes are that big), spread evenly over the groups.
+ */
+export function imagesPerGroup(HWv: number, N: number): number {
+  const groups = Math.ceil(N / Math.min(N, Math.max(1, Math.floor(512 / HWv))));
+  return Math.ceil(N / groups);
+}
+
+/**
+ * The partial-sum kernel's frame: workgroup (g, c) takes the items of images
+ * [g·p.NP, (g+1)·p.NP) of channel c, invocation lid every REDUCE_LANES-th of them (neighbouring
+ * invocations read neighbouring items), running `body` for each (`at`, its index), then writes
  * part[(c·groups + g)·REDUCE_LANES + lid] = vec2f(hsum(a1), hsum(a2)).
  */
-function partialsKernel(name: string, vec4: boolean, bindings: string, setup: string, body: string): Kernel {
+function partialsKernel(name: string, l: BnLayout, bindings: string, setup: string, body: string): Kernel {
   return {
-    name,
+    name: `${name}${layoutName(l)}`,
     code: /* wgsl */ `
-${elementType(vec4)}
-struct Params { N: u32, C: u32, HWv: u32, NP: u32, groups: u32 }
+${layoutCode(l)}
+struct Params { N: u32, NP: u32, groups: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 ${bindings}
 @compute @workgroup_size(${REDUCE_LANES})
@@ -60,16 +99,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   ${setup}
   var a1 = V(0.0);
   var a2 = V(0.0);
-  let n1 = min((wid.x + 1u) * p.NP, p.N);
-  for (var n = wid.x * p.NP; n < n1; n++) {
-    let base = (n * p.C + c) * p.HWv;
-    for (var j = lid * ${REDUCE_UNROLL}u; j < p.HWv; j += ${REDUCE_LANES * REDUCE_UNROLL}u) {
-      ${Array.from(
-        { length: REDUCE_UNROLL },
-        (_, u) => `{ let ok = j + ${u}u < p.HWv; let at = base + min(j + ${u}u, p.HWv - 1u);
-        ${body} }`,
-      ).join('\n      ')}
-    }
+  let t1 = min((wid.x + 1u) * p.NP, p.N) * HWV;
+  for (var t = wid.x * p.NP * HWV + lid; t < t1; t += ${REDUCE_LANES}u) {
+    let n = t / HWV;
+    let at = (n * C + c) * HWV + (t - n * HWV);
+    ${body}
   }
   part[(c * p.groups + wid.x) * ${REDUCE_LANES}u + lid] = vec2f(hsum(a1), hsum(a2));
 }`,
@@ -78,17 +112,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
 /**
  * Partial sums of Σ(x − s) and Σ(x − s)² (s: the channel's first value) into part
- * [C, groups·REDUCE_LANES] (vec2f). Params { N, C, HWv, NP = imagesPerGroup, groups };
- * dispatch [groups, C].
+ * [C, groups·REDUCE_LANES] (vec2f). Params { N, NP = imagesPerGroup, groups }; dispatch [groups, C].
  */
-export function bnStatsPartials(vec4: boolean): Kernel {
+export function bnStatsPartials(l: BnLayout): Kernel {
   return partialsKernel(
-    `batchNormStatsPartials${vec4 ? 'Vec4' : ''}`,
-    vec4,
+    'batchNormStatsPartials',
+    l,
     `@group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read_write> part: array<vec2f>;`,
-    `let s = x[c * p.HWv]${vec4 ? '.x' : ''};`,
-    `let v = select(V(0.0), x[at] - s, ok); a1 += v; a2 += v * v;`,
+    `let s = x[c * HWV]${l.vec4 ? '.x' : ''};`,
+    `let v = x[at] - s; a1 += v; a2 += v * v;`,
   );
 }
 
@@ -180,54 +213,53 @@ export interface BnVariant {
   residual: boolean;
   /** max(·, 0) at the end. */
   relu: boolean;
-  vec4: boolean;
 }
 
 /** Per-channel scale and shift of the affine map y = x·scale + shift (WGSL lines declaring them). */
 function scaleShift(affine: boolean): string {
   return affine
-    ? 'let scale = stats[p.C + c] * weight[c];\n  let shift = bias[c] - stats[c] * scale;'
-    : 'let scale = stats[p.C + c];\n  let shift = -stats[c] * scale;';
+    ? 'let scale = stats[C + c] * weight[c];\n  let shift = bias[c] - stats[c] * scale;'
+    : 'let scale = stats[C + c];\n  let shift = -stats[c] * scale;';
 }
 
-/** Items (vec4 or f32) per invocation of the element-wise kernels: 4 beat 1 by ~1.4x on lavapipe (bench/lab/batchnorm.ts v2). */
-export const ELEMENT_UNROLL = 4;
-
 /**
- * The body of a plane-wise element-wise kernel (dispatch [ceil(HWv / (BN_WORKGROUP·ELEMENT_UNROLL)), C, N]):
- * `setup` once (c is the channel), then `body` for each of the invocation's ELEMENT_UNROLL items
- * i of its plane.
+ * The body of an element-wise kernel over chunks (dispatch grid1d(N·C·Q, BN_WORKGROUP), Params
+ * starting with `chunks` = N·C·Q): `setup` once per chunk (c is its channel), then `body` for
+ * each of its U items i.
  */
-function planeElements(setup: string, body: string): string {
-  return `fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let c = gid.y;
-  let base = (gid.z * p.C + c) * p.HWv;
-  let j0 = gid.x * ${ELEMENT_UNROLL}u;
-  if (j0 >= p.HWv) { return; }
+function chunkElements(setup: string, body: string): string {
+  return `fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = gid.x + gid.y * nwg.x * ${BN_WORKGROUP}u;
+  if (k >= p.chunks) { return; }
+  let c = (k / Q) % C;
+  let i0 = k * U;
   ${setup}
-  ${Array.from({ length: ELEMENT_UNROLL }, (_, u) => `if (j0 + ${u}u < p.HWv) { let i = base + j0 + ${u}u; ${body} }`).join('\n  ')}
+  for (var u = 0u; u < U; u++) {
+    let i = i0 + u;
+    ${body}
+  }
 }`;
 }
 
 /**
- * y = relu?((x − mean)·invstd (·weight + bias) (+ residual)), ELEMENT_UNROLL items per
- * invocation: dispatch [ceil(HWv / (64·ELEMENT_UNROLL)), C, N].
+ * y = relu?((x − mean)·invstd (·weight + bias) (+ residual)), one chunk per invocation:
+ * Params { chunks }; dispatch grid1d(chunks, BN_WORKGROUP).
  */
-export function bnNormalize(v: BnVariant): Kernel {
+export function bnNormalize(l: BnLayout, v: BnVariant): Kernel {
   const bindings = ['x', 'stats', ...(v.affine ? ['weight', 'bias'] : []), ...(v.residual ? ['residual'] : [])];
   let expr = 'x[i] * scale + shift';
   if (v.residual) expr = `${expr} + residual[i]`;
   if (v.relu) expr = `max(${expr}, V(0.0))`;
   return {
-    name: `batchNorm${v.affine ? 'Affine' : ''}${v.residual ? 'Add' : ''}${v.relu ? 'Relu' : ''}${v.vec4 ? 'Vec4' : ''}`,
+    name: `batchNorm${v.affine ? 'Affine' : ''}${v.residual ? 'Add' : ''}${v.relu ? 'Relu' : ''}${layoutName(l)}`,
     code: /* wgsl */ `
-${elementType(v.vec4)}
-struct Params { C: u32, HWv: u32 }
+${layoutCode(l)}
+struct Params { chunks: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 ${bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${b}: array<${b === 'x' || b === 'residual' ? 'V' : 'f32'}>;`).join('\n')}
 @group(0) @binding(${bindings.length + 1}) var<storage, read_write> y: array<V>;
 @compute @workgroup_size(${BN_WORKGROUP})
-${planeElements(scaleShift(v.affine), `y[i] = ${expr};`)}`,
+${chunkElements(scaleShift(v.affine), `y[i] = ${expr};`)}`,
   };
 }
 
@@ -236,10 +268,10 @@ ${planeElements(scaleShift(v.affine), `y[i] = ${expr};`)}`,
  * g·(y > 0) with `masked` (the gradient through a fused ReLU, from the op's output y).
  * Params as bnStatsPartials; dispatch [groups, C].
  */
-export function bnBackwardPartials(masked: boolean, vec4: boolean): Kernel {
+export function bnBackwardPartials(l: BnLayout, masked: boolean): Kernel {
   return partialsKernel(
-    `batchNormBackwardPartials${masked ? 'Masked' : ''}${vec4 ? 'Vec4' : ''}`,
-    vec4,
+    `batchNormBackwardPartials${masked ? 'Masked' : ''}`,
+    l,
     `@group(0) @binding(1) var<storage, read> g: array<V>;
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
@@ -247,8 +279,8 @@ export function bnBackwardPartials(masked: boolean, vec4: boolean): Kernel {
 ${masked ? '@group(0) @binding(5) var<storage, read> y: array<V>;' : ''}`,
     'let mean = stats[c];',
     masked
-      ? `let gi = select(V(0.0), select(V(0.0), g[at], y[at] > V(0.0)), ok); a1 += gi; a2 += gi * (x[at] - mean);`
-      : `let gi = select(V(0.0), g[at], ok); a1 += gi; a2 += gi * (x[at] - mean);`,
+      ? `let gi = select(V(0.0), g[at], y[at] > V(0.0)); a1 += gi; a2 += gi * (x[at] - mean);`
+      : `let gi = g[at]; a1 += gi; a2 += gi * (x[at] - mean);`,
   );
 }
 
@@ -276,23 +308,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * gx = weight·invstd·(g' − Σg'/M − x̂·Σg'·x̂/M) in training mode (M = N·H·W), gx =
  * weight·invstd·g' in eval mode (the statistics are constants there), where g' = g, or g·(y > 0)
  * with `masked` (a fused ReLU); with `writeGm` also gm = g' (the residual's gradient).
- * ELEMENT_UNROLL items per invocation: dispatch [ceil(HWv / (64·ELEMENT_UNROLL)), C, N].
+ * One chunk per invocation: Params { chunks, training, count: M }; dispatch grid1d(chunks, BN_WORKGROUP).
  */
-export function bnBackwardInput(v: { affine: boolean; vec4: boolean; masked: boolean; writeGm: boolean }): Kernel {
+export function bnBackwardInput(l: BnLayout, v: { affine: boolean; masked: boolean; writeGm: boolean }): Kernel {
   const bindings = ['g', 'x', 'stats', 'gBias', 'gWeight', ...(v.affine ? ['weight'] : []), ...(v.masked ? ['y'] : [])];
   const elementBuffers = ['g', 'x', 'y'];
   const outs = ['gx', ...(v.writeGm ? ['gm'] : [])];
   return {
-    name: `batchNormBackwardInput${v.affine ? 'Affine' : ''}${v.masked ? 'Masked' : ''}${v.writeGm ? 'Gm' : ''}${v.vec4 ? 'Vec4' : ''}`,
+    name: `batchNormBackwardInput${v.affine ? 'Affine' : ''}${v.masked ? 'Masked' : ''}${v.writeGm ? 'Gm' : ''}${layoutName(l)}`,
     code: /* wgsl */ `
-${elementType(v.vec4)}
-struct Params { C: u32, HWv: u32, training: u32, count: f32 }
+${layoutCode(l)}
+struct Params { chunks: u32, training: u32, count: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 ${bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${b}: array<${elementBuffers.includes(b) ? 'V' : 'f32'}>;`).join('\n')}
 ${outs.map((b, k) => `@group(0) @binding(${bindings.length + 1 + k}) var<storage, read_write> ${b}: array<V>;`).join('\n')}
 @compute @workgroup_size(${BN_WORKGROUP})
-${planeElements(
-  `let invstd = stats[p.C + c];
+${chunkElements(
+  `let invstd = stats[C + c];
   let scale = invstd${v.affine ? ' * weight[c]' : ''};
   // gx = scale·g' − a·(x − mean) − b with per-channel a, b (a = b = 0 in eval mode)
   let t = f32(p.training);
