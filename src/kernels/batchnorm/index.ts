@@ -14,7 +14,6 @@ import {
   BN_BACKWARD_FINALIZE,
   BN_RUNNING_STATS,
   BN_WORKGROUP,
-  REDUCE_LANES,
   chunkItems,
   bnBackwardInput,
   bnBackwardPartials,
@@ -23,7 +22,9 @@ import {
   bnStatsFinalize,
   bnStatsPartials,
   imagesPerGroup,
+  reduceLanes,
 } from './wgsl.js';
+import { isSoftware } from '../gemm/tiling.js';
 
 /** Options of batchNorm2d; every [C] tensor is f32 on the input's device. */
 export interface BatchNormOptions {
@@ -98,7 +99,7 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const d = x.device;
   const vec4 = HW % 4 === 0;
   const HWv = vec4 ? HW / 4 : HW;
-  const layout = { C, HWv, vec4 };
+  const layout = { C, HWv, vec4, lanes: reduceLanes(isSoftware(d)) };
   const chunks = (N * C * HWv) / chunkItems(HWv);
   const elementGrid = grid1d(chunks, BN_WORKGROUP);
   const stats = d.empty([2, C]);
@@ -106,12 +107,13 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const NP = imagesPerGroup(HWv, N);
   const groups = Math.ceil(N / NP);
   const reduceParams = [N, NP, groups];
+  const pairs = groups * layout.lanes;
   if (training) {
     const running = runningMean && runningVar ? [runningMean.buffer, runningVar.buffer] : [];
-    const part = d.empty([C, groups * REDUCE_LANES, 2]);
+    const part = d.empty([C, pairs, 2]);
     d.dispatch(bnStatsPartials(layout), { params: reduceParams, buffers: [x.buffer, part.buffer], workgroups: [groups, C] });
     d.dispatch(bnStatsFinalize(running.length > 0, vec4), {
-      params: [C, groups, HWv, f32(N * HW), f32(eps), f32(momentum)],
+      params: [C, pairs, HWv, f32(N * HW), f32(eps), f32(momentum)],
       buffers: [part.buffer, x.buffer, stats.buffer, ...running],
       workgroups: [Math.ceil(C / 64)],
     });
@@ -135,14 +137,14 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   record(y, relu ? (residual ? 'batchNorm2dAddRelu' : 'batchNorm2dRelu') : residual ? 'batchNorm2dAdd' : 'batchNorm2d', inputs, (g) => {
     const gBias = d.empty([C]);
     const gWeight = d.empty([C]);
-    const part = d.empty([C, groups * REDUCE_LANES, 2]);
+    const part = d.empty([C, pairs, 2]);
     d.dispatch(bnBackwardPartials(layout, relu), {
       params: reduceParams,
       buffers: [g.buffer, x.buffer, stats.buffer, part.buffer, ...(relu ? [y.buffer] : [])],
       workgroups: [groups, C],
     });
     d.dispatch(BN_BACKWARD_FINALIZE, {
-      params: [C, groups],
+      params: [C, pairs],
       buffers: [part.buffer, stats.buffer, gBias.buffer, gWeight.buffer],
       workgroups: [Math.ceil(C / 64)],
     });

@@ -8,10 +8,10 @@
  * 3, 2 or 1, whichever divides HWv first), over one flat grid: every invocation has work on small
  * planes too (one workgroup per 6x6 plane left 61 of 64 invocations idle: bench/lab/batchnorm.ts v3).
  *
- * The per-channel reductions run in two passes with no barrier: workgroups of REDUCE_LANES
+ * The per-channel reductions run in two passes with no barrier: workgroups of `lanes`
  * invocations, each over `imagesPerGroup` planes of one channel, write one partial pair per
  * invocation (bnPartials: dispatch [groups, C]); a finalize kernel adds a channel's
- * groups·REDUCE_LANES pairs (dispatch grid1d(C, 64)). On lavapipe this is ~4x faster than one
+ * groups·lanes pairs (dispatch grid1d(C, 64)). On lavapipe this is ~4x faster than one
  * workgroup per channel walking all N·H·W values (bench/lab/batchnorm.ts v2). Statistics are sums
  * of (x − s), where s is the channel's first value: shifting by a sample of the data keeps
  * Σ(x − s)² − (Σ(x − s))²/M accurate when |mean| >> std.
@@ -42,6 +42,8 @@ export interface BnLayout {
   /** Items per plane: H·W / 4 with vec4, else H·W. */
   HWv: number;
   vec4: boolean;
+  /** Invocations per workgroup of the partial-sum kernels (`reduceLanes`). */
+  lanes: number;
 }
 
 /** Items per chunk for planes of HWv items. */
@@ -65,10 +67,13 @@ function layoutName(l: BnLayout): string {
 }
 
 /**
- * Invocations per workgroup of the partial-sum kernels: one 8-wide SIMD batch on lavapipe
- * (16, 32 and 64 were slower, bench/lab/batchnorm.ts v3).
+ * Invocations per workgroup of the partial-sum kernels: one 8-wide SIMD batch on a CPU adapter
+ * (16, 32 and 64 were slower on lavapipe, bench/lab/batchnorm.ts v3), 64 on a GPU (whose
+ * SIMD groups are 32 or 64 wide). A multiple of 4.
  */
-export const REDUCE_LANES = 8;
+export function reduceLanes(software: boolean): number {
+  return software ? 8 : 64;
+}
 
 /**
  * Images per workgroup of a partial-sum kernel for planes of HWv items: about 512 items per
@@ -81,9 +86,9 @@ export function imagesPerGroup(HWv: number, N: number): number {
 
 /**
  * The partial-sum kernel's frame: workgroup (g, c) takes the items of images
- * [g·p.NP, (g+1)·p.NP) of channel c, invocation lid every REDUCE_LANES-th of them (neighbouring
+ * [g·p.NP, (g+1)·p.NP) of channel c, invocation lid every lanes-th of them (neighbouring
  * invocations read neighbouring items), running `body` for each (`at`, its index), then writes
- * part[(c·groups + g)·REDUCE_LANES + lid] = vec2f(hsum(a1), hsum(a2)).
+ * part[(c·groups + g)·lanes + lid] = vec2f(hsum(a1), hsum(a2)).
  */
 function partialsKernel(name: string, l: BnLayout, bindings: string, setup: string, body: string): Kernel {
   return {
@@ -93,26 +98,26 @@ ${layoutCode(l)}
 struct Params { N: u32, NP: u32, groups: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 ${bindings}
-@compute @workgroup_size(${REDUCE_LANES})
+@compute @workgroup_size(${l.lanes})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = wid.y;
   ${setup}
   var a1 = V(0.0);
   var a2 = V(0.0);
   let t1 = min((wid.x + 1u) * p.NP, p.N) * HWV;
-  for (var t = wid.x * p.NP * HWV + lid; t < t1; t += ${REDUCE_LANES}u) {
+  for (var t = wid.x * p.NP * HWV + lid; t < t1; t += ${l.lanes}u) {
     let n = t / HWV;
     let at = (n * C + c) * HWV + (t - n * HWV);
     ${body}
   }
-  part[(c * p.groups + wid.x) * ${REDUCE_LANES}u + lid] = vec2f(hsum(a1), hsum(a2));
+  part[(c * p.groups + wid.x) * ${l.lanes}u + lid] = vec2f(hsum(a1), hsum(a2));
 }`,
   };
 }
 
 /**
  * Partial sums of Σ(x − s) and Σ(x − s)² (s: the channel's first value) into part
- * [C, groups·REDUCE_LANES] (vec2f). Params { N, NP = imagesPerGroup, groups }; dispatch [groups, C].
+ * [C, groups·lanes] (vec2f). Params { N, NP = imagesPerGroup, groups }; dispatch [groups, C].
  */
 export function bnStatsPartials(l: BnLayout): Kernel {
   return partialsKernel(
@@ -126,11 +131,11 @@ export function bnStatsPartials(l: BnLayout): Kernel {
 }
 
 /**
- * Sums channel c's groups·REDUCE_LANES partial pairs into t: the loop of the finalize kernels,
+ * Sums channel c's p.pairs (= groups·lanes) partial pairs into t: the loop of the finalize kernels,
  * with 4 running sums (more accurate than one).
  */
 const SUM_PARTIALS = /* wgsl */ `
-  let count = p.groups * ${REDUCE_LANES}u;
+  let count = p.pairs;
   let first = c * count;
   var q0 = vec2f(0.0);
   var q1 = vec2f(0.0);
@@ -147,14 +152,14 @@ const SUM_PARTIALS = /* wgsl */ `
 /**
  * Batch statistics per channel from bnStatsPartials -> stats; with `updateRunning`, also
  * running = (1 − momentum)·running + momentum·batch (unbiased variance for runningVar).
- * Params { C, groups, HWv, count: N·H·W (f32), eps, momentum }; dispatch [ceil(C / 64)].
+ * Params { C, pairs: groups·lanes, HWv, count: N·H·W (f32), eps, momentum }; dispatch [ceil(C / 64)].
  */
 export function bnStatsFinalize(updateRunning: boolean, vec4: boolean): Kernel {
   return {
     name: `batchNormStatsFinalize${updateRunning ? 'Update' : ''}`,
     code: /* wgsl */ `
 ${elementType(vec4)}
-struct Params { C: u32, groups: u32, HWv: u32, count: f32, eps: f32, momentum: f32 }
+struct Params { C: u32, pairs: u32, HWv: u32, count: f32, eps: f32, momentum: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> part: array<vec2f>;
 @group(0) @binding(2) var<storage, read> x: array<V>;
@@ -264,7 +269,7 @@ ${chunkElements(scaleShift(v.affine), `y[i] = ${expr};`)}`,
 }
 
 /**
- * Partial sums of Σg' and Σg'·(x − mean) into part [C, groups·REDUCE_LANES], where g' = g, or
+ * Partial sums of Σg' and Σg'·(x − mean) into part [C, groups·lanes], where g' = g, or
  * g·(y > 0) with `masked` (the gradient through a fused ReLU, from the op's output y).
  * Params as bnStatsPartials; dispatch [groups, C].
  */
@@ -284,11 +289,11 @@ ${masked ? '@group(0) @binding(5) var<storage, read> y: array<V>;' : ''}`,
   );
 }
 
-/** gBias = Σg' and gWeight = Σg'·x̂ per channel from bnBackwardPartials. Params { C, groups }; dispatch [ceil(C / 64)]. */
+/** gBias = Σg' and gWeight = Σg'·x̂ per channel from bnBackwardPartials. Params { C, pairs: groups·lanes }; dispatch [ceil(C / 64)]. */
 export const BN_BACKWARD_FINALIZE: Kernel = {
   name: 'batchNormBackwardFinalize',
   code: /* wgsl */ `
-struct Params { C: u32, groups: u32 }
+struct Params { C: u32, pairs: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> part: array<vec2f>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
