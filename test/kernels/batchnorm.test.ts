@@ -6,6 +6,7 @@ import * as ew from '../../src/kernels/elementwise/reference.js';
 import * as convRef from '../../src/kernels/conv2d/reference.js';
 import { conv2d } from '../../src/kernels/conv2d/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
+import type { DispatchArgs, Kernel } from '../../src/gpu/kernel.js';
 import { expectClose, numericGrad, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 // f32 GPU against the f64 reference. Outputs and gx are O(1) values built from sums over a
@@ -19,6 +20,7 @@ const SHAPES = [
   [4, 5, 3, 3],
   [3, 2, 1, 1], // 1x1 maps: statistics over the batch only
   [16, 64, 24, 24], // a ResNet-18 layer1 shape on 48x48 faces with a stride-2 stem
+  [21, 3, 12, 12], // the partial sums over two groups of images, the second one shorter
 ];
 
 /** Per-channel affine parameters and running estimates, seeded. */
@@ -250,6 +252,54 @@ describe('batchNorm2d', () => {
       expectClose(await y.toArray(), yRef, { ...TOL, what: 'folded conv' });
     });
   }
+
+  // CPU adapters reduce in workgroups of 8 invocations, GPUs in 64 (reduceLanes): run the GPU
+  // kinds' kernels here too, by making the device look like a GPU for the op.
+  it("the GPU adapters' reductions (64 invocations per workgroup) equal the reference, fused forward and backward", async () => {
+    const d = device();
+    const shape = [21, 3, 12, 12];
+    const C = shape[1]!;
+    const m = shape[0]! * shape[2]! * shape[3]!;
+    const p = channelParams(C, 100);
+    const [xCpu, rCpu, gy] = [data(shape, 101), randn(shape, 102, 2), randn(shape, 103)];
+    const [x, r] = [toGpu(d, xCpu, true), toGpu(d, rCpu, true)];
+    const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
+    const opts = { training: true, momentum: 0.2 };
+    const info = d.info;
+    const partials: string[] = []; // the partial-sum kernels' workgroup sizes
+    const dispatch = d.dispatch;
+    Object.assign(d, {
+      info: { ...info, device: 'gpu', description: 'a GPU', architecture: 'gpu' },
+      dispatch: (k: Kernel, args: DispatchArgs) => {
+        if (k.name.includes('Partials')) partials.push(/@workgroup_size\((\d+)\)/.exec(k.code)![1]!);
+        dispatch.call(d, k, args);
+      },
+    });
+    try {
+      const y = batchNorm2d(x, {
+        weight,
+        bias,
+        runningMean: toGpu(d, p.runningMean),
+        runningVar: toGpu(d, p.runningVar),
+        ...opts,
+        relu: true,
+        residual: r,
+      });
+      y.backward(toGpu(d, gy));
+      const yRef = ew.relu(ew.add(ref.batchNorm2d(xCpu, { ...p, ...opts }), rCpu));
+      expectClose(await y.toArray(), yRef, { ...TOL, what: 'forward' });
+      const gPre = ew.reluBackward(gy, yRef);
+      const gRef = ref.batchNorm2dBackward(gPre, xCpu, { ...p, ...opts });
+      expectClose(await x.grad!.toArray(), gRef.gx, { ...TOL, what: 'gx' });
+      expectClose(await weight.grad!.toArray(), gRef.gWeight, { ...sumTol(m), what: 'gWeight' });
+      expectClose(await bias.grad!.toArray(), gRef.gBias, { ...sumTol(m), what: 'gBias' });
+      expectClose(await r.grad!.toArray(), gPre, { ...TOL, what: 'gResidual' });
+      expect(partials).toEqual(['64', '64']);
+    } finally {
+      Object.assign(d, { info });
+      Reflect.deleteProperty(d, 'dispatch');
+    }
+  });
 
   it('backward references agree with finite differences', () => {
     const shape = [2, 3, 2, 3];
