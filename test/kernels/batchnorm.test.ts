@@ -7,6 +7,7 @@ import * as convRef from '../../src/kernels/conv2d/reference.js';
 import { conv2d } from '../../src/kernels/conv2d/index.js';
 import { CpuTensor } from '../../src/reference/tensor.js';
 import type { DispatchArgs, Kernel } from '../../src/gpu/kernel.js';
+import type { Device } from '../../src/gpu/device.js';
 import { expectClose, numericGrad, randn, toGpu, ownDevice, useDevice } from '../helpers.js';
 
 // f32 GPU against the f64 reference. Outputs and gx are O(1) values built from sums over a
@@ -35,6 +36,44 @@ function channelParams(C: number, seed: number) {
 
 /** Shifted, scaled data so that |mean| > std: catches one-pass variance formulas. */
 const data = (shape: number[], seed: number) => randn(shape, seed, 2).map((v) => v + 3);
+
+/**
+ * relu?(batchNorm2d(x) + r?) fused in one op against the unfused reference composition, forward
+ * and every gradient (x, weight, bias, residual).
+ */
+async function checkFused(d: Device, shape: number[], fuse: { relu?: boolean; residual?: boolean }): Promise<void> {
+  const C = shape[1]!;
+  const m = shape[0]! * shape[2]! * shape[3]!;
+  const p = channelParams(C, 80);
+  const xCpu = data(shape, 81);
+  const rCpu = randn(shape, 82, 2);
+  const gy = randn(shape, 83);
+  const [x, r] = [toGpu(d, xCpu, true), toGpu(d, rCpu, true)];
+  const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
+  const opts = { training: true, momentum: 0.2 };
+  const y = batchNorm2d(x, {
+    weight,
+    bias,
+    runningMean: toGpu(d, p.runningMean),
+    runningVar: toGpu(d, p.runningVar),
+    ...opts,
+    relu: fuse.relu,
+    residual: fuse.residual ? r : null,
+  });
+  // Reference: the unfused composition relu?(bn(x) + r?).
+  const bn = ref.batchNorm2d(xCpu, { ...p, ...opts });
+  const pre = fuse.residual ? ew.add(bn, rCpu) : bn;
+  const yRef = fuse.relu ? ew.relu(pre) : pre;
+  expectClose(await y.toArray(), yRef, { ...TOL, what: 'forward' });
+  y.backward(toGpu(d, gy));
+  const gPre = fuse.relu ? ew.reluBackward(gy, yRef) : gy;
+  const gRef = ref.batchNorm2dBackward(gPre, xCpu, { ...p, ...opts });
+  expectClose(await x.grad!.toArray(), gRef.gx, { ...TOL, what: 'gx' });
+  expectClose(await weight.grad!.toArray(), gRef.gWeight, { ...sumTol(m), what: 'gWeight' });
+  expectClose(await bias.grad!.toArray(), gRef.gBias, { ...sumTol(m), what: 'gBias' });
+  if (fuse.residual) expectClose(await r.grad!.toArray(), gPre, { ...TOL, what: 'gResidual' });
+  else expect(r.grad).toBeNull();
+}
 
 describe('batchNorm2d', () => {
   const device = useDevice();
@@ -192,40 +231,8 @@ describe('batchNorm2d', () => {
     [3, 4, 6, 6],
   ]) {
     for (const fuse of [{ relu: true }, { residual: true }, { relu: true, residual: true }]) {
-      it(`fused ${JSON.stringify(fuse)} equals batchNorm2d then add/relu, forward and backward, on [${shape}]`, async () => {
-        const d = device();
-        const C = shape[1]!;
-        const m = shape[0]! * shape[2]! * shape[3]!;
-        const p = channelParams(C, 80);
-        const xCpu = data(shape, 81);
-        const rCpu = randn(shape, 82, 2);
-        const gy = randn(shape, 83);
-        const [x, r] = [toGpu(d, xCpu, true), toGpu(d, rCpu, true)];
-        const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
-        const opts = { training: true, momentum: 0.2 };
-        const y = batchNorm2d(x, {
-          weight,
-          bias,
-          runningMean: toGpu(d, p.runningMean),
-          runningVar: toGpu(d, p.runningVar),
-          ...opts,
-          relu: fuse.relu,
-          residual: fuse.residual ? r : null,
-        });
-        // Reference: the unfused composition relu?(bn(x) + r?).
-        const bn = ref.batchNorm2d(xCpu, { ...p, ...opts });
-        const pre = fuse.residual ? ew.add(bn, rCpu) : bn;
-        const yRef = fuse.relu ? ew.relu(pre) : pre;
-        expectClose(await y.toArray(), yRef, { ...TOL, what: 'forward' });
-        y.backward(toGpu(d, gy));
-        const gPre = fuse.relu ? ew.reluBackward(gy, yRef) : gy;
-        const gRef = ref.batchNorm2dBackward(gPre, xCpu, { ...p, ...opts });
-        expectClose(await x.grad!.toArray(), gRef.gx, { ...TOL, what: 'gx' });
-        expectClose(await weight.grad!.toArray(), gRef.gWeight, { ...sumTol(m), what: 'gWeight' });
-        expectClose(await bias.grad!.toArray(), gRef.gBias, { ...sumTol(m), what: 'gBias' });
-        if (fuse.residual) expectClose(await r.grad!.toArray(), gPre, { ...TOL, what: 'gResidual' });
-        else expect(r.grad).toBeNull();
-      });
+      it(`fused ${JSON.stringify(fuse)} equals batchNorm2d then add/relu, forward and backward, on [${shape}]`, () =>
+        checkFused(device(), shape, fuse));
     }
   }
 
@@ -257,14 +264,6 @@ describe('batchNorm2d', () => {
   // kinds' kernels here too, by making the device look like a GPU for the op.
   it("the GPU adapters' reductions (64 invocations per workgroup) equal the reference, fused forward and backward", async () => {
     const d = device();
-    const shape = [21, 3, 12, 12];
-    const C = shape[1]!;
-    const m = shape[0]! * shape[2]! * shape[3]!;
-    const p = channelParams(C, 100);
-    const [xCpu, rCpu, gy] = [data(shape, 101), randn(shape, 102, 2), randn(shape, 103)];
-    const [x, r] = [toGpu(d, xCpu, true), toGpu(d, rCpu, true)];
-    const [weight, bias] = [toGpu(d, p.weight, true), toGpu(d, p.bias, true)];
-    const opts = { training: true, momentum: 0.2 };
     const info = d.info;
     const partials: string[] = []; // the partial-sum kernels' workgroup sizes
     const dispatch = d.dispatch;
@@ -276,24 +275,7 @@ describe('batchNorm2d', () => {
       },
     });
     try {
-      const y = batchNorm2d(x, {
-        weight,
-        bias,
-        runningMean: toGpu(d, p.runningMean),
-        runningVar: toGpu(d, p.runningVar),
-        ...opts,
-        relu: true,
-        residual: r,
-      });
-      y.backward(toGpu(d, gy));
-      const yRef = ew.relu(ew.add(ref.batchNorm2d(xCpu, { ...p, ...opts }), rCpu));
-      expectClose(await y.toArray(), yRef, { ...TOL, what: 'forward' });
-      const gPre = ew.reluBackward(gy, yRef);
-      const gRef = ref.batchNorm2dBackward(gPre, xCpu, { ...p, ...opts });
-      expectClose(await x.grad!.toArray(), gRef.gx, { ...TOL, what: 'gx' });
-      expectClose(await weight.grad!.toArray(), gRef.gWeight, { ...sumTol(m), what: 'gWeight' });
-      expectClose(await bias.grad!.toArray(), gRef.gBias, { ...sumTol(m), what: 'gBias' });
-      expectClose(await r.grad!.toArray(), gPre, { ...TOL, what: 'gResidual' });
+      await checkFused(d, [21, 3, 12, 12], { relu: true, residual: true });
       expect(partials).toEqual(['64', '64']);
     } finally {
       Object.assign(d, { info });
