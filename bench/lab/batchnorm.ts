@@ -39,7 +39,13 @@
  *   or two items per loop step: the same within noise). Element-wise chunks: U = 1 ran at half
  *   the speed of U = 4, U = 8 and workgroups of 256 no better. v3 passes (load 9.4):
  *   stats 5.8-8.2 GB/s, normalise 6.6-9.6, backward partials 9.0-12.1, input gradient 6.6-8.8,
- *   addRelu 10.7-11.4. Op totals, v2 (BASE) and v3 interleaved: FIGURES.
+ *   addRelu 10.7-11.4. Per-channel coefficients of the input gradient precomputed (4 loads per
+ *   chunk instead of 7): within noise. Op totals, v2 (BASE=) and v3 interleaved in one run at
+ *   load 8.1: 78.1 -> 56.6 ms ([64,128,6,6] 6.8 -> 2.8 ms per op, [64,64,12,12] 6.3-8.8 ->
+ *   3.6-4.9, [64,32,24,24] 6.9-9.6 -> 5.8-7.3, [64,16,48,48] 15.3-17.3 -> 13.3-16.1; the op
+ *   figures include a copy of the seed gradient and a submit per op). Whole train step
+ *   (step-ab.ts, v2 and v3 interleaved, 16 rounds, load ~10): width 16 1.09x (best) / 1.14x
+ *   (median of rounds), width 8 1.14x / 1.09x.
  *   The partial sums stay 8 lanes only on CPU adapters (reduceLanes): a GPU's SIMD group is
  *   32-64 wide, so it gets 64.
  */
