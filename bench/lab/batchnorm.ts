@@ -36,8 +36,9 @@
  *   (one run, load 9.8): 16 lanes x 4 consecutive items 4.5 / 6.0 / 8.1 / 8.3; 8 lanes x 4
  *   consecutive 6.8 / 6.6 / 8.5 / 7.4; 8 lanes on neighbouring items 9.3 / 10.2 / 11.8 / 7.0
  *   (16, 32, 64 lanes: 3.0-5.8 on the first three shapes; 2048 items per group instead of 512
- *   or two items per loop step: the same within noise). Element-wise chunks: U = 1 ran at half
- *   the speed of U = 4, U = 8 and workgroups of 256 no better. v3 passes (load 9.4):
+ *   or two items per loop step, here and in the statistics pass: the same within noise).
+ *   Element-wise chunks: U = 1 ran at half the speed of U = 4, U = 8 and workgroups of 256 no
+ *   better. v3 passes (load 9.4):
  *   stats 5.8-8.2 GB/s, normalise 6.6-9.6, backward partials 9.0-12.1, input gradient 6.6-8.8,
  *   addRelu 10.7-11.4. Per-channel coefficients of the input gradient precomputed (4 loads per
  *   chunk instead of 7): within noise. Op totals, v2 (BASE=) and v3 interleaved in one run at
