@@ -45,8 +45,9 @@
  *   load 8.1: 78.1 -> 56.6 ms ([64,128,6,6] 6.8 -> 2.8 ms per op, [64,64,12,12] 6.3-8.8 ->
  *   3.6-4.9, [64,32,24,24] 6.9-9.6 -> 5.8-7.3, [64,16,48,48] 15.3-17.3 -> 13.3-16.1; the op
  *   figures include a copy of the seed gradient and a submit per op). Whole train step
- *   (step-ab.ts, v2 and v3 interleaved, 16 rounds, load ~10): width 16 1.09x (best) / 1.14x
- *   (median of rounds), width 8 1.14x / 1.09x.
+ *   (step-ab.ts, v2 and v3 interleaved, 16 rounds, two runs at load ~10): width 16 1.09x and
+ *   1.15x (best step) / 1.14x and 1.06x (median of rounds), width 8 1.14x and 1.24x / 1.09x and
+ *   1.04x.
  *   The partial sums stay 8 lanes only on CPU adapters (reduceLanes): a GPU's SIMD group is
  *   32-64 wide, so it gets 64.
  */
