@@ -48,6 +48,11 @@
  *   (step-ab.ts, v2 and v3 interleaved, 16 rounds, two runs at load ~10): width 16 1.09x and
  *   1.15x (best step) / 1.14x and 1.06x (median of rounds), width 8 1.14x and 1.24x / 1.09x and
  *   1.04x.
+ *   Groups of 1024 items (512 and 2048 measured the same): with 512, the Node-vs-Chromium
+ *   lockstep test (test/browser/train.test.ts) failed at step 14 (conv1.weight 1.7e-3 apart,
+ *   where 1024 items, 16 lanes and v2 agree to 2.4e-7): presumably the two adapters' ulp-level
+ *   rounding differences (2.4e-7 in v2 too) putting one near-zero value on different sides of
+ *   a ReLU; the op tests against the f64 reference pass either way.
  *   The partial sums stay 8 lanes only on CPU adapters (reduceLanes): a GPU's SIMD group is
  *   32-64 wide, so it gets 64.
  */

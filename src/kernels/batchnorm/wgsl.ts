@@ -76,11 +76,11 @@ export function reduceLanes(software: boolean): number {
 }
 
 /**
- * Images per workgroup of a partial-sum kernel for planes of HWv items: about 512 items per
+ * Images per workgroup of a partial-sum kernel for planes of HWv items: about 1024 items per
  * workgroup (one plane when planes are that big), spread evenly over the groups.
  */
 export function imagesPerGroup(HWv: number, N: number): number {
-  const groups = Math.ceil(N / Math.min(N, Math.max(1, Math.floor(512 / HWv))));
+  const groups = Math.ceil(N / Math.min(N, Math.max(1, Math.floor(1024 / HWv))));
   return Math.ceil(N / groups);
 }
 
