@@ -45,9 +45,10 @@
  *   load 8.1: 78.1 -> 56.6 ms ([64,128,6,6] 6.8 -> 2.8 ms per op, [64,64,12,12] 6.3-8.8 ->
  *   3.6-4.9, [64,32,24,24] 6.9-9.6 -> 5.8-7.3, [64,16,48,48] 15.3-17.3 -> 13.3-16.1; the op
  *   figures include a copy of the seed gradient and a submit per op). Whole train step
- *   (step-ab.ts, v2 and v3 interleaved, 16 rounds, two runs at load ~10): width 16 1.09x and
- *   1.15x (best step) / 1.14x and 1.06x (median of rounds), width 8 1.14x and 1.24x / 1.09x and
- *   1.04x.
+ *   (step-ab.ts, v2 and v3 interleaved, 12-20 rounds, load 8-11, best step / median of rounds):
+ *   width 16 1.09 / 1.14, 1.15 / 1.06 (groups of 512 items), 1.09 / 0.96 (1024); width 8
+ *   1.14 / 1.09, 1.24 / 1.04 (512), 0.95 / 0.89, 1.30 / 1.12 (1024): about 5-10% faster, with
+ *   quartiles of the per-round ratio spanning 0.7-1.3 at this load.
  *   Groups of 1024 items (512 and 2048 measured the same): with 512, the Node-vs-Chromium
  *   lockstep test (test/browser/train.test.ts) failed at step 14 (conv1.weight 1.7e-3 apart,
  *   where 1024 items, 16 lanes and v2 agree to 2.4e-7): presumably the two adapters' ulp-level
