@@ -249,24 +249,30 @@ const filter = process.argv[6] ?? '';
 const passes = process.env.PASSES ?? 'input,weight';
 const device = await labDevice();
 const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = { v1: bwdInputV1 as typeof conv2dBackwardInput, src: conv2dBackwardInput };
+/** src with its tiling of `op` overridden by `tiling` (merged into the chosen one). */
+function withTiling<F extends (...args: never[]) => Tensor>(fn: F, op: GemmOp, tiling: Partial<Tiling>): F {
+  return ((...args: Parameters<F>) => {
+    setTiling(device, op, tiling);
+    try {
+      return fn(...args);
+    } finally {
+      setTiling(device, op, null);
+    }
+  }) as F;
+}
 const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
   v1: bwdWeightV1 as typeof conv2dBackwardWeight,
   src: conv2dBackwardWeight,
+  v3: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 0 }),
+  v4: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 1 }),
+  v5: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 2 }),
 };
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
 // per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`
 for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
   const [op, tiling] = spec.split('=') as [GemmOp, string];
   const table = op === 'conv2dBackwardWeight' ? BWD_WEIGHT : BWD_INPUT;
-  const fn = table.src!;
-  table[tiling] = ((...args: Parameters<typeof fn>) => {
-    setTiling(device, op, parseTiling(tiling));
-    try {
-      return fn(...args);
-    } finally {
-      setTiling(device, op, null);
-    }
-  }) as typeof fn;
+  table[tiling] = withTiling(table.src!, op, parseTiling(tiling));
   versions.push(tiling);
 }
 const totals = new Map<string, number>();
