@@ -31,6 +31,18 @@
  *   better there: 11.7-16.1 vs 11.6-18.3). Layer 3 (12x12 rows) tried and not taken, load 2:
  *   v2 17.6, 16x12/16 kr3 24.9, 16x12/8 kr3 26.5, 32x4/16 kr3 16.3.
  *   PASSES=weight TILINGS="conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src "layer4 3x3"
+ * - v4 (tried, not taken; its code is commit 8b4cb6d, reverted after it): the forward kernel
+ *   run over the batch: x's channels as images, its images as input channels, gy packed
+ *   [N·P·Q, K4] as a P x Q kernel dilated by the stride, R x S output pixels, the batch split over
+ *   workgroups z. Validated on every layer. With one 3-pixel row per invocation it ran at half
+ *   the forward's rate even as a plain forward of that shape (weight loads and broadcasts per FMA
+ *   double when bn drops from 6 to 3: a [64,128,6,6] forward with bn 3 took 39.4 ms vs 16.1 with
+ *   bn 6); with the whole 3x3 plane per invocation (blockRows 3) layer4 3x3 went 29.0 -> 24.3 ms
+ *   per 2 CPU-s, no better than v3's 24.4 (the 1728-FMA loop body is past lavapipe's sweet spot;
+ *   bm 16: 24.2). Layers 1-3 and the stride-2 layers: 1.5-6x slower than v3 (load 9-10).
+ * - v5 (tried, not taken; same commit): one matmul, gyᵀ [K, N·P·Q] · im2col(x) [N·P·Q, C·R·S]
+ *   by matmulAsConv: layer4 3x3 50.1 ms vs v3 26.2 (the im2col buffer, 2.7 M values, costs
+ *   more than it saves), every other layer 2-18x slower (load 10).
  */
 import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
@@ -249,30 +261,24 @@ const filter = process.argv[6] ?? '';
 const passes = process.env.PASSES ?? 'input,weight';
 const device = await labDevice();
 const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = { v1: bwdInputV1 as typeof conv2dBackwardInput, src: conv2dBackwardInput };
-/** src with its tiling of `op` overridden by `tiling` (merged into the chosen one). */
-function withTiling<F extends (...args: never[]) => Tensor>(fn: F, op: GemmOp, tiling: Partial<Tiling>): F {
-  return ((...args: Parameters<F>) => {
-    setTiling(device, op, tiling);
-    try {
-      return fn(...args);
-    } finally {
-      setTiling(device, op, null);
-    }
-  }) as F;
-}
 const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
   v1: bwdWeightV1 as typeof conv2dBackwardWeight,
   src: conv2dBackwardWeight,
-  v3: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 0 }),
-  v4: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 1 }),
-  v5: withTiling(conv2dBackwardWeight, 'conv2dBackwardWeight', { fwd: 2 }),
 };
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
 // per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`
 for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
   const [op, tiling] = spec.split('=') as [GemmOp, string];
   const table = op === 'conv2dBackwardWeight' ? BWD_WEIGHT : BWD_INPUT;
-  table[tiling] = withTiling(table.src!, op, parseTiling(tiling));
+  const fn = table.src!;
+  table[tiling] = ((...args: Parameters<typeof fn>) => {
+    setTiling(device, op, parseTiling(tiling));
+    try {
+      return fn(...args);
+    } finally {
+      setTiling(device, op, null);
+    }
+  }) as typeof fn;
   versions.push(tiling);
 }
 const totals = new Map<string, number>();

@@ -11,9 +11,9 @@ import type { Device } from '../../gpu/device.js';
 import { fmtShape, type Tensor } from '../../tensor.js';
 import { checkNoGrad, checkTensors } from '../check.js';
 import { channelSum, splitSum } from '../gemm/index.js';
-import { chooseTiling, isSoftware, type GemmOp, type Tiling } from '../gemm/tiling.js';
+import { chooseTiling, type GemmOp, type Tiling } from '../gemm/tiling.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
-import { conv2dBackwardWeightKernel, conv2dForwardKernel, IM2COL, packWeightKernel, phaseWeightKernel, type ConvTypes } from './wgsl.js';
+import { conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, phaseWeightKernel, type ConvTypes } from './wgsl.js';
 
 export type { Conv2dOptions } from './shape.js';
 
@@ -79,7 +79,7 @@ export function packConv2dWeight(weight: Tensor, dtype: 'f32' | 'f16' = 'f32'): 
   const K4 = Math.ceil(K / 4) * 4;
   const out = weight.device.empty([CRS, K4], { dtype });
   weight.device.dispatch(packWeightKernel(dtype), {
-    params: [K, CRS, K4, 1],
+    params: [K, CRS, K4],
     buffers: [weight.buffer, out.buffer],
     workgroups: grid1d(CRS * K4, 256),
   });
@@ -385,11 +385,6 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
   ]);
   const device = gy.device;
   const t = chooseTiling(device, op, { rows: g.K, cols: g.C * g.R, depth: g.N, rowLength: g.Q, kernelRows: g.R, stride: g.strideH });
-  if (t.fwd === 1) return backwardWeightByForward(gy, x, wShape, g);
-  if (t.fwd === 2) {
-    const gw = backwardWeightByMatmul(gy, x, g);
-    if (gw) return gw;
-  }
   const lanes = g.C * Math.ceil(g.R / (t.kr ?? 1));
   const splitLen = Math.ceil(g.N / Math.min(t.splits, g.N));
   const parts = Math.ceil(g.Q / t.bn) * Math.ceil(g.N / splitLen);
@@ -409,94 +404,6 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
     workgroups: [Math.ceil(lanes / t.wg), Math.ceil(g.K / t.bm), parts],
   });
   return parts > 1 ? splitSum(part, parts, wShape) : part;
-}
-
-/**
- * conv2dBackwardWeight as a forward convolution over the batch (bench/lab/conv-backward.ts v4):
- * gw[k, c, r, s] = Σ over n, p, q of gy[n, k, p, q]·x[n, c, p·sh − ph + r, q·sw − pw + s] is
- * the forward kernel run with x's channels as images and its images as input channels
- * (ConvForwardGeometry.overBatch), gy packed [N·P·Q, K4] as a P x Q kernel dilated by the
- * stride, and R x S output pixels. Small planes of many channels (the 6x6 and 12x12 stages) get
- * the forward's register blocks and loads per FMA. The batch is split over workgroups z (until
- * there are enough of them), whose partial sums splitSum adds.
- */
-function backwardWeightByForward(gy: Tensor, x: Tensor, wShape: readonly number[], g: Conv2dGeometry): Tensor {
-  const device = gy.device;
-  const fg: Conv2dGeometry = {
-    ...{ N: g.C, C: g.N, H: g.H, W: g.W, K: g.K, R: g.P, S: g.Q, P: g.R, Q: g.S },
-    ...{ strideH: 1, strideW: 1, padH: g.padH, padW: g.padW },
-  };
-  const t0 = chooseTiling(device, 'conv2d', { rows: g.K, cols: g.C * g.R * g.S, depth: g.N * g.P * g.Q, rowLength: g.S });
-  // always the packed (vec4) weight: gy is repacked anyway
-  const t: Tiling = { ...t0, vec: 4, bm: Math.ceil(t0.bm / 4) * 4 };
-  const PQ = g.P * g.Q;
-  const packed = packGradOut(gy, g);
-  // the whole R x S output plane per invocation where it is small (one row of bn pixels otherwise)
-  const blockRows = g.S <= t.bn && g.R * g.S <= 9 ? g.R : 1;
-  const cols = g.C * Math.ceil(g.R / blockRows) * Math.ceil(g.S / t.bn);
-  const groups = Math.ceil(cols / t.wg) * Math.ceil(g.K / t.bm);
-  let splits = 1;
-  const enough = isSoftware(device) ? 32 : Math.ceil((1 << 15) / t.wg);
-  while (groups * splits < enough && g.N / (splits * 2) >= 1) splits *= 2;
-  const splitLen = Math.ceil(g.N / splits);
-  splits = Math.ceil(g.N / splitLen);
-  const kernel = conv2dForwardKernel(
-    t,
-    {
-      ...{ R: g.P, S: g.Q, sh: 1, sw: 1, pw: g.padW, dh: g.strideH, dw: g.strideW, overBatch: true },
-      vecInput: g.W % 4 === 0 && t.bn % 4 === 0,
-      rowLoop: blockRows > 1 || t.bm * t.bn * PQ > unrollLimit,
-      blockRows,
-    },
-    { bias: false, residual: false, relu: false },
-  );
-  const part = device.empty(splits > 1 ? [splits, ...wShape] : wShape);
-  device.dispatch(
-    { ...kernel, name: 'conv2dBackwardWeight' },
-    {
-      params: params(fg, splitLen),
-      buffers: [x.buffer, packed.buffer, part.buffer],
-      workgroups: [Math.ceil(cols / t.wg), Math.ceil(g.K / t.bm), splits],
-    },
-  );
-  packed.dispose();
-  return splits > 1 ? splitSum(part, splits, wShape) : part;
-}
-
-/** gy [N, K, P, Q] packed [N·P·Q, K4]: each image's [K, P·Q] transposed (packWeightKernel with N groups). */
-function packGradOut(gy: Tensor, g: Conv2dGeometry): Tensor {
-  const PQ = g.P * g.Q;
-  const K4 = Math.ceil(g.K / 4) * 4;
-  const packed = gy.device.empty([g.N * PQ, K4]);
-  gy.device.dispatch(packWeightKernel('f32'), {
-    params: [g.K, PQ, K4, g.N],
-    buffers: [gy.buffer, packed.buffer],
-    workgroups: grid1d(packed.size, 256),
-  });
-  return packed;
-}
-
-/**
- * conv2dBackwardWeight as one matmul (bench/lab/conv-backward.ts v5): gw [K, C·R·S] =
- * gyᵀ [K, N·P·Q] · im2col(x) [N·P·Q, C·R·S], run by matmulAsConv (the forward's 1x1 kernel)
- * with gy packed as its transposed A. Null where matmulAsConv does not apply (K % 4 != 0 or
- * the adapter's forward does not read packed weights).
- */
-function backwardWeightByMatmul(gy: Tensor, x: Tensor, g: Conv2dGeometry): Tensor | null {
-  if (g.K % 4 !== 0) return null;
-  const device = gy.device;
-  const NPQ = g.N * g.P * g.Q;
-  const CRS = g.C * g.R * g.S;
-  const cols = device.empty([NPQ, CRS]);
-  device.dispatch(IM2COL, { params: params(g), buffers: [x.buffer, cols.buffer], workgroups: grid1d(cols.size, 256) });
-  const a = packGradOut(gy, g);
-  const gw = matmulAsConv(a, cols, { M: g.K, K: NPQ, N: CRS }, true);
-  a.dispose();
-  cols.dispose();
-  if (!gw) return null;
-  const out = device.noGrad(() => gw.reshape([g.K, g.C, g.R, g.S]));
-  gw.dispose();
-  return out;
 }
 
 /** Gradient of conv2d with respect to its bias: gy [N, K, P, Q] summed over N, P, Q; no autograd. */

@@ -14,7 +14,7 @@
  * file keeps the WGSL that one Params block feeds in one place.
  */
 import type { Kernel } from '../../gpu/device.js';
-import { cached, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../gemm/wgsl.js';
+import { cached, declareAcc, rowBases, rowLoads, subgroupDecls, tilingKey, unroll } from '../gemm/wgsl.js';
 import type { Tiling } from '../gemm/tiling.js';
 import { GRID_ARGS, LINEAR_INDEX } from '../wgsl.js';
 
@@ -80,22 +80,6 @@ export interface ConvForwardGeometry {
    * (conv2dBackwardInput). Absent: dense [N, K, P, Q].
    */
   store?: { sh: number; sw: number };
-  /** Dilation of the kernel taps: tap (r, s) reads input row h0 + r·dh, column w0 + s·dw (default 1). */
-  dh?: number;
-  dw?: number;
-  /**
-   * The weight gradient as a forward over the batch (conv2dBackwardWeight's forward path): x is
-   * read as [C, N, H, W] (the real batch as input channels, the real input channels as images),
-   * out is stored [K, N, P, Q], and workgroup z sums channels [z·splitLen, (z + 1)·splitLen) into
-   * its own [K, N, P, Q] part.
-   */
-  overBatch?: boolean;
-  /**
-   * Output rows per invocation (default 1): a bm x (blockRows x bn) block, each kernel tap's
-   * weights reused by blockRows·bn pixels (conv2dBackwardWeight's forward path, whose output
-   * planes are only R x S). Needs rowLoop where R > 1 and no epilogue.
-   */
-  blockRows?: number;
 }
 
 /**
@@ -116,11 +100,7 @@ export interface ConvForwardGeometry {
  */
 export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: ConvEpilogue, types: ConvTypes = F32): Kernel {
   const { R, S, sh, sw } = g;
-  const dh = g.dh ?? 1;
-  const dw = g.dw ?? 1;
-  const overBatch = !!g.overBatch;
   const BN = t.bn;
-  const BP = g.blockRows ?? 1;
   const half = types.x === 'f16' || types.w === 'f16' || types.out === 'f16';
   const vec = (t.vec === 4 || half) && t.bm % 4 === 0;
   if (half && !vec) throw new Error('conv2dForwardKernel: f16 needs the packed (vec4) path, with bm % 4 == 0');
@@ -131,7 +111,7 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
   const toF32 = (type: 'f32' | 'f16', e: string): string => (type === 'f16' ? `f32(${e})` : e);
   const toVec4f = (type: 'f32' | 'f16', e: string): string => (type === 'f16' ? `vec4f(${e})` : e);
   const vecInput = vec && !!g.vecInput;
-  const win = (BN - 1) * sw + (S - 1) * dw + 1; // input columns one kernel row of the block touches
+  const win = (BN - 1) * sw + S; // input columns one kernel row of the block touches
   const o = vecInput ? (4 - ((g.pw ?? 0) % 4)) % 4 : 0; // offset of the window in its first vec4
   const nv = Math.ceil((o + win) / 4); // vec4s per window row
   const epiKey = `${epi.bias ? ':bias' : ''}${epi.residual ? ':res' : ''}${epi.relu ? ':relu' : ''}`;
@@ -140,24 +120,17 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
   const biasB = epi.bias ? binding++ : -1;
   const resB = epi.residual ? binding++ : -1;
   const outB = binding;
-  // the stored value of accumulator acc_i_(pr·bn + j): output row oh + pr, column q0 + j
-  const tail = (i: number, pr: number, j: number): string => {
-    let v = `acc_${i}_${pr * BN + j}`;
+  const tail = (i: number, j: number): string => {
+    let v = `acc_${i}_${j}`;
     if (epi.bias) v = `${v} + bias[row0 + ${i}u]`;
-    if (epi.residual) v = `${v} + ${toF32(types.out, `res[o${i}_${pr} + ${j}u]`)}`;
+    if (epi.residual) v = `${v} + ${toF32(types.out, `res[o${i} + ${j}u]`)}`;
     v = epi.relu ? `relu(${v})` : v;
     return types.out === 'f16' ? `f16(${v})` : v;
   };
   // kernel rows unrolled in the channel loop (all R, or one per pass of an outer kr loop)
   const rowLoop = !!g.rowLoop && R > 1;
   const RU = rowLoop ? 1 : R;
-  if (BP > 1 && (RU > 1 || epi.bias || epi.residual || epi.relu))
-    throw new Error('conv2dForwardKernel: blockRows > 1 needs rowLoop (or R = 1) and no epilogue');
-  // the input row offset (i32) of window row wr: kernel row wr / BP (or kr), output row oh + wr % BP
-  const rowOf = (wr: number): string => {
-    const r = rowLoop ? `i32(kr * ${dh}u)` : `${Math.floor(wr / BP) * dh}`;
-    return wr % BP ? `(${r} + ${(wr % BP) * sh})` : r;
-  };
+  const rowOf = (r: number): string => (rowLoop ? 'i32(kr)' : `${r}`); // the kernel row, as i32
   const tapOf = (r: number, s: number): string => (rowLoop ? `(kr * ${S}u + ${s}u)` : `${r * S + s}u`);
   const tagOf = (r: number, s: number): number => r * S + s; // r < RU
   // the row operands u{tag}_{i} of tap (r, s) (output channel row0 + i)
@@ -192,39 +165,36 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     : unroll(win, (i) => `let wok${i} = w0 + ${i} >= 0 && w0 + ${i} < i32(p.W);`);
   const rowSetup = vecInput
     ? unroll(
-        RU * BP,
+        RU,
         (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
   let xr${r} = i32(xb) + (h0 + ${rowOf(r)}) * i32(p.W) + w0 - ${o};
   ${unroll(nv, (k) => `let vok${r}_${k} = hok${r} && cok${k}; let xvi${r}_${k} = select(0u, u32(xr${r} + ${4 * k}) / 4u, vok${r}_${k});`)}`,
       )
     : unroll(
-        RU * BP,
+        RU,
         (r) => `let hok${r} = h0 + ${rowOf(r)} >= 0 && h0 + ${rowOf(r)} < i32(p.H);
   ${unroll(win, (i) => `let ok${r}_${i} = hok${r} && wok${i}; let xi${r}_${i} = select(0u, xb + u32(h0 + ${rowOf(r)}) * p.W + u32(w0 + ${i}), ok${r}_${i});`)}`,
       );
   // aligned vec4s lie wholly inside or wholly outside a row (W % 4 == 0): one mask per vec4
   const inputLoads = vecInput
     ? unroll(
-        RU * BP,
+        RU,
         (r) =>
           `${unroll(nv, (k) => `let xv${r}_${k} = select(vec4f(), ${toVec4f(types.x, `x[xvi${r}_${k} + xc4]`)}, vok${r}_${k});`)}
     ${unroll(win, (i) => `let x${r}_${i} = xv${r}_${Math.floor((o + i) / 4)}[${(o + i) % 4}];`)}`,
       )
-    : unroll(RU * BP, (r) => unroll(win, (i) => `let x${r}_${i} = select(0.0, ${toF32(types.x, `x[xi${r}_${i} + xc]`)}, ok${r}_${i});`));
-  // input channel stride: HW, or N·HW over the batch (x read as [C, N, H, W])
-  const chStride = overBatch ? 'p.N * HW' : 'HW';
-  const channelLoop = `for (var c = c0; c < c1; c++) {
-    ${vecInput ? `let xc4 = c * (${chStride} / 4u);` : `let xc = c * ${chStride};`}
+    : unroll(RU, (r) => unroll(win, (i) => `let x${r}_${i} = select(0.0, ${toF32(types.x, `x[xi${r}_${i} + xc]`)}, ok${r}_${i});`));
+  const channelLoop = `for (var c = 0u; c < p.C; c++) {
+    ${vecInput ? 'let xc4 = c * (HW / 4u);' : 'let xc = c * HW;'}
     ${vec ? `let wcv = c * ${R * S}u * p.Kq;` : `let wc = c * ${R * S}u;`}
     ${inputLoads}
     ${unroll(RU, (r) => unroll(S, (s) => weightLoads(tagOf(r, s), tapOf(r, s))))}
     // one (masked) accumulator update per channel (and kernel row): the taps chained in one expression
     ${unroll(t.bm, (i) =>
-      unroll(BP * BN, (a) => {
-        const [pr, j] = [Math.floor(a / BN), a % BN];
-        let e = `acc_${i}_${a}`;
-        for (let r = 0; r < RU; r++) for (let s = 0; s < S; s++) e = `fma(u${tagOf(r, s)}_${i}, x${r * BP + pr}_${j * sw + s * dw}, ${e})`;
-        return `acc_${i}_${a} = ${e};`;
+      unroll(BN, (j) => {
+        let e = `acc_${i}_${j}`;
+        for (let r = 0; r < RU; r++) for (let s = 0; s < S; s++) e = `fma(u${tagOf(r, s)}_${i}, x${r}_${j * sw + s}, ${e})`;
+        return `acc_${i}_${j} = ${e};`;
       }),
     )}
   }`;
@@ -237,22 +207,13 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
   ${channelLoop}`;
   const typeKey = half ? `:${types.x}.${types.w}.${types.out}` : '';
   const st = g.store;
-  const outIndex = (i: number, pr: number): string => {
-    const oh = pr ? `(oh + ${pr}u)` : 'oh';
-    return st
-      ? `((n * p.K + row0 + ${i}u) * p.oH + ${oh} * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
-      : overBatch
-        ? `(((wid.z * p.K + row0 + ${i}u) * p.N + n) * p.P + ${oh}) * p.Q + q0`
-        : `((n * p.K + row0 + ${i}u) * p.P + ${oh}) * p.Q + q0`;
-  };
+  const outIndex = (i: number): string =>
+    st
+      ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
+      : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
   const storeKey = st ? `:o${st.sh}x${st.sw}` : '';
-  const dilKey = dh * dw > 1 ? `:d${dh}x${dw}` : '';
   return cached(
-    key(
-      'conv2d',
-      t,
-      `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}${dilKey}${overBatch ? ':ob' : ''}${BP > 1 ? `:bp${BP}` : ''}`,
-    ),
+    key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}`),
     () => /* wgsl */ `${half ? 'enable f16;' : ''}
 ${subgroupDecls(t).enable}
 ${PARAMS}
@@ -269,37 +230,26 @@ fn main(${entry(t)}) {
   let CRS = p.C * ${R * S}u;
   let row0 = wid.y * ${t.bm}u;
   ${weightSetup}
-  // column = (n, block of ${BP} output rows from oh, block of ${BN} pixels along them); out-of-range
-  // columns compute a clamped duplicate that is never stored
+  // column = (n, oh, block of ${BN} pixels along the output row); out-of-range columns compute a
+  // clamped duplicate that is never stored
   let QB = (p.Q + ${BN - 1}u) / ${BN}u;
-  let PB = (p.P + ${BP - 1}u) / ${BP}u;
-  let cols = p.N * PB * QB;
+  let cols = p.N * p.P * QB;
   let colRaw = wid.x * ${t.wg}u + lid.x;
   let col = min(colRaw, cols - 1u);
-  let n = col / (PB * QB);
-  let rem = col - n * PB * QB;
-  let ohb = rem / QB;
-  let oh = ohb * ${BP}u;
-  let q0 = (rem - ohb * QB) * ${BN}u;
+  let n = col / (p.P * QB);
+  let rem = col - n * p.P * QB;
+  let oh = rem / QB;
+  let q0 = (rem - oh * QB) * ${BN}u;
   let h0 = i32(oh * ${sh}u) - i32(p.ph);
   let w0 = i32(q0 * ${sw}u) - i32(p.pw);
-  let xb = n * ${overBatch ? 'HW' : 'p.C * HW'};
-  let c0 = ${overBatch ? 'wid.z * p.splitLen' : '0u'};
-  let c1 = ${overBatch ? 'min(c0 + p.splitLen, p.C)' : 'p.C'};
+  let xb = n * p.C * HW;
   ${columnSetup}
-  ${unroll(t.bm, (i) => unroll(BP * BN, (a) => `var acc_${i}_${a} = 0.0;`))}
+  ${declareAcc(t)}
   ${mainLoop}
   if (colRaw >= cols) { return; }
-  ${unroll(BP, (pr) =>
-    unroll(
-      t.bm,
-      (i) => `let o${i}_${pr} = ${outIndex(i, pr)};
-  ${unroll(
-    BN,
-    (j) =>
-      `if (row0 + ${i}u < p.K && ${pr ? `oh + ${pr}u < p.P && ` : ''}q0 + ${j}u < p.Q) { out[o${i}_${pr} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, pr, j)}; }`,
-  )}`,
-    ),
+  ${unroll(t.bm, (i) => `let o${i} = ${outIndex(i)};`)}
+  ${unroll(t.bm, (i) =>
+    unroll(BN, (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; }`),
   )}
 }`,
   );
@@ -307,9 +257,8 @@ fn main(${entry(t)}) {
 
 /**
  * The packed weight of the vec4 forward: out [C·R·S][Kq·4] (Kq = ⌈K/4⌉) from weight
- * [K, C, R, S], zero in the padding columns k >= K. Params { K, CRS, K4 = Kq·4, G }: G groups
- * of such weights one after the other ([G, K, CRS] -> [G·CRS, K4]; 1 for a weight, N to pack gy
- * [N, K, P, Q] as the kernel of conv2dBackwardWeight's forward path); dispatch grid1d(G·CRS·K4, 256).
+ * [K, C, R, S], zero in the padding columns k >= K. Params { K, CRS, K4 = Kq·4 }; dispatch
+ * grid1d(CRS·K4, 256).
  */
 export const PACK_WEIGHT: Kernel = packWeightKernel('f32');
 
@@ -318,19 +267,17 @@ export function packWeightKernel(out: 'f32' | 'f16'): Kernel {
   return cached(
     `conv2dPackWeight:${out}`,
     () => /* wgsl */ `${out === 'f16' ? 'enable f16;' : ''}
-struct Params { K: u32, CRS: u32, K4: u32, G: u32 }
+struct Params { K: u32, CRS: u32, K4: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<${out}>;
 @compute @workgroup_size(256)
 fn main(${GRID_ARGS}) {
   ${LINEAR_INDEX}
-  if (i >= p.G * p.CRS * p.K4) { return; }
-  let gcrs = i / p.K4;
-  let k = i - gcrs * p.K4;
-  let g = gcrs / p.CRS;
-  let crs = gcrs - g * p.CRS;
-  out[i] = ${out}(select(0.0, w[(g * p.K + min(k, p.K - 1u)) * p.CRS + crs], k < p.K));
+  if (i >= p.CRS * p.K4) { return; }
+  let crs = i / p.K4;
+  let k = i - crs * p.K4;
+  out[i] = ${out}(select(0.0, w[min(k, p.K - 1u) * p.CRS + crs], k < p.K));
 }`,
   );
 }
@@ -376,38 +323,6 @@ fn main(${GRID_ARGS}) {
 }`,
   );
 }
-
-/**
- * im2col of x [N, C, H, W] for conv2dBackwardWeight's matmul path: out [N·P·Q, C·R·S] with
- * out[(n·P + p)·Q + q][(c·R + r)·S + s] = x[n, c, p·sh − ph + r, q·sw − pw + s] (0 in the
- * padding). Takes the conv Params block; dispatch grid1d(N·P·Q·C·R·S, 256).
- */
-export const IM2COL: Kernel = {
-  name: 'conv2dIm2col',
-  code: /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@compute @workgroup_size(256)
-fn main(${GRID_ARGS}) {
-  ${LINEAR_INDEX}
-  let RS = p.R * p.S;
-  let CRS = p.C * RS;
-  if (i >= p.N * p.P * p.Q * CRS) { return; }
-  let npq = i / CRS;
-  let crs = i - npq * CRS;
-  let n = npq / (p.P * p.Q);
-  let pq = npq - n * p.P * p.Q;
-  let oh = pq / p.Q;
-  let q = pq - oh * p.Q;
-  let c = crs / RS;
-  let r = (crs - c * RS) / p.S;
-  let s = crs - c * RS - r * p.S;
-  let h = i32(oh * p.sh + r) - i32(p.ph);
-  let w = i32(q * p.sw + s) - i32(p.pw);
-  let ok = h >= 0 && h < i32(p.H) && w >= 0 && w < i32(p.W);
-  out[i] = select(0.0, x[select(0u, ((n * p.C + c) * p.H + u32(h)) * p.W + u32(w), ok)], ok);
-}`,
-};
 
 /** The compile-time geometry of a backward-weight kernel. */
 export interface ConvWeightGradGeometry {

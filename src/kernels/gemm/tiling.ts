@@ -44,12 +44,6 @@ export interface Tiling {
    * kr kernel rows)); 1 or absent: one row.
    */
   kr?: number;
-  /**
-   * conv2dBackwardWeight only: 1 runs it as a forward convolution over the batch (gy as the
-   * kernel, conv2d/index.ts backwardWeightByForward) with the conv2d forward's tiling; 0 or
-   * absent: its own kernel (conv2dBackwardWeightKernel).
-   */
-  fwd?: number;
 }
 
 const overrides = new WeakMap<Device, Partial<Record<GemmOp, Partial<Tiling>>>>();
@@ -62,7 +56,7 @@ export function setTiling(device: Device, op: GemmOp, tiling: Partial<Tiling> | 
   const forDevice = overrides.get(device) ?? {};
   if (tiling) {
     for (const [k, v] of Object.entries(tiling)) {
-      const min = k === 'sg' || k === 'vec' || k === 'fwd' ? 0 : 1;
+      const min = k === 'sg' || k === 'vec' ? 0 : 1;
       if (!Number.isInteger(v) || v < min) throw new Error(`setTiling: ${k} must be an integer >= ${min}, got ${v}`);
     }
     forDevice[op] = tiling;
