@@ -14,7 +14,13 @@
  *   layer are masked out but still loaded). Its source is below, as it left src/.
  * - v2 (src): the forward's kernel (packed vec4 weights, sliding input window, kernel-row loop)
  *   run over gy with the flipped, transposed weight; a stride-s layer as s² stride-1 forwards
- *   (one per phase of the input pixels), each storing every s-th pixel.
+ *   (one per phase of the input pixels), each storing every s-th pixel; gx filled with zeros
+ *   first where a phase has no taps (a 1x1 stride-2 layer: 3 of its 4 phases).
+ * - v3 (src): v2, but where only phase (0, 0) has taps (1x1 stride s) it stores the zeros of the
+ *   other pixels of each s x s cell itself (ConvForwardGeometry.store.zeroFill): no fill pass.
+ *   Interleaved, load 11, ms per 2 CPU-s v2 -> v3 (ratio to the forward): layer2 1x1 s2 7.3 -> 3.3
+ *   (0.34 -> 0.76), layer3 1x1 s2 3.3 -> 3.3 (0.52), layer4 1x1 s2 2.1 -> 1.6 (0.60 -> 0.82).
+ *   PASSES=input npx tsx bench/lab/conv-backward.ts 16 64 7 v2,src 1x1
  *
  * Backward-weight versions:
  * - v1 (shipped before, src until v2): an implicit GEMM over (K rows) x (C·R·S columns) x
@@ -45,7 +51,7 @@
  *   more than it saves), every other layer 2-18x slower (load 10).
  */
 import type { Device } from '../../src/gpu/device.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../../src/kernels/conv2d/index.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, setConvZeroFillPhases } from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { conv2dGeometry } from '../../src/kernels/conv2d/shape.js';
 import { splitSum } from '../../src/kernels/gemm/index.js';
@@ -260,7 +266,19 @@ const filter = process.argv[6] ?? '';
 /** PASSES=input or weight: time one backward only (default both). */
 const passes = process.env.PASSES ?? 'input,weight';
 const device = await labDevice();
-const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = { v1: bwdInputV1 as typeof conv2dBackwardInput, src: conv2dBackwardInput };
+const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = {
+  v1: bwdInputV1 as typeof conv2dBackwardInput,
+  // v2: src with a fill of gx before a strided layer's phases when some phase has no taps
+  v2: (...args) => {
+    const old = setConvZeroFillPhases(false);
+    try {
+      return conv2dBackwardInput(...args);
+    } finally {
+      setConvZeroFillPhases(old);
+    }
+  },
+  src: conv2dBackwardInput,
+};
 const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
   v1: bwdWeightV1 as typeof conv2dBackwardWeight,
   src: conv2dBackwardWeight,

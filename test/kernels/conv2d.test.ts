@@ -37,6 +37,9 @@ const CASES: Case[] = [
   },
   { name: 'ResNet 3x3, N=8 C=K=32 24x24 pad 1', x: [8, 32, 24, 24], w: [32, 32, 3, 3], opts: { padding: 1 }, bias: true },
   { name: 'ResNet downsample 1x1 stride 2, C=32 K=64 24x24', x: [8, 32, 24, 24], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: false },
+  // 1x1 stride 2 on odd planes: the backward-input's one live phase zero-fills cells cut by the edge
+  { name: '1x1 stride 2, odd 7x5, C=4 K=6', x: [2, 4, 7, 5], w: [6, 4, 1, 1], opts: { stride: 2 }, bias: false },
+  { name: '1x1 stride [1, 2], C=3 K=5, 4x7', x: [2, 3, 4, 7], w: [5, 3, 1, 1], opts: { stride: [1, 2] }, bias: false },
   // the last stage's 6x6 rows: backward-weight lanes over (c, all kernel rows) on unaligned rows
   { name: 'ResNet last stage 3x3, N=4 C=K=24 6x6 pad 1', x: [4, 24, 6, 6], w: [24, 24, 3, 3], opts: { padding: 1 }, bias: false },
 ];

@@ -35,6 +35,8 @@ interface OutputPlacement {
   b: number;
   sh: number;
   sw: number;
+  /** Also store 0 at the cell's other pixels (ConvForwardGeometry.store). */
+  zeroFill?: boolean;
 }
 
 /** The Params block of the conv kernels (see wgsl.ts); padding may be negative (i32). */
@@ -194,7 +196,7 @@ function runForward(
   const vecInput = vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0;
   // blocks of more than unrollLimit FMAs per channel loop over the kernel rows
   const rowLoop = t.bm * t.bn * g.R * g.S > unrollLimit;
-  const store = e.out ? { sh: e.out.sh, sw: e.out.sw } : undefined;
+  const store = e.out ? { sh: e.out.sh, sw: e.out.sw, zeroFill: !!e.out.zeroFill } : undefined;
   const kernel = conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop, store }, epi, types);
   // named after the op it serves, for profiles (pipelines are cached by code, not name)
   device.dispatch(tilingOp === 'conv2d' ? kernel : { ...kernel, name: tilingOp }, {
@@ -295,7 +297,11 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   const gx = device.empty(xShape);
   const { strideH: sh, strideW: sw } = g;
   const phases = transposedPhases(g);
-  if (phases.some((ph) => ph.taps === 0)) device.fill(gx, 0); // pixels no tap reaches
+  // pixels no tap reaches: zeros stored by the one phase that has taps when that is phase (0, 0)
+  // (a 1x1 stride-s layer, bench/lab/conv-backward.ts v3), else a fill first
+  const live = phases.filter((ph) => ph.taps > 0);
+  const zeroFill = zeroFillPhases && live.length === 1 && phases.length > 1 && live[0]!.a === 0 && live[0]!.b === 0;
+  if (live.length < phases.length && !zeroFill) device.fill(gx, 0);
   for (const ph of phases) {
     if (ph.taps === 0) continue;
     // the phase as a forward: gy [N, K, P, Q] -> [N, C, Pa, Qb], weight [C, K, Ta, Tb]
@@ -314,10 +320,20 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
       padH: ph.padH,
       padW: ph.padW,
     };
-    const out = sh * sw > 1 ? { H: g.H, W: g.W, a: ph.a, b: ph.b, sh, sw } : undefined;
+    const out = sh * sw > 1 ? { H: g.H, W: g.W, a: ph.a, b: ph.b, sh, sw, zeroFill } : undefined;
     runForward(device, op, pg, gy, (vec) => phaseWeight(weight, g, ph, vec), gx, { out });
   }
   return gx;
+}
+
+/** Whether conv2dBackwardInput zero-fills in its one live phase (false: fills gx first, v2). */
+let zeroFillPhases = true;
+
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets zeroFillPhases, returns the old value. */
+export function setConvZeroFillPhases(on: boolean): boolean {
+  const old = zeroFillPhases;
+  zeroFillPhases = on;
+  return old;
 }
 
 /** One stride phase of conv2dBackwardInput: input rows a, a + sh, … and columns b, b + sw, …. */

@@ -77,9 +77,12 @@ export interface ConvForwardGeometry {
   /**
    * Store output (oh, q) at row oh·sh + p.oa and column q·sw + p.ob of [N, K, p.oH, p.oW]
    * planes instead of densely: one phase of a strided transposed convolution
-   * (conv2dBackwardInput). Absent: dense [N, K, P, Q].
+   * (conv2dBackwardInput). Absent: dense [N, K, P, Q]. With zeroFill (p.oa = p.ob = 0), also
+   * store 0 at the other sh·sw − 1 pixels of each output's cell (rows oh·sh .. + sh − 1, columns
+   * q·sw .. + sw − 1, inside the planes): the transposed 1x1 stride-s convolution, whose other
+   * phases no tap reaches, in one pass (bench/lab/conv-backward.ts backward-input v3).
    */
-  store?: { sh: number; sw: number };
+  store?: { sh: number; sw: number; zeroFill?: boolean };
 }
 
 /**
@@ -211,7 +214,16 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     st
       ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
       : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
-  const storeKey = st ? `:o${st.sh}x${st.sw}` : '';
+  const storeKey = st ? `:o${st.sh}x${st.sw}${st.zeroFill ? 'z' : ''}` : '';
+  // the zeros of a zero-filled strided store: pixel (da, db) of the cell of output column q0 + j
+  const zeros = (i: number, j: number): string =>
+    !st?.zeroFill
+      ? ''
+      : unroll(st.sh * st.sw - 1, (z) => {
+          const [da, db] = [Math.floor((z + 1) / st.sw), (z + 1) % st.sw];
+          const ok = [da ? `oh * ${st.sh}u + ${da}u < p.oH` : '', db ? `(q0 + ${j}u) * ${st.sw}u + ${db}u < p.oW` : ''].filter(Boolean);
+          return `if (${ok.join(' && ')}) { out[o${i} + ${da ? 'p.oW * ' + da + 'u + ' : ''}${j * st.sw + db}u] = 0.0; }`;
+        });
   return cached(
     key('conv2d', t, `:${R}x${S}/${sh}x${sw}${vecKey}${rowLoop ? ':kr' : ''}${epiKey}${typeKey}${storeKey}`),
     () => /* wgsl */ `${half ? 'enable f16;' : ''}
@@ -249,7 +261,10 @@ fn main(${entry(t)}) {
   if (colRaw >= cols) { return; }
   ${unroll(t.bm, (i) => `let o${i} = ${outIndex(i)};`)}
   ${unroll(t.bm, (i) =>
-    unroll(BN, (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; }`),
+    unroll(
+      BN,
+      (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; ${zeros(i, j)} }`,
+    ),
   )}
 }`,
   );
