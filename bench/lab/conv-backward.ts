@@ -51,7 +51,13 @@
  *   more than it saves), every other layer 2-18x slower (load 10).
  */
 import type { Device } from '../../src/gpu/device.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, setConvZeroFillPhases } from '../../src/kernels/conv2d/index.js';
+import {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  setConvFusePhases,
+  setConvZeroFillPhases,
+} from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { conv2dGeometry } from '../../src/kernels/conv2d/shape.js';
 import { splitSum } from '../../src/kernels/gemm/index.js';
@@ -275,6 +281,15 @@ const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = {
       return conv2dBackwardInput(...args);
     } finally {
       setConvZeroFillPhases(old);
+    }
+  },
+  // v3: src with one forward per stride phase
+  v3: (...args) => {
+    const old = setConvFusePhases(false);
+    try {
+      return conv2dBackwardInput(...args);
+    } finally {
+      setConvFusePhases(old);
     }
   },
   src: conv2dBackwardInput,

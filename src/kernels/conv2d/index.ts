@@ -13,7 +13,15 @@ import { checkNoGrad, checkTensors } from '../check.js';
 import { channelSum, splitSum } from '../gemm/index.js';
 import { chooseTiling, type GemmOp, type Tiling } from '../gemm/tiling.js';
 import { checkBias, checkGradOut, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './shape.js';
-import { conv2dBackwardWeightKernel, conv2dForwardKernel, packWeightKernel, phaseWeightKernel, type ConvTypes } from './wgsl.js';
+import {
+  conv2dBackwardWeightKernel,
+  conv2dForwardKernel,
+  packWeightKernel,
+  phaseWeightKernel,
+  phaseWeightsInterleavedKernel,
+  type ConvTypes,
+  type PhaseAxis,
+} from './wgsl.js';
 
 export type { Conv2dOptions } from './shape.js';
 
@@ -37,6 +45,8 @@ interface OutputPlacement {
   sw: number;
   /** Also store 0 at the cell's other pixels (ConvForwardGeometry.store). */
   zeroFill?: boolean;
+  /** Rows are (channel, phase) pairs, the phases' tap ranges per axis (ConvForwardGeometry.store). */
+  interleaved?: { rows: PhaseAxis; cols: PhaseAxis };
 }
 
 /** The Params block of the conv kernels (see wgsl.ts); padding may be negative (i32). */
@@ -196,7 +206,7 @@ function runForward(
   const vecInput = vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0;
   // blocks of more than unrollLimit FMAs per channel loop over the kernel rows
   const rowLoop = t.bm * t.bn * g.R * g.S > unrollLimit;
-  const store = e.out ? { sh: e.out.sh, sw: e.out.sw, zeroFill: !!e.out.zeroFill } : undefined;
+  const store = e.out ? { sh: e.out.sh, sw: e.out.sw, zeroFill: !!e.out.zeroFill, interleaved: e.out.interleaved } : undefined;
   const kernel = conv2dForwardKernel(t, { R: g.R, S: g.S, sh: g.strideH, sw: g.strideW, pw: g.padW, vecInput, rowLoop, store }, epi, types);
   // named after the op it serves, for profiles (pipelines are cached by code, not name)
   device.dispatch(tilingOp === 'conv2d' ? kernel : { ...kernel, name: tilingOp }, {
@@ -301,6 +311,7 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   // (a 1x1 stride-s layer, bench/lab/conv-backward.ts v3), else a fill first
   const live = phases.filter((ph) => ph.taps > 0);
   const zeroFill = zeroFillPhases && live.length === 1 && phases.length > 1 && live[0]!.a === 0 && live[0]!.b === 0;
+  if (live.length === phases.length && phases.length > 1 && fusedPhases(device, gy, weight, g, phases, gx)) return gx;
   if (live.length < phases.length && !zeroFill) device.fill(gx, 0);
   for (const ph of phases) {
     if (ph.taps === 0) continue;
@@ -324,6 +335,72 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
     runForward(device, op, pg, gy, (vec) => phaseWeight(weight, g, ph, vec), gx, { out });
   }
   return gx;
+}
+
+/** Whether conv2dBackwardInput runs all stride phases in one forward where it can (false: v3, one per phase). */
+let fusePhases = true;
+
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets fusePhases, returns the old value. */
+export function setConvFusePhases(on: boolean): boolean {
+  const old = fusePhases;
+  fusePhases = on;
+  return old;
+}
+
+/**
+ * conv2dBackwardInput's stride phases as one forward over gy (bench/lab/conv-backward.ts
+ * backward-input v4): its rows are (input channel, phase) pairs, phase innermost, over the
+ * window of taps common to all phases (TSa x TSb: 2x2 for 3x3 stride 2), each phase's weight
+ * zero at the taps it lacks (phaseWeightsInterleavedKernel), stored interleaved into gx. One
+ * dispatch and one input window for all phases instead of sh·sw. Only with packed (vec4)
+ * weights and bm a multiple of sh·sw; returns false (nothing done) otherwise.
+ */
+function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeometry, phases: Phase[], gx: Tensor): boolean {
+  if (!fusePhases) return false;
+  const PH = g.strideH * g.strideW;
+  const axis = (T: number[], pad: number[], r0: number[]): PhaseAxis & { pad: number } => {
+    const padS = Math.max(...pad);
+    const off = pad.map((p) => padS - p);
+    return { r0, T, off, TS: Math.max(...T.map((t, a) => off[a]! + t)), pad: padS };
+  };
+  const rowsOf = phases.filter((ph) => ph.b === 0);
+  const colsOf = phases.filter((ph) => ph.a === 0);
+  if (rowsOf.length !== g.strideH || colsOf.length !== g.strideW) return false; // a plane smaller than the stride
+  const h = axis(
+    rowsOf.map((ph) => ph.Ta),
+    rowsOf.map((ph) => ph.padH),
+    rowsOf.map((ph) => ph.r0),
+  );
+  const w = axis(
+    colsOf.map((ph) => ph.Tb),
+    colsOf.map((ph) => ph.padW),
+    colsOf.map((ph) => ph.s0),
+  );
+  const pg: Conv2dGeometry = {
+    ...{ N: g.N, C: g.K, H: g.P, W: g.Q, K: g.C * PH, R: h.TS, S: w.TS },
+    ...{ P: phases[0]!.rows, Q: phases[0]!.cols, strideH: 1, strideW: 1, padH: h.pad, padW: w.pad },
+  };
+  const t = chooseTiling(device, 'conv2dBackwardInput', {
+    rows: pg.K,
+    cols: pg.N * pg.P * pg.Q,
+    depth: pg.C * pg.R * pg.S,
+    rowLength: pg.Q,
+  });
+  if (!(t.vec === 4 && t.bm % 4 === 0 && t.bm % PH === 0)) return false;
+  const C4 = Math.ceil((g.C * PH) / 4) * 4;
+  const packed = (): Tensor => {
+    const out = device.empty([g.K * h.TS * w.TS, C4]);
+    device.dispatch(phaseWeightsInterleavedKernel(axes.rows, axes.cols), {
+      params: [g.K, g.C, g.R, g.S, C4],
+      buffers: [weight.buffer, out.buffer],
+      workgroups: grid1d(out.size, 256),
+    });
+    return out;
+  };
+  const axes = { rows: { r0: h.r0, T: h.T, off: h.off, TS: h.TS }, cols: { r0: w.r0, T: w.T, off: w.off, TS: w.TS } };
+  const out = { H: g.H, W: g.W, a: 0, b: 0, sh: g.strideH, sw: g.strideW, interleaved: axes };
+  runForward(device, 'conv2dBackwardInput', pg, gy, packed, gx, { out });
+  return true;
 }
 
 /** Whether conv2dBackwardInput zero-fills in its one live phase (false: fills gx first, v2). */

@@ -81,8 +81,13 @@ export interface ConvForwardGeometry {
    * store 0 at the other sh·sw − 1 pixels of each output's cell (rows oh·sh .. + sh − 1, columns
    * q·sw .. + sw − 1, inside the planes): the transposed 1x1 stride-s convolution, whose other
    * phases no tap reaches, in one pass (bench/lab/conv-backward.ts backward-input v3).
+   * With interleaved, the rows are (channel, phase) pairs, phase innermost (sh·sw of them, with
+   * t.bm a multiple of sh·sw): row k stores channel k / (sh·sw) at pixel (oh·sh + a, q·sw + b) of
+   * [N, K / (sh·sw), p.oH, p.oW], phase k mod (sh·sw) = a·sw + b: every stride phase of a
+   * transposed convolution in one pass (backward-input v4, phaseWeightsInterleavedKernel). The
+   * axes' tap ranges let each row skip the FMAs of taps its phase lacks (zero weights).
    */
-  store?: { sh: number; sw: number; zeroFill?: boolean };
+  store?: { sh: number; sw: number; zeroFill?: boolean; interleaved?: { rows: PhaseAxis; cols: PhaseAxis } };
 }
 
 /**
@@ -129,6 +134,15 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     if (epi.residual) v = `${v} + ${toF32(types.out, `res[o${i} + ${j}u]`)}`;
     v = epi.relu ? `relu(${v})` : v;
     return types.out === 'f16' ? `f16(${v})` : v;
+  };
+  // interleaved stride phases: whether row i's phase has tap (r, s) (the row only with R unrolled)
+  const ip = g.store?.interleaved;
+  const usesTap = (i: number, r: number, s: number): boolean => {
+    if (!ip) return true;
+    const ph = i % (ip.rows.T.length * ip.cols.T.length);
+    const [a, b] = [Math.floor(ph / ip.cols.T.length), ph % ip.cols.T.length];
+    const inRange = (ax: PhaseAxis, k: number, v: number): boolean => v >= ax.off[k]! && v < ax.off[k]! + ax.T[k]!;
+    return inRange(ip.cols, b, s) && (rowLoop || inRange(ip.rows, a, r));
   };
   // kernel rows unrolled in the channel loop (all R, or one per pass of an outer kr loop)
   const rowLoop = !!g.rowLoop && R > 1;
@@ -196,7 +210,8 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
     ${unroll(t.bm, (i) =>
       unroll(BN, (j) => {
         let e = `acc_${i}_${j}`;
-        for (let r = 0; r < RU; r++) for (let s = 0; s < S; s++) e = `fma(u${tagOf(r, s)}_${i}, x${r}_${j * sw + s}, ${e})`;
+        for (let r = 0; r < RU; r++)
+          for (let s = 0; s < S; s++) if (usesTap(i, r, s)) e = `fma(u${tagOf(r, s)}_${i}, x${r}_${j * sw + s}, ${e})`;
         return `acc_${i}_${j} = ${e};`;
       }),
     )}
@@ -210,11 +225,23 @@ export function conv2dForwardKernel(t: Tiling, g: ConvForwardGeometry, epi: Conv
   ${channelLoop}`;
   const typeKey = half ? `:${types.x}.${types.w}.${types.out}` : '';
   const st = g.store;
+  const PH = st ? st.sh * st.sw : 1;
+  if (st?.interleaved && t.bm % PH !== 0) throw new Error('conv2dForwardKernel: interleaved phases need bm % (sh·sw) == 0');
+  // interleaved phases: row i is phase i mod PH (row0 is a multiple of PH) at (a, b) of its cell
+  const cell = (i: number): [number, number] => (st?.interleaved ? [Math.floor((i % PH) / st.sw), i % st.sw] : [0, 0]);
   const outIndex = (i: number): string =>
-    st
-      ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
-      : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
-  const storeKey = st ? `:o${st.sh}x${st.sw}${st.zeroFill ? 'z' : ''}` : '';
+    st?.interleaved
+      ? `((n * (p.K / ${PH}u) + row0 / ${PH}u + ${Math.floor(i / PH)}u) * p.oH + oh * ${st.sh}u + ${cell(i)[0]}u) * p.oW + q0 * ${st.sw}u + ${cell(i)[1]}u`
+      : st
+        ? `((n * p.K + row0 + ${i}u) * p.oH + oh * ${st.sh}u + p.oa) * p.oW + q0 * ${st.sw}u + p.ob`
+        : `((n * p.K + row0 + ${i}u) * p.P + oh) * p.Q + q0`;
+  // where an interleaved phase's pixel lies outside the plane (planes not a multiple of the stride)
+  const inPlane = (i: number, j: number): string => {
+    if (!st?.interleaved) return '';
+    const [a, b] = cell(i);
+    return `${a ? ` && oh * ${st.sh}u + ${a}u < p.oH` : ''}${b ? ` && (q0 + ${j}u) * ${st.sw}u + ${b}u < p.oW` : ''}`;
+  };
+  const storeKey = st ? `:o${st.sh}x${st.sw}${st.zeroFill ? 'z' : ''}${st.interleaved ? `i${JSON.stringify(st.interleaved)}` : ''}` : '';
   // the zeros of a zero-filled strided store: pixel (da, db) of the cell of output column q0 + j
   const zeros = (i: number, j: number): string =>
     !st?.zeroFill
@@ -263,7 +290,8 @@ fn main(${entry(t)}) {
   ${unroll(t.bm, (i) =>
     unroll(
       BN,
-      (j) => `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; ${zeros(i, j)} }`,
+      (j) =>
+        `if (row0 + ${i}u < p.K && q0 + ${j}u < p.Q${inPlane(i, j)}) { out[o${i} + ${j * (g.store?.sw ?? 1)}u] = ${tail(i, j)}; ${zeros(i, j)} }`,
     ),
   )}
 }`,
@@ -335,6 +363,57 @@ fn main(${GRID_ARGS}) {
   let r = p.r0 + p.sh * (p.Ta - 1u - t);
   let s = p.s0 + p.sw * (p.Tb - 1u - u);
   out[i] = select(0.0, w[((k * p.C + min(c, p.C - 1u)) * p.R + r) * p.S + s], c < p.C);
+}`,
+  );
+}
+
+/** One axis of the interleaved stride phases (conv2dBackwardInput): per phase a, its first kernel row r0, taps T and tap offset in the common window. */
+export interface PhaseAxis {
+  r0: number[];
+  T: number[];
+  off: number[];
+  /** Taps of the common window. */
+  TS: number;
+}
+
+/**
+ * The packed weight of every stride phase of conv2dBackwardInput at once, for the forward over
+ * gy with interleaved rows (ConvForwardGeometry.store.interleaved): out [K·TSa·TSb][C·sh·sw]
+ * (a multiple of 4 columns), column c·sh·sw + a·sw + b = channel c in phase (a, b), holding
+ * weight[k, c, r, s] at window tap (t, u) with r = r0[a] + sh·(Ta − 1 − (t − offA)), s likewise,
+ * and 0 where the phase has no tap there. Params { K, C, R, S, C4 }; dispatch grid1d(size, 256).
+ */
+export function phaseWeightsInterleavedKernel(h: PhaseAxis, w: PhaseAxis): Kernel {
+  const arr = (v: number[]): string => `array<i32, ${v.length}>(${v.join(', ')})`;
+  const sh = h.T.length;
+  const sw = w.T.length;
+  return cached(
+    `conv2dPhaseWeightsInterleaved:${JSON.stringify([h, w])}`,
+    () => /* wgsl */ `
+struct Params { K: u32, C: u32, R: u32, S: u32, C4: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(${GRID_ARGS}) {
+  ${LINEAR_INDEX}
+  if (i >= p.K * ${h.TS * w.TS}u * p.C4) { return; }
+  let ktu = i / p.C4;
+  let col = i - ktu * p.C4;
+  let k = ktu / ${h.TS * w.TS}u;
+  let tu = ktu - k * ${h.TS * w.TS}u;
+  let c = col / ${sh * sw}u;
+  let ph = col - c * ${sh * sw}u;
+  let a = ph / ${sw}u;
+  let b = ph - a * ${sw}u;
+  let r0 = ${arr(h.r0)}; let Ta = ${arr(h.T)}; let offA = ${arr(h.off)};
+  let s0 = ${arr(w.r0)}; let Tb = ${arr(w.T)}; let offB = ${arr(w.off)};
+  let t = i32(tu / ${w.TS}u) - offA[a];
+  let u = i32(tu % ${w.TS}u) - offB[b];
+  let ok = c < p.C && t >= 0 && t < Ta[a] && u >= 0 && u < Tb[b];
+  let r = r0[a] + ${sh} * (Ta[a] - 1 - t);
+  let s = s0[b] + ${sw} * (Tb[b] - 1 - u);
+  out[i] = select(0.0, w[select(0u, ((k * p.C + c) * p.R + u32(r)) * p.S + u32(s), ok)], ok);
 }`,
   );
 }
