@@ -21,6 +21,21 @@
  *   Interleaved, load 11, ms per 2 CPU-s v2 -> v3 (ratio to the forward): layer2 1x1 s2 7.3 -> 3.3
  *   (0.34 -> 0.76), layer3 1x1 s2 3.3 -> 3.3 (0.52), layer4 1x1 s2 2.1 -> 1.6 (0.60 -> 0.82).
  *   PASSES=input npx tsx bench/lab/conv-backward.ts 16 64 7 v2,src 1x1
+ * - v4 (src, conv2dBackwardInput's fusedPhases): every stride phase in one forward over gy, its
+ *   rows (input channel, phase) pairs over the phases' common tap window (2x2 for 3x3 stride 2),
+ *   stored interleaved; each row skips the FMAs of the taps its phase lacks (without that skip:
+ *   16/9 of the FMAs, layer2 3x3 s2 21.5 ms vs v3's 17.5). One dispatch (+ one weight repack)
+ *   instead of 4 + 4. Only with packed weights (lavapipe's tiling; other adapters keep v3).
+ *   3x3 s2 layers 2/3/4, ms per 2 CPU-s v3 -> v4, four interleaved runs at load 8.5-9.5 (totals):
+ *   16.0/13.4/11.8 -> 11.9/13.0/13.0 (41.2 -> 37.9); 16.0/12.7/12.6 -> 14.0/12.0/11.6 (41.3 ->
+ *   37.6); 11.6/15.4/10.4 -> 15.8/11.9/10.8 (37.4 -> 38.5); 20.7/12.9/9.9 -> 15.6/12.3/10.0
+ *   (43.5 -> 37.9): ~8% on average, noisy per layer; wall time lower in 8 of 12 (fewer
+ *   dispatches). Tilings tried for v4 (one run each): 32x4 best on layer3 (10.1 twice) but worse
+ *   on layer4; 16x6, 16x12, 64x4, 32x6/16 worse.
+ *   PASSES=input npx tsx bench/lab/conv-backward.ts 16 64 9 v3,src "3x3 s2"
+ * - Tried, not taken: 2 input channels per pass of the forward's channel loop for few-tap
+ *   kernels (1x1 and the 1- and 2-tap phases; each accumulator then takes twice the chained
+ *   FMAs): 271 -> 293 ms over all layers' backward-input (load 9.8), no layer clearly faster.
  *
  * Backward-weight versions:
  * - v1 (shipped before, src until v2): an implicit GEMM over (K rows) x (C·R·S columns) x

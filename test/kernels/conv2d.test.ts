@@ -114,6 +114,35 @@ describe('conv2d', () => {
     }
   });
 
+  it('backward-input of strided convolutions with every stride phase in one pass (packed weights) matches the reference', async () => {
+    const d = device();
+    // the strided CASES (odd planes, padding 0 and 2, a 3x2 kernel with stride [1, 2]), with
+    // packed-weight tilings with and without subgroups; rows are (channel, phase) pairs
+    const strided = CASES.filter((c) => c.opts.stride !== undefined && c.w[2] * c.w[3] > 1);
+    expect(strided.length).toBeGreaterThanOrEqual(4);
+    try {
+      for (const tiling of [
+        { bm: 8, bn: 3, wg: 16, sg: 0, vec: 4 },
+        { bm: 16, bn: 4, wg: 16, sg: 8, vec: 4 },
+      ]) {
+        setTiling(d, 'conv2dBackwardInput', tiling);
+        for (const c of strided) {
+          const w = randn(c.w, 40);
+          const y = ref.conv2d(randn(c.x, 41), w, c.opts);
+          const gy = randn(y.shape, 42);
+          const gx = conv2dBackwardInput(toGpu(d, gy), toGpu(d, w), c.x, c.opts);
+          const L = c.w[0] * c.w[2] * c.w[3];
+          expectClose(await gx.toArray(), ref.conv2dBackwardInput(gy, w, c.x, c.opts), {
+            ...tol(L),
+            what: `${c.name} ${JSON.stringify(tiling)}`,
+          });
+        }
+      }
+    } finally {
+      setTiling(d, 'conv2dBackwardInput', null);
+    }
+  });
+
   it('conv2dFused (bias, residual, ReLU epilogues) matches the reference on fer-resnet18 shapes', async () => {
     const d = device();
     // stem (C = 1), 12x12 rows (6-pixel blocks), 6x6 (one block per row, 32 rows per workgroup),
