@@ -293,7 +293,9 @@ export function conv2dFused(x: Tensor, weight: Tensor, opts: Conv2dFusedOptions 
  * convolution, run as stride-1 forward convolutions over gy (the forward's kernel and tiling,
  * bench/lab/conv-backward.ts v2). With stride (sh, sw), input pixel (h, w) only meets kernel rows r with
  * r ≡ h + padH (mod sh) (columns likewise), so each of the sh·sw phases (h mod sh, w mod sw) is
- * its own forward with the taps of that phase, flipped, stored every sh-th row and sw-th column.
+ * its own forward with the taps of that phase, flipped, stored every sh-th row and sw-th column;
+ * with packed weights all phases run as one forward (fusedPhases, lab v4), and a 1x1 stride-s
+ * layer's one live phase stores the zeros of the others (lab v3).
  */
 export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2dBackwardInput';
