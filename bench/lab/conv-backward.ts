@@ -287,26 +287,24 @@ const filter = process.argv[6] ?? '';
 /** PASSES=input or weight: time one backward only (default both). */
 const passes = process.env.PASSES ?? 'input,weight';
 const device = await labDevice();
+/** conv2dBackwardInput with the zero-filling store (v3) and the one-pass phases (v4) on or off. */
+function withKnobs(zeroFill: boolean, fuse: boolean): typeof conv2dBackwardInput {
+  return (...args) => {
+    const [z, f] = [setConvZeroFillPhases(zeroFill), setConvFusePhases(fuse)];
+    try {
+      return conv2dBackwardInput(...args);
+    } finally {
+      setConvZeroFillPhases(z);
+      setConvFusePhases(f);
+    }
+  };
+}
 const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = {
   v1: bwdInputV1 as typeof conv2dBackwardInput,
-  // v2: src with a fill of gx before a strided layer's phases when some phase has no taps
-  v2: (...args) => {
-    const old = setConvZeroFillPhases(false);
-    try {
-      return conv2dBackwardInput(...args);
-    } finally {
-      setConvZeroFillPhases(old);
-    }
-  },
-  // v3: src with one forward per stride phase
-  v3: (...args) => {
-    const old = setConvFusePhases(false);
-    try {
-      return conv2dBackwardInput(...args);
-    } finally {
-      setConvFusePhases(old);
-    }
-  },
+  // v2: one forward per stride phase, gx filled first where a phase has no taps; v3: v2 with the
+  // zero-filling store; src: v4
+  v2: withKnobs(false, false),
+  v3: withKnobs(true, false),
   src: conv2dBackwardInput,
 };
 const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
