@@ -66,13 +66,7 @@
  *   more than it saves), every other layer 2-18x slower (load 10).
  */
 import type { Device } from '../../src/gpu/device.js';
-import {
-  conv2d,
-  conv2dBackwardInput,
-  conv2dBackwardWeight,
-  setConvFusePhases,
-  setConvZeroFillPhases,
-} from '../../src/kernels/conv2d/index.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, setConvBackwardInputPaths } from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { conv2dGeometry } from '../../src/kernels/conv2d/shape.js';
 import { splitSum } from '../../src/kernels/gemm/index.js';
@@ -290,12 +284,11 @@ const device = await labDevice();
 /** conv2dBackwardInput with the zero-filling store (v3) and the one-pass phases (v4) on or off. */
 function withKnobs(zeroFill: boolean, fuse: boolean): typeof conv2dBackwardInput {
   return (...args) => {
-    const [z, f] = [setConvZeroFillPhases(zeroFill), setConvFusePhases(fuse)];
+    const old = setConvBackwardInputPaths({ zeroFill, fusePhases: fuse });
     try {
       return conv2dBackwardInput(...args);
     } finally {
-      setConvZeroFillPhases(z);
-      setConvFusePhases(f);
+      setConvBackwardInputPaths(old);
     }
   };
 }

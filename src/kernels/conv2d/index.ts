@@ -312,7 +312,7 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   // pixels no tap reaches: zeros stored by the one phase that has taps when that is phase (0, 0)
   // (a 1x1 stride-s layer, bench/lab/conv-backward.ts v3), else a fill first
   const live = phases.filter((ph) => ph.taps > 0);
-  const zeroFill = zeroFillPhases && live.length === 1 && phases.length > 1 && live[0]!.a === 0 && live[0]!.b === 0;
+  const zeroFill = backwardInputPaths.zeroFill && live.length === 1 && phases.length > 1 && live[0]!.a === 0 && live[0]!.b === 0;
   if (live.length === phases.length && phases.length > 1 && fusedPhases(device, gy, weight, g, phases, gx)) return gx;
   if (live.length < phases.length && !zeroFill) device.fill(gx, 0);
   for (const ph of phases) {
@@ -339,16 +339,6 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
   return gx;
 }
 
-/** Whether conv2dBackwardInput runs all stride phases in one forward where it can (false: v3, one per phase). */
-let fusePhases = true;
-
-/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets fusePhases, returns the old value. */
-export function setConvFusePhases(on: boolean): boolean {
-  const old = fusePhases;
-  fusePhases = on;
-  return old;
-}
-
 /**
  * conv2dBackwardInput's stride phases as one forward over gy (bench/lab/conv-backward.ts
  * backward-input v4): its rows are (input channel, phase) pairs, phase innermost, over the
@@ -358,7 +348,7 @@ export function setConvFusePhases(on: boolean): boolean {
  * weights and bm a multiple of sh·sw; returns false (nothing done) otherwise.
  */
 function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeometry, phases: Phase[], gx: Tensor): boolean {
-  if (!fusePhases) return false;
+  if (!backwardInputPaths.fusePhases) return false;
   const PH = g.strideH * g.strideW;
   const axis = (T: number[], pad: number[], r0: number[]): PhaseAxis & { pad: number } => {
     const padS = Math.max(...pad);
@@ -405,13 +395,16 @@ function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeomet
   return true;
 }
 
-/** Whether conv2dBackwardInput zero-fills in its one live phase (false: fills gx first, v2). */
-let zeroFillPhases = true;
+/**
+ * conv2dBackwardInput's paths, both on by default: a 1x1 stride-s layer's one live phase stores
+ * the zeros of the others (zeroFill, lab v3), all phases in one forward (fusePhases, lab v4).
+ */
+const backwardInputPaths = { zeroFill: true, fusePhases: true };
 
-/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets zeroFillPhases, returns the old value. */
-export function setConvZeroFillPhases(on: boolean): boolean {
-  const old = zeroFillPhases;
-  zeroFillPhases = on;
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets the paths given, returns the old settings. */
+export function setConvBackwardInputPaths(paths: Partial<typeof backwardInputPaths>): typeof backwardInputPaths {
+  const old = { ...backwardInputPaths };
+  Object.assign(backwardInputPaths, paths);
   return old;
 }
 
