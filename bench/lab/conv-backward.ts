@@ -64,6 +64,11 @@
  * - v5 (tried, not taken; same commit): one matmul, gyᵀ [K, N·P·Q] · im2col(x) [N·P·Q, C·R·S]
  *   by matmulAsConv: layer4 3x3 50.1 ms vs v3 26.2 (the im2col buffer, 2.7 M values, costs
  *   more than it saves), every other layer 2-18x slower (load 10).
+ * - v6 (src tiling, gemm/tiling.ts): v3 but kernel rows per lane kr = 1 where the channels do not
+ *   fill a subgroup (C < 8: the stem, where kr 3 left one lane of 8 busy, kr 1 three). Stem, ms
+ *   per 2 CPU-s, load 9.5, three runs: width 16 v3 7.4 -> 3.1 (16x8/8 kr1), 7.5 -> 3.6 (16x4/8
+ *   kr1, v6's tiling), 4.6 (16x8), 3.2 (16x12); width 8 3.7 -> 1.8 (8x4/8 kr1), 1.7 (8x8).
+ *   PASSES=weight TILINGS="conv2dBackwardWeight=16x4/8/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src stem
  */
 import type { Device } from '../../src/gpu/device.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, setConvBackwardInputPaths } from '../../src/kernels/conv2d/index.js';

@@ -141,7 +141,9 @@ export function chooseTiling(
     const waste = (bn: number): number => Math.ceil(Q / bn) * bn - Q;
     let bn = Q % 4 === 0 ? 4 : Math.min(8, Q);
     for (const b of [7, 6, 5]) if (Q % 4 !== 0 && b <= Q && waste(b) < waste(bn)) bn = b;
-    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 ? R : 1;
+    // (all kernel rows per lane only with a subgroup of channels: C lanes; the stem, C = 1, would
+    // leave 7 of 8 idle, kr 1 there: 2.4x, bench/lab/conv-backward.ts backward-weight v6)
+    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 && dims.cols / R >= sgLanes ? R : 1;
     const lanes = Math.ceil(dims.cols / kr);
     const lanesPerGroup = kr > 1 && Q % 4 !== 0 ? 8 : 16;
     Object.assign(
