@@ -379,6 +379,7 @@ function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeomet
     rowLength: pg.Q,
   });
   if (!(t.vec === 4 && t.bm % 4 === 0 && t.bm % PH === 0)) return false;
+  const axes = { rows: { r0: h.r0, T: h.T, off: h.off, TS: h.TS }, cols: { r0: w.r0, T: w.T, off: w.off, TS: w.TS } };
   const C4 = Math.ceil((g.C * PH) / 4) * 4;
   const packed = (): Tensor => {
     const out = device.empty([g.K * h.TS * w.TS, C4]);
@@ -389,7 +390,6 @@ function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeomet
     });
     return out;
   };
-  const axes = { rows: { r0: h.r0, T: h.T, off: h.off, TS: h.TS }, cols: { r0: w.r0, T: w.T, off: w.off, TS: w.TS } };
   const out = { H: g.H, W: g.W, a: 0, b: 0, sh: g.strideH, sw: g.strideW, interleaved: axes };
   runForward(device, 'conv2dBackwardInput', pg, gy, packed, gx, { out });
   return true;
