@@ -52,7 +52,8 @@
  *   better there: 11.7-16.1 vs 11.6-18.3). Layer 3 (12x12 rows) tried and not taken, load 2:
  *   v2 17.6, 16x12/16 kr3 24.9, 16x12/8 kr3 26.5, 32x4/16 kr3 16.3.
  *   PASSES=weight TILINGS="conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src "layer4 3x3"
- * - v4 (tried, not taken; its code is commit 59ece0c, reverted by the next one): the forward kernel
+ * - v4 (tried, not taken; its code is the commit "conv2dBackwardWeight experiments v4 ... and v5",
+ *   reverted by the next one): the forward kernel
  *   run over the batch: x's channels as images, its images as input channels, gy packed
  *   [N·P·Q, K4] as a P x Q kernel dilated by the stride, R x S output pixels, the batch split over
  *   workgroups z. Validated on every layer. With one 3-pixel row per invocation it ran at half
