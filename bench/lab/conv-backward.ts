@@ -70,9 +70,22 @@
  *   per 2 CPU-s, load 9.5, three runs: width 16 v3 7.4 -> 3.1 (16x8/8 kr1), 7.5 -> 3.6 (16x4/8
  *   kr1, v6's tiling), 4.6 (16x8), 3.2 (16x12); width 8 3.7 -> 1.8 (8x4/8 kr1), 1.7 (8x8).
  *   PASSES=weight TILINGS="conv2dBackwardWeight=16x4/8/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 src stem
+ * - v7 (src, conv2dBackwardWeight's slideRows): where the lanes own every kernel row (kr = R) at
+ *   stride 1, output row oh + 1 reuses R − 1 of oh's input rows: they are carried in registers
+ *   and each step loads one input row instead of 3. Interleaved, load 3.6-3.8, ms per 2 CPU-s
+ *   v6 -> v7 (ratio to the forward): layer1 3x3 17.1 -> 13.7 (1.14 -> 1.43), layer2 3x3 20.0 ->
+ *   15.3 (0.92 -> 1.21), layer3 3x3 18.9 -> 16.4 (0.84 -> 0.97), layer4 3x3 27.6 -> 21.5 (0.58
+ *   -> 0.75); stride-2 layers unchanged (kr 1 there); all layers 309 -> 256.
+ *   PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src 3x3
  */
 import type { Device } from '../../src/gpu/device.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, setConvBackwardInputPaths } from '../../src/kernels/conv2d/index.js';
+import {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  setConvBackwardInputPaths,
+  setConvBackwardWeightPaths,
+} from '../../src/kernels/conv2d/index.js';
 import * as ref from '../../src/kernels/conv2d/reference.js';
 import { conv2dGeometry } from '../../src/kernels/conv2d/shape.js';
 import { splitSum } from '../../src/kernels/gemm/index.js';
@@ -308,6 +321,15 @@ const BWD_INPUT: Record<string, typeof conv2dBackwardInput> = {
 };
 const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
   v1: bwdWeightV1 as typeof conv2dBackwardWeight,
+  // v6: every input row loaded for each output row; src: v7 (rows carried)
+  v6: (...args) => {
+    const old = setConvBackwardWeightPaths({ slideRows: false });
+    try {
+      return conv2dBackwardWeight(...args);
+    } finally {
+      setConvBackwardWeightPaths(old);
+    }
+  },
   src: conv2dBackwardWeight,
 };
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant

@@ -114,6 +114,39 @@ describe('conv2d', () => {
     }
   });
 
+  it('backward-weight with lanes over all kernel rows carrying input rows (stride 1) matches the reference', async () => {
+    const d = device();
+    // every kernel row per lane at stride 1: input rows carried from one output row to the next
+    // (3x3 pad 1 and pad 0, a 5x3 kernel with padding 2 whose first rows lie above the plane, a
+    // column stride of 2), with vec4 loads and subgroups and without
+    const cases: Case[] = [
+      CASES[0]!,
+      CASES[5]!,
+      { name: '3x3 pad 0, C=5 K=3, 6x8', x: [2, 5, 6, 8], w: [3, 5, 3, 3], opts: {}, bias: false },
+      { name: '5x3 pad [2, 1], C=3 K=4, 7x6', x: [2, 3, 7, 6], w: [4, 3, 5, 3], opts: { padding: [2, 1] }, bias: false },
+    ];
+    try {
+      for (const c of cases) {
+        const x = randn(c.x, 8);
+        const w = randn(c.w, 9);
+        const gy = randn(ref.conv2d(x, w, c.opts).shape, 10);
+        const R = c.w[2];
+        const L = gy.shape[0]! * gy.shape[2]! * gy.shape[3]!;
+        for (const tiling of [
+          { bm: 8, bn: 4, wg: 8, sg: 8, vec: 4, kr: R, splits: 2 },
+          { bm: 2, bn: 3, wg: 16, sg: 0, vec: 0, kr: R },
+        ]) {
+          setTiling(d, 'conv2dBackwardWeight', tiling);
+          const gw = conv2dBackwardWeight(toGpu(d, gy), toGpu(d, x), c.w, c.opts);
+          const what = `${c.name} ${JSON.stringify(tiling)}`;
+          expectClose(await gw.toArray(), ref.conv2dBackwardWeight(gy, x, c.w, c.opts), { ...tol(L), what });
+        }
+      }
+    } finally {
+      setTiling(d, 'conv2dBackwardWeight', null);
+    }
+  });
+
   it('backward-input of strided convolutions with every stride phase in one pass (packed weights) matches the reference', async () => {
     const d = device();
     // the strided CASES (odd planes, padding 0 and 2, a 3x2 kernel with stride [1, 2]), with

@@ -459,6 +459,20 @@ function phaseWeight(weight: Tensor, g: Conv2dGeometry, ph: Phase, packed: boole
 }
 
 /**
+ * conv2dBackwardWeight's paths: where lanes own every kernel row of a stride-1 layer, input rows
+ * carried from one output row to the next, one row loaded per step instead of R (slideRows,
+ * bench/lab/conv-backward.ts backward-weight v7).
+ */
+const backwardWeightPaths = { slideRows: true };
+
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets the paths given, returns the old settings. */
+export function setConvBackwardWeightPaths(paths: Partial<typeof backwardWeightPaths>): typeof backwardWeightPaths {
+  const old = { ...backwardWeightPaths };
+  Object.assign(backwardWeightPaths, paths);
+  return old;
+}
+
+/**
  * Gradient of conv2d with respect to its weight (of shape wShape), no autograd. The reduction
  * over N·P·Q is split over workgroups (by blocks of output columns and ranges of images), whose
  * partial sums a second pass adds (conv2dBackwardWeightKernel).
@@ -484,6 +498,7 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
     pw: g.padW,
     vecX: vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0,
     vecG: vec && g.Q % 4 === 0 && t.bn % 4 === 0,
+    slide: backwardWeightPaths.slideRows && (t.kr ?? 1) === g.R && g.strideH === 1,
   });
   const part = device.empty(parts > 1 ? [parts, ...wShape] : wShape);
   device.dispatch(kernel, {

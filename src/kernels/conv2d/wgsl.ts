@@ -429,6 +429,8 @@ export interface ConvWeightGradGeometry {
   vecX: boolean;
   /** Read gy rows as vec4s: Q % 4 == 0 and t.bn % 4 == 0. */
   vecG: boolean;
+  /** The lanes own all R kernel rows (t.kr == R) at stride 1: carry input rows from one output row to the next. */
+  slide?: boolean;
 }
 
 /**
@@ -440,8 +442,9 @@ export interface ConvWeightGradGeometry {
  * QB, fixed per invocation, so the column masks are computed once) of every output row of images
  * [n0, n0 + splitLen) (workgroup z / QB), with the input row's (bn − 1)·sw + S values in registers
  * (a sliding window, as the forward) reused by the bm·S·bn FMAs. Workgroup z writes its partial
- * sums to out[z][K][C·R·S]; with more than one z, SPLIT_SUM adds them.
- * Lab: bench/lab/conv-backward.ts (v2).
+ * sums to out[z][K][C·R·S]; with more than one z, SPLIT_SUM adds them. With g.slide (all kernel
+ * rows per lane, stride 1) the input rows of one output row are carried to the next.
+ * Lab: bench/lab/conv-backward.ts (v2; v7 for g.slide).
  */
 export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry): Kernel {
   const { S, sh, sw } = g;
@@ -463,17 +466,29 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
     const loaded = g.vecG ? `gl${q}_${Math.floor(j / 4)}[${j % 4}]` : `gl${q}_${j}`;
     return sg ? `subgroupBroadcast(${loaded}, ${i % sg}u)` : loaded;
   };
-  // the input window x{u}_{i} of kernel row r{u} (u < RL), masked where the row is outside
-  const xLoads = unroll(RL, (u) =>
+  // the input window x{u}_{i} of kernel row r{u} (u < RL), masked where the row is outside:
+  // input row h = oh·sh − ph + r; `ok` the row's mask
+  const loadRow = (u: number, h: string, ok: string): string =>
     g.vecX
-      ? `let h${u} = i32(oh * ${sh}u + r${u}) - i32(p.ph); let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && rok${u};
+      ? `let h${u} = ${h}; let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && ${ok};
       let xr${u} = i32(xb) + h${u} * i32(p.W) + w0 - ${o};
       ${unroll(nv, (k) => `let vok${u}_${k} = hok${u} && cok${k}; let xv${u}_${k} = select(vec4f(), xin[select(0u, u32(xr${u} + ${4 * k}) / 4u, vok${u}_${k})], vok${u}_${k});`)}
       ${unroll(win, (i) => `let x${u}_${i} = xv${u}_${Math.floor((o + i) / 4)}[${(o + i) % 4}];`)}`
-      : `let h${u} = i32(oh * ${sh}u + r${u}) - i32(p.ph); let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && rok${u};
+      : `let h${u} = ${h}; let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && ${ok};
       let xr${u} = i32(xb) + h${u} * i32(p.W) + w0;
-      ${unroll(win, (i) => `let ok${u}_${i} = hok${u} && wok${i}; let x${u}_${i} = select(0.0, xin[select(0u, u32(xr${u} + ${i}), ok${u}_${i})], ok${u}_${i});`)}`,
-  );
+      ${unroll(win, (i) => `let ok${u}_${i} = hok${u} && wok${i}; let x${u}_${i} = select(0.0, xin[select(0u, u32(xr${u} + ${i}), ok${u}_${i})], ok${u}_${i});`)}`;
+  // g.slide (the lane owns every kernel row, stride 1): output row oh + 1 needs input rows
+  // oh + 1 − ph .. oh + R − ph, all but the last already loaded for oh: they are carried in
+  // xs{u}_{i} (u < RL − 1) and each step loads one row instead of RL
+  const slide = g.slide === true && RL > 1;
+  const xLoads = slide
+    ? `${loadRow(RL - 1, `i32(oh + ${RL - 1}u) - i32(p.ph)`, 'true')}
+      ${unroll(RL - 1, (u) => unroll(win, (i) => `let x${u}_${i} = xs${u}_${i};`))}`
+    : unroll(RL, (u) => loadRow(u, `i32(oh * ${sh}u + r${u}) - i32(p.ph)`, `rok${u}`));
+  const slideStart = slide
+    ? `${unroll(RL - 1, (u) => loadRow(u, `${u} - i32(p.ph)`, 'true').replace(/\blet x(\d+)_(\d+) =/g, 'var xs$1_$2 ='))}`
+    : '';
+  const slideShift = slide ? unroll(RL - 1, (u) => unroll(win, (i) => `xs${u}_${i} = x${u + 1}_${i};`)) : '';
   // row by row: the row's bn gy values (broadcast), then each accumulator once, its bn
   // products chained: accumulators live in memory on lavapipe, so one load/store per bn FMAs
   const fmas = unroll(
@@ -488,7 +503,7 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
         }),
       )}`,
   );
-  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}`;
+  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}${slide ? ':slide' : ''}`;
   return cached(
     key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`),
     () => /* wgsl */ `${subgroupDecls(t).enable}
@@ -523,11 +538,13 @@ fn main(${entry(t)}) {
   for (var n = n0; n < n1; n++) {
     let xb = (n * p.C + c) * HW;
     let gb = n * p.K * PQ + q0;
+    ${slideStart}
     for (var oh = 0u; oh < p.P; oh++) {
       let gr = gb + oh * p.Q;
       ${xLoads}
       ${gyLoads}
       ${fmas}
+      ${slideShift}
     }
   }
   if (laneRaw >= lanes) { return; }
