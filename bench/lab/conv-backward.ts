@@ -75,8 +75,16 @@
  *   and each step loads one input row instead of 3. Interleaved, load 3.6-3.8, ms per 2 CPU-s
  *   v6 -> v7 (ratio to the forward): layer1 3x3 17.1 -> 13.7 (1.14 -> 1.43), layer2 3x3 20.0 ->
  *   15.3 (0.92 -> 1.21), layer3 3x3 18.9 -> 16.4 (0.84 -> 0.97), layer4 3x3 27.6 -> 21.5 (0.58
- *   -> 0.75); stride-2 layers unchanged (kr 1 there); all layers 309 -> 256.
+ *   -> 0.75); all layers 309 -> 256.
  *   PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src 3x3
+ *   At stride 2 the next output row shares R − sh rows (3x3: one of 3, two loaded per step), and
+ *   lanes now own every kernel row there too (tiling.ts: kr = R where R > stride; 16x4/16 kr3,
+ *   16x6/8 kr3 on 6-pixel rows). 3x3 s2 layers 2/3/4, load 4.5, ms per 2 CPU-s: v6's kr1
+ *   tilings (32x4/16 on layers 2-3, 32x6/16 on layer4) 12.0/11.6/14.5 -> v7 8.7/10.3/13.2 (ratio
+ *   0.66/0.67/0.52 -> 0.91/0.76/0.58); kr 3 without carrying (v6) 12.6/12.2/15.0. Before, one run
+ *   at load 4.4 of kr 3 tilings with carrying: 16x4/8 ~ 16x4/16 (9.6-9.8 on layers 2-3), bm 8 and
+ *   bn 6 worse there; layer4 s2: 16x6/8 12.7, bn 4 16.3-17.8.
+ *   PASSES=weight TILINGS="conv2dBackwardWeight=32x4/16/sg8/v4/kr1;conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src "3x3 s2"
  */
 import type { Device } from '../../src/gpu/device.js';
 import {

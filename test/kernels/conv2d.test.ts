@@ -114,13 +114,15 @@ describe('conv2d', () => {
     }
   });
 
-  it('backward-weight with lanes over all kernel rows carrying input rows (stride 1) matches the reference', async () => {
+  it('backward-weight with lanes over all kernel rows carrying input rows matches the reference', async () => {
     const d = device();
-    // every kernel row per lane at stride 1: input rows carried from one output row to the next
+    // every kernel row per lane: the input rows the next output row shares are carried to it
     // (3x3 pad 1 and pad 0, a 5x3 kernel with padding 2 whose first rows lie above the plane, a
-    // column stride of 2), with vec4 loads and subgroups and without
+    // column stride of 2, row stride 2 with padding 0 and 2), with vec4 loads and subgroups and without
     const cases: Case[] = [
       CASES[0]!,
+      CASES[1]!,
+      CASES[4]!,
       CASES[5]!,
       { name: '3x3 pad 0, C=5 K=3, 6x8', x: [2, 5, 6, 8], w: [3, 5, 3, 3], opts: {}, bias: false },
       { name: '5x3 pad [2, 1], C=3 K=4, 7x6', x: [2, 3, 7, 6], w: [4, 3, 5, 3], opts: { padding: [2, 1] }, bias: false },

@@ -459,8 +459,8 @@ function phaseWeight(weight: Tensor, g: Conv2dGeometry, ph: Phase, packed: boole
 }
 
 /**
- * conv2dBackwardWeight's paths: where lanes own every kernel row of a stride-1 layer, input rows
- * carried from one output row to the next, one row loaded per step instead of R (slideRows,
+ * conv2dBackwardWeight's paths: where lanes own every kernel row, the input rows that the next
+ * output row shares carried to it, sh rows loaded per step instead of R (slideRows,
  * bench/lab/conv-backward.ts backward-weight v7).
  */
 const backwardWeightPaths = { slideRows: true };
@@ -498,7 +498,7 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
     pw: g.padW,
     vecX: vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0,
     vecG: vec && g.Q % 4 === 0 && t.bn % 4 === 0,
-    slide: backwardWeightPaths.slideRows && (t.kr ?? 1) === g.R && g.strideH === 1,
+    slide: backwardWeightPaths.slideRows && (t.kr ?? 1) === g.R,
   });
   const part = device.empty(parts > 1 ? [parts, ...wShape] : wShape);
   device.dispatch(kernel, {

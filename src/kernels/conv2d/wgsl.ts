@@ -429,7 +429,7 @@ export interface ConvWeightGradGeometry {
   vecX: boolean;
   /** Read gy rows as vec4s: Q % 4 == 0 and t.bn % 4 == 0. */
   vecG: boolean;
-  /** The lanes own all R kernel rows (t.kr == R) at stride 1: carry input rows from one output row to the next. */
+  /** The lanes own all R kernel rows (t.kr == R): carry the input rows the next output row shares. */
   slide?: boolean;
 }
 
@@ -443,7 +443,7 @@ export interface ConvWeightGradGeometry {
  * [n0, n0 + splitLen) (workgroup z / QB), with the input row's (bn − 1)·sw + S values in registers
  * (a sliding window, as the forward) reused by the bm·S·bn FMAs. Workgroup z writes its partial
  * sums to out[z][K][C·R·S]; with more than one z, SPLIT_SUM adds them. With g.slide (all kernel
- * rows per lane, stride 1) the input rows of one output row are carried to the next.
+ * rows per lane) the input rows that the next output row shares are carried to it.
  * Lab: bench/lab/conv-backward.ts (v2; v7 for g.slide).
  */
 export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry): Kernel {
@@ -477,18 +477,14 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
       : `let h${u} = ${h}; let hok${u} = h${u} >= 0 && h${u} < i32(p.H) && ${ok};
       let xr${u} = i32(xb) + h${u} * i32(p.W) + w0;
       ${unroll(win, (i) => `let ok${u}_${i} = hok${u} && wok${i}; let x${u}_${i} = select(0.0, xin[select(0u, u32(xr${u} + ${i}), ok${u}_${i})], ok${u}_${i});`)}`;
-  // g.slide (the lane owns every kernel row, stride 1): output row oh + 1 needs input rows
-  // oh + 1 − ph .. oh + R − ph, all but the last already loaded for oh: they are carried in
-  // xs{u}_{i} (u < RL − 1) and each step loads one row instead of RL
-  const slide = g.slide === true && RL > 1;
-  const xLoads = slide
-    ? `${loadRow(RL - 1, `i32(oh + ${RL - 1}u) - i32(p.ph)`, 'true')}
-      ${unroll(RL - 1, (u) => unroll(win, (i) => `let x${u}_${i} = xs${u}_${i};`))}`
-    : unroll(RL, (u) => loadRow(u, `i32(oh * ${sh}u + r${u}) - i32(p.ph)`, `rok${u}`));
-  const slideStart = slide
-    ? `${unroll(RL - 1, (u) => loadRow(u, `${u} - i32(p.ph)`, 'true').replace(/\blet x(\d+)_(\d+) =/g, 'var xs$1_$2 ='))}`
-    : '';
-  const slideShift = slide ? unroll(RL - 1, (u) => unroll(win, (i) => `xs${u}_${i} = x${u + 1}_${i};`)) : '';
+  // g.slide (the lane owns every kernel row): output row oh + 1 needs input rows
+  // (oh + 1)·sh − ph + u, which for u < R − sh are rows u + sh of output row oh: those are carried
+  // in xs{u}_{i} and each step loads sh rows instead of R (stride 1: one)
+  const carried = g.slide === true && RL > 1 ? Math.max(0, RL - sh) : 0;
+  const xLoads = `${unroll(carried, (u) => unroll(win, (i) => `let x${u}_${i} = xs${u}_${i};`))}
+      ${unroll(RL - carried, (v) => loadRow(v + carried, `i32(oh * ${sh}u + r${v + carried}) - i32(p.ph)`, `rok${v + carried}`))}`;
+  const slideStart = unroll(carried, (u) => loadRow(u, `${u} - i32(p.ph)`, 'true').replace(/\blet x(\d+)_(\d+) =/g, 'var xs$1_$2 ='));
+  const slideShift = unroll(carried, (u) => unroll(win, (i) => `xs${u}_${i} = x${u + sh}_${i};`));
   // row by row: the row's bn gy values (broadcast), then each accumulator once, its bn
   // products chained: accumulators live in memory on lavapipe, so one load/store per bn FMAs
   const fmas = unroll(
@@ -503,7 +499,7 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
         }),
       )}`,
   );
-  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}${slide ? ':slide' : ''}`;
+  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}${carried ? `:slide${carried}` : ''}`;
   return cached(
     key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`),
     () => /* wgsl */ `${subgroupDecls(t).enable}

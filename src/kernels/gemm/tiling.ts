@@ -143,7 +143,9 @@ export function chooseTiling(
     for (const b of [7, 6, 5]) if (Q % 4 !== 0 && b <= Q && waste(b) < waste(bn)) bn = b;
     // (all kernel rows per lane only with a subgroup of channels: C lanes; the stem, C = 1, would
     // leave 7 of 8 idle, kr 1 there: 2.4x, bench/lab/conv-backward.ts backward-weight v6)
-    const kr = sgLanes >= 8 && R > 1 && dims.stride === 1 && dims.cols / R >= sgLanes ? R : 1;
+    // (stride 2 too, since v7 carries the rows that the next output row shares: 3x3 stride 2,
+    // 1.1-1.4x kr 1)
+    const kr = sgLanes >= 8 && R > (dims.stride ?? 1) && dims.cols / R >= sgLanes ? R : 1;
     const lanes = Math.ceil(dims.cols / kr);
     const lanesPerGroup = kr > 1 && Q % 4 !== 0 ? 8 : 16;
     Object.assign(
