@@ -85,6 +85,13 @@
  *   at load 4.4 of kr 3 tilings with carrying: 16x4/8 ~ 16x4/16 (9.6-9.8 on layers 2-3), bm 8 and
  *   bn 6 worse there; layer4 s2: 16x6/8 12.7, bn 4 16.3-17.8.
  *   PASSES=weight TILINGS="conv2dBackwardWeight=32x4/16/sg8/v4/kr1;conv2dBackwardWeight=32x6/16/sg8/v4/kr1" npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src "3x3 s2"
+ *   The 6x6 last stage (stride 1, unaligned rows) with carrying: 3 columns per invocation instead
+ *   of the row (16x3/8 kr3, two column blocks: half the loop body). layer4 3x3, ms per 2 CPU-s,
+ *   16x6/8 -> 16x3/8: load 4.8 21.7 -> 16.0, load 4.8 25.5 -> 19.2 (16x2/8 19.6, 8x3/8 23.6,
+ *   16x3/16 28.3, 32x3/8 30.3), load 5.5 20.3 -> 17.9 (ratio 0.82 -> 0.93; v6 22.4); width 64,
+ *   load 5.8: 384.0 -> 330.8 (0.77 -> 0.89). On layers 1-3 (aligned rows) bn 3 or 2 was slower
+ *   than bn 4; on layer4 3x3 s2 bn 3 too (14.2 vs 13.3).
+ *   PASSES=weight TILINGS="conv2dBackwardWeight=16x6/8/sg8/v4/kr3" npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src "layer4 3x3"
  */
 import type { Device } from '../../src/gpu/device.js';
 import {

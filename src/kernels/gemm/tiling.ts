@@ -133,8 +133,8 @@ export function chooseTiling(
     // (conv2dBackwardWeightKernel). lavapipe (bench/lab/conv-backward.ts v2, v3): 16 workgroup
     // lanes; 3x3 stride 1 on 4-aligned rows: lanes own all 3 kernel rows, 16 output channels x 4
     // columns (fer-resnet18(16) layers 1-3: 0.8-1.1x the forward's rate); 3x3 stride 1 on
-    // unaligned rows (the 6x6 last stage): all 3 kernel rows, 16 channels x the row, 8 lanes
-    // (v3: 1.2-1.3x v2's rate there at width 64); otherwise one kernel row per lane, 32 channels x 4 columns
+    // unaligned rows (the 6x6 last stage): all 3 kernel rows, 16 channels x 3 columns, 8 lanes
+    // (v3: 1.2-1.3x v2's rate there at width 64; v7: 3 columns); otherwise one kernel row per lane, 32 channels x 4 columns
     // (x the row, up to 8, on unaligned rows).
     const Q = dims.rowLength;
     const R = dims.kernelRows ?? 1;
@@ -148,12 +148,15 @@ export function chooseTiling(
     const kr = sgLanes >= 8 && R > (dims.stride ?? 1) && dims.cols / R >= sgLanes ? R : 1;
     const lanes = Math.ceil(dims.cols / kr);
     const lanesPerGroup = kr > 1 && Q % 4 !== 0 ? 8 : 16;
+    // all kernel rows at stride 1 on unaligned rows (the 6x6 last stage): 3 columns, not the row
+    // (v7's loop body halves: layer4 3x3 0.70-0.88 -> 0.93-1.19 of the forward)
+    const bnRows = kr > 1 && dims.stride === 1 && Q % 4 !== 0 && Q % 3 === 0 ? 3 : bn;
     Object.assign(
       heuristic,
       sgLanes >= 8
         ? {
             bm: Math.min(kr > 1 ? 16 : 32, Math.ceil(dims.rows / 8) * 8),
-            bn,
+            bn: bnRows,
             wg: Math.min(lanesPerGroup, Math.ceil(lanes / 8) * 8),
             sg: 8,
             vec: 4,
