@@ -92,6 +92,18 @@
  *   load 5.8: 384.0 -> 330.8 (0.77 -> 0.89). On layers 1-3 (aligned rows) bn 3 or 2 was slower
  *   than bn 4; on layer4 3x3 s2 bn 3 too (14.2 vs 13.3).
  *   PASSES=weight TILINGS="conv2dBackwardWeight=16x6/8/sg8/v4/kr3" npx tsx bench/lab/conv-backward.ts 16 64 7 v6,src "layer4 3x3"
+ * - v8 (src, conv2dBackwardWeight's groupChannels): a 1x1 layer as a layer of 4 kernel rows over
+ *   groups of 4 channels (x read as [N, C/4, 4·H, W], kernel rows H input rows apart; gw's layout
+ *   unchanged), so lanes own 4 channels (tiling.ts: kr 4 where C/4 fills a subgroup) and each gy
+ *   value broadcast feeds 4 FMAs instead of 1. That is the 1- and 2-tap layers' problem here:
+ *   one broadcast per FMA (v7 on 1x1: bm·bn broadcasts for bm·bn FMAs; 3x3 with kr 3: 9 FMAs
+ *   each). 1x1 s2 layers 2/3/4, ms per 2 CPU-s, cg1 (v7) -> cg2/cg4/cg8: load 4.7 2.2/2.4/2.6 ->
+ *   2.1/1.9/2.9, 2.0/1.4/2.0, 1.9/1.9/2.2; load 4.6 (9 rounds) 2.3/2.0/2.7 -> cg4 2.1/1.5/2.3
+ *   (ratio to forward 1.06/0.76/0.49 -> 1.13/1.04/0.56), cg8 2.0/2.0/2.2 (cg2: kr 2 is not taken
+ *   at stride 2, so it is v7). Width 64 (0.30-0.53 of forward either way, the next thing to look
+ *   at; tilings 32x4/16 kr4, 16x8/16 kr4 no better): 80.4/74.1/81.9 -> cg4 76.4/63.8/78.8, cg8
+ *   104.2/101.8/90.7.
+ *   PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 9 cg1,src,cg8 1x1
  */
 import type { Device } from '../../src/gpu/device.js';
 import {
@@ -346,6 +358,20 @@ const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
     }
   },
   src: conv2dBackwardWeight,
+  // 1x1 layers with lanes over groups of 1 (v7), 2, 4 (src: v8), 8 channels
+  ...Object.fromEntries(
+    [1, 2, 4, 8].map((cg) => [
+      `cg${cg}`,
+      ((...args: Parameters<typeof conv2dBackwardWeight>) => {
+        const old = setConvBackwardWeightPaths({ groupChannels: cg });
+        try {
+          return conv2dBackwardWeight(...args);
+        } finally {
+          setConvBackwardWeightPaths(old);
+        }
+      }) as typeof conv2dBackwardWeight,
+    ]),
+  ),
 };
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
 // per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`

@@ -149,6 +149,35 @@ describe('conv2d', () => {
     }
   });
 
+  it('backward-weight of 1x1 layers with lanes over channel groups matches the reference', async () => {
+    const d = device();
+    // a 1x1 layer read as 4 kernel rows H input rows apart over groups of 4 channels (index.ts):
+    // every group row per lane (kr 4), half of them (kr 2), with and without subgroups
+    const cases: Case[] = [
+      CASES.find((c) => c.name.startsWith('1x1 stride 2, odd'))!,
+      { name: '1x1, C=8 K=5, 5x6', x: [2, 8, 5, 6], w: [5, 8, 1, 1], opts: {}, bias: false },
+    ];
+    try {
+      for (const c of cases) {
+        const x = randn(c.x, 11);
+        const w = randn(c.w, 12);
+        const gy = randn(ref.conv2d(x, w, c.opts).shape, 13);
+        const L = gy.shape[0]! * gy.shape[2]! * gy.shape[3]!;
+        for (const tiling of [
+          { bm: 8, bn: 4, wg: 8, sg: 8, vec: 4, kr: 4, splits: 2 },
+          { bm: 2, bn: 3, wg: 16, sg: 0, vec: 0, kr: 2 },
+        ]) {
+          setTiling(d, 'conv2dBackwardWeight', tiling);
+          const gw = conv2dBackwardWeight(toGpu(d, gy), toGpu(d, x), c.w, c.opts);
+          const what = `${c.name} ${JSON.stringify(tiling)}`;
+          expectClose(await gw.toArray(), ref.conv2dBackwardWeight(gy, x, c.w, c.opts), { ...tol(L), what });
+        }
+      }
+    } finally {
+      setTiling(d, 'conv2dBackwardWeight', null);
+    }
+  });
+
   it('backward-input of strided convolutions with every stride phase in one pass (packed weights) matches the reference', async () => {
     const d = device();
     // the strided CASES (odd planes, padding 0 and 2, a 3x2 kernel with stride [1, 2]), with

@@ -461,9 +461,10 @@ function phaseWeight(weight: Tensor, g: Conv2dGeometry, ph: Phase, packed: boole
 /**
  * conv2dBackwardWeight's paths: where lanes own every kernel row, the input rows that the next
  * output row shares carried to it, sh rows loaded per step instead of R (slideRows,
- * bench/lab/conv-backward.ts backward-weight v7).
+ * bench/lab/conv-backward.ts backward-weight v7); 1x1 layers over groups of groupChannels
+ * channels, lanes owning a group (lab v8).
  */
-const backwardWeightPaths = { slideRows: true };
+const backwardWeightPaths = { slideRows: true, groupChannels: 4 };
 
 /** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets the paths given, returns the old settings. */
 export function setConvBackwardWeightPaths(paths: Partial<typeof backwardWeightPaths>): typeof backwardWeightPaths {
@@ -486,8 +487,14 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
     ['input', x],
   ]);
   const device = gy.device;
-  const t = chooseTiling(device, op, { rows: g.K, cols: g.C * g.R, depth: g.N, rowLength: g.Q, kernelRows: g.R, stride: g.strideH });
-  const lanes = g.C * Math.ceil(g.R / (t.kr ?? 1));
+  // a 1x1 layer as a layer of R = cg kernel rows over channel groups: x [N, C, H, W] read as
+  // [N, C/cg, cg·H, W] with kernel rows H input rows apart (dh), the same gw layout; lanes then
+  // own cg channels, so each gy value taken feeds cg FMAs instead of one (groupChannels)
+  const cg = backwardWeightPaths.groupChannels;
+  const grouped = cg > 1 && g.R === 1 && g.S === 1 && g.padH === 0 && g.C % cg === 0;
+  const gg: Conv2dGeometry = grouped ? { ...g, C: g.C / cg, H: g.H * cg, R: cg } : g;
+  const t = chooseTiling(device, op, { rows: gg.K, cols: gg.C * gg.R, depth: gg.N, rowLength: gg.Q, kernelRows: gg.R, stride: gg.strideH });
+  const lanes = gg.C * Math.ceil(gg.R / (t.kr ?? 1));
   const splitLen = Math.ceil(g.N / Math.min(t.splits, g.N));
   const parts = Math.ceil(g.Q / t.bn) * Math.ceil(g.N / splitLen);
   const vec = t.vec === 4;
@@ -498,11 +505,12 @@ export function conv2dBackwardWeight(gy: Tensor, x: Tensor, wShape: readonly num
     pw: g.padW,
     vecX: vec && g.W % 4 === 0 && (t.bn * g.strideW) % 4 === 0 && g.padW >= 0,
     vecG: vec && g.Q % 4 === 0 && t.bn % 4 === 0,
-    slide: backwardWeightPaths.slideRows && (t.kr ?? 1) === g.R,
+    slide: backwardWeightPaths.slideRows && (t.kr ?? 1) === gg.R,
+    dh: grouped ? g.H : 1,
   });
   const part = device.empty(parts > 1 ? [parts, ...wShape] : wShape);
   device.dispatch(kernel, {
-    params: params(g, splitLen),
+    params: params(gg, splitLen),
     buffers: [gy.buffer, x.buffer, part.buffer],
     workgroups: [Math.ceil(lanes / t.wg), Math.ceil(g.K / t.bm), parts],
   });

@@ -431,6 +431,8 @@ export interface ConvWeightGradGeometry {
   vecG: boolean;
   /** The lanes own all R kernel rows (t.kr == R): carry the input rows the next output row shares. */
   slide?: boolean;
+  /** Input rows between kernel rows (1 or absent; a 1x1 layer's channel groups: H, see index.ts). */
+  dh?: number;
 }
 
 /**
@@ -480,9 +482,11 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
   // g.slide (the lane owns every kernel row): output row oh + 1 needs input rows
   // (oh + 1)·sh − ph + u, which for u < R − sh are rows u + sh of output row oh: those are carried
   // in xs{u}_{i} and each step loads sh rows instead of R (stride 1: one)
-  const carried = g.slide === true && RL > 1 ? Math.max(0, RL - sh) : 0;
+  const dh = g.dh ?? 1;
+  const carried = g.slide === true && RL > 1 && dh === 1 ? Math.max(0, RL - sh) : 0;
+  const rowOffset = (u: number): string => (dh === 1 ? `r${u}` : `r${u} * ${dh}u`);
   const xLoads = `${unroll(carried, (u) => unroll(win, (i) => `let x${u}_${i} = xs${u}_${i};`))}
-      ${unroll(RL - carried, (v) => loadRow(v + carried, `i32(oh * ${sh}u + r${v + carried}) - i32(p.ph)`, `rok${v + carried}`))}`;
+      ${unroll(RL - carried, (v) => loadRow(v + carried, `i32(oh * ${sh}u + ${rowOffset(v + carried)}) - i32(p.ph)`, `rok${v + carried}`))}`;
   const slideStart = unroll(carried, (u) => loadRow(u, `${u} - i32(p.ph)`, 'true').replace(/\blet x(\d+)_(\d+) =/g, 'var xs$1_$2 ='));
   const slideShift = unroll(carried, (u) => unroll(win, (i) => `xs${u}_${i} = x${u + sh}_${i};`));
   // row by row: the row's bn gy values (broadcast), then each accumulator once, its bn
@@ -499,7 +503,7 @@ export function conv2dBackwardWeightKernel(t: Tiling, g: ConvWeightGradGeometry)
         }),
       )}`,
   );
-  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}${carried ? `:slide${carried}` : ''}`;
+  const vecKey = `${g.vecX ? `:vx${o}` : ''}${g.vecG ? ':vg' : ''}${RL > 1 ? `:kr${RL}` : ''}${carried ? `:slide${carried}` : ''}${dh > 1 ? `:dh${dh}` : ''}`;
   return cached(
     key('conv2dBackwardWeight', t, `:${S}/${sh}x${sw}${vecKey}`),
     () => /* wgsl */ `${subgroupDecls(t).enable}
