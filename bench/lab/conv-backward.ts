@@ -4,7 +4,8 @@
  * (src/kernels/conv2d/reference.ts, f64) on 2 images, then timed interleaved with the forward of
  * the same shape; prints GFLOP/s and the ratio to the forward (the goal of issue 17: >= 0.9).
  *   npx tsx bench/lab/conv-backward.ts [width=16] [batch=64] [rounds=3] [versions=v1,src] [filter]
- * (env PASSES=input|weight times one backward; TILINGS adds tiling variants of src, see below).
+ * (env PASSES=input|weight times one backward; TILINGS adds tiling variants of src, see below;
+ * BASE=<worktree> adds that worktree's src as the version `base`).
  * Rates are per 2 CPU-s (process CPU time / 2, see common.ts): the machine is shared.
  *
  * Backward-input versions (lavapipe, 2 shared cores, fer-resnet18(16), batch 64; ms per layer
@@ -104,6 +105,15 @@
  *   at; tilings 32x4/16 kr4, 16x8/16 kr4 no better): 80.4/74.1/81.9 -> cg4 76.4/63.8/78.8, cg8
  *   104.2/101.8/90.7.
  *   PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 9 cg1,src,cg8 1x1
+ * - v6 (the branch point of v7/v8, BASE) -> v8 (src), one interleaved run, load 5.0-5.3, ms per 2 CPU-s
+ *   (ratio to the forward): stem 3.0 -> 2.9 (1.26 -> 1.29), layer1 3x3 15.3 -> 13.6 (1.18 ->
+ *   1.33), layer2 3x3 s2 11.7 -> 8.3 (0.76 -> 1.07), layer2 3x3 17.4 -> 13.9 (0.90 -> 1.12),
+ *   layer2 1x1 s2 2.7 -> 2.3 (0.86 -> 0.99), layer3 3x3 s2 12.1 -> 8.0 (0.63 -> 0.95), layer3 3x3
+ *   16.8 -> 13.9 (0.94 -> 1.14), layer3 1x1 s2 3.0 -> 1.6 (0.53 -> 0.98), layer4 3x3 s2 13.7 ->
+ *   12.0 (0.55 -> 0.62), layer4 3x3 23.9 -> 16.4 (0.64 -> 0.93), layer4 1x1 s2 2.4 -> 1.9 (0.50
+ *   -> 0.62); all layers of the net 284 -> 224 (forward 245). A whole train step (step-ab.ts,
+ *   load 5.4): 1.06x best, 1.14x median of 6.
+ *   BASE=/tmp/base PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 7 src
  */
 import type { Device } from '../../src/gpu/device.js';
 import {
@@ -373,6 +383,13 @@ const BWD_WEIGHT: Record<string, typeof conv2dBackwardWeight> = {
     ]),
   ),
 };
+// BASE=<another worktree> adds its src as the version `base` (as bench/lab/step-ab.ts does)
+if (process.env.BASE) {
+  const base = (await import(`${process.env.BASE}/src/kernels/conv2d/index.js`)) as typeof import('../../src/kernels/conv2d/index.js');
+  BWD_INPUT.base = base.conv2dBackwardInput;
+  BWD_WEIGHT.base = base.conv2dBackwardWeight;
+  if (!versions.includes('base')) versions.unshift('base');
+}
 // TILINGS="conv2dBackwardWeight=32x12/32/sg8/s4;conv2dBackwardInput=16x8/32/sg8" adds a variant
 // per tiling (syntax of parseTiling) of the src version, e.g. `src 32x12/32/sg8/s4`
 for (const spec of (process.env.TILINGS ?? '').split(';').filter(Boolean)) {
