@@ -113,7 +113,11 @@
  *   12.0 (0.55 -> 0.62), layer4 3x3 23.9 -> 16.4 (0.64 -> 0.93), layer4 1x1 s2 2.4 -> 1.9 (0.50
  *   -> 0.62); all layers of the net 284 -> 224 (forward 245). A whole train step (step-ab.ts,
  *   load 5.4): 1.06x best, 1.14x median of 6.
+ *   Width 64 (2 rounds, load 4.9-6.2): 5293 -> 4571 over the net; 3x3 stride 1 layers 0.77-0.83 ->
+ *   0.87-1.00, layer4 3x3 0.67 -> 0.88; 3x3 s2 layers 0.55-0.64 -> 0.55-0.67 (little gain); 1x1 s2
+ *   0.31-0.35 -> 0.29-0.43 (noisy, still the weakest with the s2 layers at this width).
  *   BASE=/tmp/base PASSES=weight npx tsx bench/lab/conv-backward.ts 16 64 7 src
+ *   BASE=/tmp/base PASSES=weight npx tsx bench/lab/conv-backward.ts 64 64 2 src
  */
 import type { Device } from '../../src/gpu/device.js';
 import {
