@@ -56,10 +56,11 @@ export function setTuneStore(next: TuneStore): void {
 
 /**
  * The generation of the tiled kernels: bumped when a kernel's meaning of a tiling changes (2: the
- * backward-input runs the forward's kernel, the backward-weight has lanes over (c, kernel rows)),
+ * backward-input runs the forward's kernel, the backward-weight has lanes over (c, kernel rows);
+ * 3: backward-weight lanes with kr = R carry input rows, 1x1 layers take kr over channel groups),
  * so that winners timed on older kernels are not applied to new ones.
  */
-const KERNELS = 2;
+const KERNELS = 3;
 
 /** The cache key of an adapter: what it is, and the fer-gpu version whose kernels were timed. */
 function adapterKey(device: Device): string {
