@@ -12,7 +12,7 @@ import { expect, it } from 'vitest';
 it('createDevice()+destroy() and one-call predict([file]) do not grow the process', () => {
   const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url));
   const face = fileURLToPath(new URL('../data/fixtures/rgb-100x75.png', import.meta.url));
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', probe, face, '60', '10'], {
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', probe, face, '60', '16'], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     timeout: 240_000,
