@@ -74,6 +74,7 @@ async function findAdapter(options: DeviceOptions): Promise<{
   adapter: GPUAdapter;
   backend: Backend | 'default';
   featureLevel: 'core' | 'compatibility';
+  robustness: boolean;
 }> {
   installGlobals();
   const robustness = robustnessOf(options);
@@ -106,7 +107,7 @@ async function findAdapter(options: DeviceOptions): Promise<{
     const adapter = await withFilteredStderr(() =>
       instance.requestAdapter({ featureLevel: a.featureLevel, powerPreference: options.powerPreference } as GPURequestAdapterOptions),
     );
-    if (adapter) return { instance, adapter, ...a };
+    if (adapter) return { instance, adapter, robustness, ...a };
     tried.push(`${a.backend} backend, ${a.featureLevel} feature level: no adapter`);
   }
   throw new Error(`${softwareDriverHelp()}\nTried: ${tried.join('; ')}.`);
@@ -126,11 +127,11 @@ function guessBackend(requested: Backend | 'default', description: string): Devi
  * `options.robustness` or `FER_GPU_ROBUSTNESS` turns Dawn's bounds checks off (see {@link DeviceOptions}).
  */
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
-  const { instance, adapter, backend, featureLevel } = await findAdapter(options);
+  const { instance, adapter, backend, featureLevel, robustness } = await findAdapter(options);
   return deviceFromAdapter(adapter, options, {
     backend: guessBackend(backend, adapter.info.description),
     featureLevel,
     keepAlive: instance,
-    robustness: robustnessOf(options),
+    robustness,
   });
 }

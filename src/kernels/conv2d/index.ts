@@ -350,6 +350,7 @@ export function conv2dBackwardInput(gy: Tensor, weight: Tensor, xShape: readonly
 function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeometry, phases: Phase[], gx: Tensor): boolean {
   if (!backwardInputPaths.fusePhases) return false;
   const PH = g.strideH * g.strideW;
+  // an axis's common window starts at its largest padding; each phase's taps sit off[a] into it
   const axis = (T: number[], pad: number[], r0: number[]): PhaseAxis & { pad: number } => {
     const padS = Math.max(...pad);
     const off = pad.map((p) => padS - p);
@@ -379,7 +380,7 @@ function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeomet
     rowLength: pg.Q,
   });
   if (!(t.vec === 4 && t.bm % 4 === 0 && t.bm % PH === 0)) return false;
-  const axes = { rows: { r0: h.r0, T: h.T, off: h.off, TS: h.TS }, cols: { r0: w.r0, T: w.T, off: w.off, TS: w.TS } };
+  const axes = { rows: h, cols: w };
   const C4 = Math.ceil((g.C * PH) / 4) * 4;
   const packed = (): Tensor => {
     const out = device.empty([g.K * h.TS * w.TS, C4]);
@@ -401,12 +402,8 @@ function fusedPhases(device: Device, gy: Tensor, weight: Tensor, g: Conv2dGeomet
  */
 const backwardInputPaths = { zeroFill: true, fusePhases: true };
 
-/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets the paths given, returns the old settings. */
-export function setConvBackwardInputPaths(paths: Partial<typeof backwardInputPaths>): typeof backwardInputPaths {
-  const old = { ...backwardInputPaths };
-  Object.assign(backwardInputPaths, paths);
-  return old;
-}
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts). */
+export const setConvBackwardInputPaths = labKnob(backwardInputPaths);
 
 /** One stride phase of conv2dBackwardInput: input rows a, a + sh, … and columns b, b + sw, …. */
 interface Phase {
@@ -466,11 +463,16 @@ function phaseWeight(weight: Tensor, g: Conv2dGeometry, ph: Phase, packed: boole
  */
 const backwardWeightPaths = { slideRows: true, groupChannels: 4 };
 
-/** @internal the kernel lab's knob (bench/lab/conv-backward.ts): sets the paths given, returns the old settings. */
-export function setConvBackwardWeightPaths(paths: Partial<typeof backwardWeightPaths>): typeof backwardWeightPaths {
-  const old = { ...backwardWeightPaths };
-  Object.assign(backwardWeightPaths, paths);
-  return old;
+/** @internal the kernel lab's knob (bench/lab/conv-backward.ts). */
+export const setConvBackwardWeightPaths = labKnob(backwardWeightPaths);
+
+/** A setter of some of `paths`' fields that returns their previous settings (to put back). */
+function labKnob<T extends object>(paths: T): (next: Partial<T>) => T {
+  return (next) => {
+    const old = { ...paths };
+    Object.assign(paths, next);
+    return old;
+  };
 }
 
 /**
